@@ -1,0 +1,32 @@
+# textmill: the two commands are `make dev` (start everything) and `make test` (run every test).
+SHELL := /bin/bash
+STACK := uv run --frozen python deploy/local/stack.py
+
+.PHONY: install dev up down status test test-unit lint schemas
+
+install:  ## install what the local stack needs (idempotent, cached under .local/)
+	@bash deploy/local/install.sh
+
+dev: install  ## install, start Kafka, FerretDB, Redis and every service; print URL and admin key
+	@$(STACK) up
+
+up:  ## start the stack without the install step
+	@$(STACK) up
+
+down:  ## stop every process of the local stack
+	@$(STACK) down
+
+status:  ## one line per part: running, ready, pid, address
+	@$(STACK) status
+
+test: install  ## every test: unit, integration and end-to-end, starting the stack if needed
+	@bash deploy/local/with-stack.sh uv run --frozen pytest -q
+
+test-unit:  ## unit tests only (no servers needed)
+	@uv run --frozen pytest -q tests/unit
+
+lint:
+	@uv run --frozen ruff check .
+
+schemas:  ## write the JSON Schemas and the AsyncAPI document of the topics
+	@uv run --frozen python -m textmill_contracts.schemas libs/contracts/generated

@@ -1,0 +1,330 @@
+"""The local stack without Docker: Kafka (KRaft), FerretDB (SQLite), Redis and every textmill
+service as separate processes, each with a log file and a PID file under `.local/`.
+
+    python deploy/local/stack.py up       # start what is not running, wait until ready
+    python deploy/local/stack.py down     # stop everything, services first
+    python deploy/local/stack.py status   # one line per part
+    python deploy/local/stack.py ready    # exit 0 only when every part is ready
+
+Addresses come from the same TEXTMILL_* variables the services read (textmill_infra.settings).
+`up` fails, naming the part, when a part is not ready within its timeout.
+"""
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL = ROOT / ".local"
+RUN, LOGS, DATA = LOCAL / "run", LOCAL / "logs", LOCAL / "data"
+ADMIN_KEY_FILE = LOCAL / "admin-key"
+SERVICES = ["profiler", "estimator", "coordinator", "worker", "gateway"]
+
+
+@dataclass
+class Part:
+    name: str
+    command: Callable[[], list[str]]
+    ready: Callable[[], bool]
+    timeout: float
+    env: dict[str, str] = field(default_factory=dict)
+    prepare: Callable[[], None] | None = None
+    url: str = ""
+
+    @property
+    def pid_file(self) -> Path:
+        return RUN / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return LOGS / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if running(pid) else None
+
+
+def running(pid: int) -> bool:
+    """True for a live process; a zombie (exited, not yet reaped by its parent) is not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+    return fields[0] not in ("Z", "X")
+
+
+def host_port(address: str, default_port: int) -> tuple[str, int]:
+    parsed = urlparse(address if "://" in address else f"tcp://{address}")
+    return parsed.hostname or "127.0.0.1", parsed.port or default_port
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def admin_key() -> str:
+    """TEXTMILL_ADMIN_KEY when set; otherwise one generated on the first `up` and kept."""
+    if key := os.environ.get("TEXTMILL_ADMIN_KEY"):
+        return key
+    if not ADMIN_KEY_FILE.exists():
+        ADMIN_KEY_FILE.write_text(f"tm_bootstrap_{secrets.token_urlsafe(32)}")
+        ADMIN_KEY_FILE.chmod(0o600)
+    return ADMIN_KEY_FILE.read_text().strip()
+
+
+def kafka_part(settings: Settings) -> Part:
+    host, port = host_port(settings.kafka_bootstrap, 19092)
+    data, config = DATA / "kafka", RUN / "kafka.properties"
+    controller_port = port + 1
+
+    def prepare() -> None:
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@{host}:{controller_port}",
+                    f"listeners=PLAINTEXT://{host}:{port},CONTROLLER://{host}:{controller_port}",
+                    f"advertised.listeners=PLAINTEXT://{host}:{port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+                    f"log.dirs={data}",
+                    f"num.partitions={settings.kafka_topic_partitions}",
+                    "offsets.topic.replication.factor=1",
+                    "offsets.topic.num.partitions=6",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "share.coordinator.state.topic.replication.factor=1",
+                    "share.coordinator.state.topic.min.isr=1",
+                    "group.initial.rebalance.delay.ms=0",
+                    "auto.create.topics.enable=false",
+                    "",
+                ]
+            )
+        )
+        if not (data / "meta.properties").exists():
+            cluster_id = subprocess.run(
+                [*java(), "kafka.tools.StorageTool", "random-uuid"],
+                check=True, capture_output=True, text=True,
+            ).stdout.strip()
+            subprocess.run(
+                [*java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
+                check=True, capture_output=True, text=True,
+            )
+
+    def java() -> list[str]:
+        return ["java", "-cp", str(LOCAL / "kafka" / "libs" / "*")]
+
+    return Part(
+        name="kafka",
+        prepare=prepare,
+        command=lambda: [
+            "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
+            f"-Dlog4j2.configurationFile={ROOT / 'deploy/local/kafka/log4j2.yaml'}",
+            "-cp", str(LOCAL / "kafka" / "libs" / "*"), "kafka.Kafka", str(config),
+        ],
+        ready=lambda: port_open(host, port),
+        timeout=90,
+        url=f"{host}:{port}",
+    )
+
+
+def ferretdb_part(settings: Settings) -> Part:
+    host, port = host_port(settings.mongo_url, 27017)
+    data = DATA / "ferretdb"
+    return Part(
+        name="ferretdb",
+        prepare=lambda: data.mkdir(parents=True, exist_ok=True),
+        command=lambda: [
+            str(LOCAL / "bin" / "ferretdb"),
+            "--handler=sqlite",
+            f"--sqlite-url=file:{data}/",
+            f"--listen-addr={host}:{port}",
+            f"--state-dir={data}",
+            f"--debug-addr={host}:{port + 1}",  # FerretDB's own metrics and pprof
+            "--telemetry=disable",
+            "--log-level=warn",
+        ],
+        ready=lambda: port_open(host, port),
+        timeout=30,
+        url=f"mongodb://{host}:{port}/",
+    )
+
+
+def redis_part(settings: Settings) -> Part:
+    host, port = host_port(settings.redis_url, 6379)
+    data = DATA / "redis"
+    return Part(
+        name="redis",
+        prepare=lambda: data.mkdir(parents=True, exist_ok=True),
+        command=lambda: [
+            "redis-server", "--bind", host, "--port", str(port), "--dir", str(data),
+            "--appendonly", "yes", "--save", "", "--daemonize", "no",
+            "--maxmemory", "512mb", "--maxmemory-policy", "noeviction",
+        ],
+        ready=lambda: port_open(host, port),
+        timeout=20,
+        url=f"redis://{host}:{port}",
+    )
+
+
+def service_part(settings: Settings, service: str) -> Part:
+    port = settings.gateway_port if service == "gateway" else DEFAULT_HTTP_PORTS[service]
+    env = {"TEXTMILL_HTTP_PORT": str(port), "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{service}-local"}
+    if service == "gateway":
+        env["TEXTMILL_ADMIN_KEY"] = admin_key()
+    base = f"http://{settings.http_host}:{port}"
+    return Part(
+        name=service,
+        command=lambda: [sys.executable, "-m", f"textmill_{service}"],
+        ready=lambda: http_ok(f"{base}/readyz"),
+        timeout=60,
+        env=env,
+        url=base,
+    )
+
+
+def parts(settings: Settings) -> list[Part]:
+    infra = [kafka_part(settings), ferretdb_part(settings), redis_part(settings)]
+    return infra + [service_part(settings, s) for s in SERVICES]
+
+
+def start(part: Part) -> None:
+    if part.pid() is not None:
+        return
+    if part.prepare:
+        part.prepare()
+    log = part.log_file.open("ab")
+    process = subprocess.Popen(
+        part.command(),
+        cwd=ROOT,
+        env={**os.environ, **part.env},
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # its own process group: `down` stops it and its children
+    )
+    part.pid_file.write_text(str(process.pid))
+
+
+def wait_ready(part: Part) -> None:
+    deadline = time.monotonic() + part.timeout
+    while time.monotonic() < deadline:
+        if part.ready():
+            return
+        if part.pid() is None:
+            fail(part, "exited before it was ready")
+        time.sleep(0.3)
+    fail(part, f"was not ready within {part.timeout:g}s")
+
+
+def fail(part: Part, why: str) -> None:
+    tail = part.log_file.read_text(errors="replace").splitlines()[-15:] if part.log_file.exists() else []
+    print(f"\n✗ {part.name} {why}. Last lines of {part.log_file}:", file=sys.stderr)
+    for line in tail:
+        print(f"    {line}", file=sys.stderr)
+    sys.exit(1)
+
+
+def stop(part: Part, grace: float = 20) -> None:
+    pid = part.pid()
+    if pid is not None:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline and part.pid() is not None:
+            time.sleep(0.2)
+        if part.pid() is not None:
+            os.killpg(pid, signal.SIGKILL)
+    part.pid_file.unlink(missing_ok=True)
+
+
+def up(settings: Settings) -> None:
+    started = time.monotonic()
+    all_parts = parts(settings)
+    infra, services = all_parts[:3], all_parts[3:]
+    for part in infra:  # servers first, in parallel
+        start(part)
+    for part in infra:
+        wait_ready(part)
+        print(f"✓ {part.name:<12} {part.url}")
+    for part in services:
+        start(part)
+    for part in services:
+        wait_ready(part)
+        print(f"✓ {part.name:<12} {part.url}")
+    gateway = services[-1]
+    print(f"\ntextmill is up in {time.monotonic() - started:.1f}s")
+    print(f"  gateway URL : {gateway.url}")
+    print(f"  admin key   : {gateway.env['TEXTMILL_ADMIN_KEY']}")
+    print(f"  logs        : {LOGS}")
+
+
+def down(settings: Settings) -> None:
+    for part in reversed(parts(settings)):
+        if part.pid() is not None:
+            stop(part)
+            print(f"■ {part.name} stopped")
+        part.pid_file.unlink(missing_ok=True)
+
+
+def status(settings: Settings) -> bool:
+    all_ready = True
+    for part in parts(settings):
+        pid = part.pid()
+        ready = pid is not None and part.ready()
+        all_ready &= ready
+        state = "ready" if ready else ("running, not ready" if pid else "stopped")
+        print(f"{part.name:<12} {state:<20} pid={pid or '-':<8} {part.url}")
+    return all_ready
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["up", "down", "status", "ready"])
+    command = parser.parse_args().command
+    for folder in (RUN, LOGS, DATA):
+        folder.mkdir(parents=True, exist_ok=True)
+    settings = Settings()
+    if command == "up":
+        up(settings)
+    elif command == "down":
+        down(settings)
+    elif command == "status":
+        status(settings)
+    else:
+        sys.exit(0 if all(p.pid() is not None and p.ready() for p in parts(settings)) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The base of every message: a schema version and a message id.
+
+Versioning rule: a change that only adds optional fields keeps the major version and
+bumps the minor; consumers accept any minor of a major they know. Removing or retyping a
+field is a new major, published beside the old one until no consumer reads it.
+"""
+
+from datetime import UTC, datetime
+from typing import ClassVar
+from uuid import uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Message(BaseModel):
+    """Common fields. `message_id` is the idempotency key a consumer may dedupe on."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    schema_name: ClassVar[str] = "message"
+    schema_version: str = Field(default="1.0", description="major.minor of this contract")
+    message_id: str = Field(default_factory=lambda: uuid4().hex)
+    occurred_at: datetime = Field(default_factory=utc_now)

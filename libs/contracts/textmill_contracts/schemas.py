@@ -1,0 +1,82 @@
+"""Writes the JSON Schema of every message and an AsyncAPI 3.0 document of the topics.
+
+Run: `python -m textmill_contracts.schemas libs/contracts/schemas`.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from textmill_contracts.commands import ProfileRequested
+from textmill_contracts.envelope import Message
+from textmill_contracts.events import Heartbeat, ProfileCompleted, ProfileFailed
+from textmill_contracts.topics import TOPICS
+
+# topic -> the messages that may appear on it, and who sends them.
+CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
+    TOPICS.profile_requested: ("gateway", [ProfileRequested]),
+    TOPICS.replies: ("profiler", [ProfileCompleted, ProfileFailed]),
+    TOPICS.heartbeats: ("every service", [Heartbeat]),
+}
+
+
+def json_schemas() -> dict[str, dict]:
+    out = {}
+    for _, models in CHANNELS.values():
+        for model in models:
+            schema = model.model_json_schema()
+            schema["$id"] = f"textmill:{model.schema_name}:{_default_version(model)}"
+            out[model.schema_name] = schema
+    return out
+
+
+def asyncapi_document() -> dict:
+    channels, operations, messages = {}, {}, {}
+    for topic, (sender, models) in CHANNELS.items():
+        key = topic.replace(".", "_").replace("-", "_")
+        refs = {}
+        for model in models:
+            messages[model.schema_name] = {
+                "name": model.schema_name,
+                "title": model.__name__,
+                "summary": (model.__doc__ or "").strip().splitlines()[0] if model.__doc__ else "",
+                "contentType": "application/json",
+                "payload": {"$ref": f"schemas/{model.schema_name}.json"},
+            }
+            refs[model.schema_name] = {"$ref": f"#/components/messages/{model.schema_name}"}
+        channels[key] = {"address": topic, "messages": refs}
+        operations[f"send_{key}"] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{key}"},
+            "summary": f"published by {sender}",
+        }
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "textmill topics", "version": "1.0.0"},
+        "defaultContentType": "application/json",
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages},
+    }
+
+
+def _default_version(model: type[Message]) -> str:
+    return model.model_fields["schema_version"].default
+
+
+def write(target: Path) -> list[Path]:
+    (target / "schemas").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in json_schemas().items():
+        path = target / "schemas" / f"{name}.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    path = target / "asyncapi.json"
+    path.write_text(json.dumps(asyncapi_document(), indent=2, sort_keys=True) + "\n")
+    written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write(Path(sys.argv[1] if len(sys.argv) > 1 else "libs/contracts/generated")):
+        print(p)

@@ -1,0 +1,135 @@
+"""Kafka broker factory and topic creation, with the delivery settings every service shares.
+
+Producers: `acks="all"` with idempotence, so a retried send never duplicates a record.
+Consumers state their own group, ack policy and offset reset where they subscribe
+(see `Subscription`).
+"""
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Literal, TypeVar
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream._internal.middlewares import BaseMiddleware
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+from pydantic import BaseModel, ValidationError
+
+from textmill_contracts.topics import TOPICS
+from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
+from textmill_infra.settings import Settings
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Subscription:
+    """The delivery semantics of one subscriber, stated in one place.
+
+    Default: at-least-once. The offset is committed only after the handler returns; a
+    handler that raises rewinds the partition so the message is delivered again
+    (`NACK_ON_ERROR`; FastStream's `ACK` would commit it even on error, and its default
+    `ACK_FIRST` commits before processing). A new group starts from the earliest record.
+    A crash mid-handler means redelivery: handlers must be idempotent by the key they
+    name. Poison messages never reach the handler's retry path: `decode` dead-letters them.
+    """
+
+    group_id: str | None
+    ack_policy: AckPolicy = AckPolicy.NACK_ON_ERROR
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "group_id": self.group_id,
+            "ack_policy": self.ack_policy,
+            "auto_offset_reset": self.auto_offset_reset,
+        }
+
+
+class RequestIdMiddleware(BaseMiddleware):
+    """Binds the request id of a consumed message; stamps it on every published one."""
+
+    async def consume_scope(self, call_next, msg):
+        request_id = (msg.headers or {}).get(REQUEST_ID_HEADER) or msg.correlation_id
+        token = request_id_var.set(request_id)
+        try:
+            return await call_next(msg)
+        finally:
+            request_id_var.reset(token)
+
+    async def publish_scope(self, call_next, cmd):
+        request_id = request_id_var.get()
+        if request_id and REQUEST_ID_HEADER not in cmd.headers:
+            cmd.headers[REQUEST_ID_HEADER] = request_id
+        return await call_next(cmd)
+
+
+def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -> KafkaBroker:
+    return KafkaBroker(
+        settings.kafka_bootstrap,
+        client_id=f"textmill-{service}-{settings.instance_id}",
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=15_000,
+        middlewares=(
+            RequestIdMiddleware,
+            KafkaPrometheusMiddleware(registry=registry, app_name=f"textmill-{service}"),
+        ),
+        logger=logging.getLogger(f"textmill.{service}.kafka"),
+    )
+
+
+async def ensure_topics(settings: Settings, topics: list[str] | None = None) -> list[str]:
+    """Create the topics that do not exist yet; returns the ones created. Idempotent."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = [t for t in (topics or TOPICS.all()) if t not in existing]
+        if not wanted:
+            return []
+        new = [NewTopic(t, settings.kafka_topic_partitions, 1) for t in wanted]
+        try:
+            await admin.create_topics(new)
+        except TopicAlreadyExistsError:
+            # Another replica created it between our list and create: that is success.
+            pass
+        return wanted
+    finally:
+        await admin.close()
+
+
+async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> M | None:
+    """The message's body as `model`, or None after sending it to the dead-letter topic.
+
+    A body that can never be valid (not JSON, wrong shape, an unknown major version) is
+    poison: retrying cannot help, so it is parked with the reason and the offset moves on.
+    """
+    try:
+        decoded = model.model_validate_json(message.body)
+    except ValidationError as exc:
+        reason = f"{model.__name__}: {exc.error_count()} validation error(s): {exc.errors()[0]['msg']}"
+    else:
+        major = decoded.schema_version.split(".")[0]
+        expected = model.model_fields["schema_version"].default.split(".")[0]
+        if major == expected:
+            return decoded
+        reason = f"{model.__name__}: schema major {major} unsupported (expected {expected})"
+    log.warning("dead-lettering a poison message", extra={"reason": reason})
+    raw = message.raw_message
+    await broker.publish(
+        message.body,
+        TOPICS.dead_letters,
+        headers={
+            "x-dead-letter-reason": reason[:500],
+            "x-original-topic": raw.topic,
+            "x-original-partition": str(raw.partition),
+            "x-original-offset": str(raw.offset),
+        },
+    )
+    return None

@@ -1,0 +1,65 @@
+"""JSON logs with the request id of the message or HTTP request being handled.
+
+The request id travels in the `x-request-id` header of HTTP requests and Kafka messages;
+`bind_request_id` puts it into a context variable that every log line reads.
+"""
+
+import logging
+import sys
+from contextvars import ContextVar
+
+import structlog
+
+REQUEST_ID_HEADER = "x-request-id"
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+def _add_request_id(_, __, event: dict) -> dict:
+    request_id = request_id_var.get()
+    if request_id and "request_id" not in event:
+        event["request_id"] = request_id
+    return event
+
+
+def configure_logging(service: str, instance_id: str, level: str = "INFO") -> None:
+    """Route stdlib and structlog records through one JSON renderer on stdout."""
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _add_request_id,
+        _static_fields(service=service, instance=instance_id),
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=[structlog.stdlib.ExtraAdder(), *shared],
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(),
+        ],
+    )
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # aiokafka is chatty at INFO about every rebalance; warnings still show.
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+def _static_fields(**fields: str):
+    def add(_, __, event: dict) -> dict:
+        for key, value in fields.items():
+            event.setdefault(key, value)
+        return event
+
+    return add
+
+
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
+    return structlog.get_logger(name)

@@ -1,0 +1,138 @@
+"""The shape every back-end service shares: a FastStream Kafka app served over ASGI with
+`/healthz`, `/readyz` and `/metrics`, a heartbeat, and ordered start-up and shutdown hooks.
+
+A service's `create_app()` builds a `ServiceRuntime`, registers its subscribers on
+`runtime.broker`, adds readiness checks and hooks, and returns `runtime.asgi()`.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+import uvicorn
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi.response import JSONResponse
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, make_asgi_app
+from prometheus_client import gc_collector, platform_collector, process_collector
+from pymongo.asynchronous.database import AsyncDatabase
+
+from textmill_infra.health import Check, run_checks
+from textmill_infra.heartbeat import HeartbeatEmitter
+from textmill_infra.kafka import ensure_topics, make_broker
+from textmill_infra.logs import configure_logging
+from textmill_infra.settings import ServiceName, Settings
+from textmill_infra.stores import database, make_mongo, make_redis, migrate
+
+Hook = Callable[[], Awaitable[None]]
+
+
+@dataclass(kw_only=True)
+class ServiceRuntime:
+    name: ServiceName
+    settings: Settings
+    registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
+    broker: KafkaBroker = field(init=False)
+    heartbeat: HeartbeatEmitter = field(init=False)
+    checks: dict[str, Check] = field(default_factory=dict)
+    on_startup: list[Hook] = field(default_factory=list)
+    on_shutdown: list[Hook] = field(default_factory=list)
+    # Run after the broker has stopped, so no handler still uses what they close.
+    on_close: list[Hook] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for collector in (process_collector.ProcessCollector, platform_collector.PlatformCollector):
+            collector(registry=self.registry)
+        gc_collector.GCCollector(registry=self.registry)
+        self.broker = make_broker(self.settings, self.name, self.registry)
+        self.heartbeat = HeartbeatEmitter(self.broker, self.name, self.settings)
+        self.checks["kafka"] = self._kafka_ready
+
+    async def _kafka_ready(self) -> bool:
+        return await self.broker.ping(timeout=self.settings.readiness_timeout_seconds)
+
+    async def prepare(self) -> None:
+        await ensure_topics(self.settings)
+        for hook in self.on_startup:
+            await hook()
+
+    async def started(self) -> None:
+        self.heartbeat.start()
+
+    async def drain(self) -> None:
+        self.heartbeat.status = "draining"
+        await self.heartbeat.stop()
+        for hook in reversed(self.on_shutdown):
+            await hook()
+
+    async def close(self) -> None:
+        for hook in reversed(self.on_close):
+            await hook()
+
+    def attach_mongo(self) -> AsyncDatabase:
+        """The service's database: migrated at start-up, checked by /readyz, closed on stop."""
+        client = make_mongo(self.settings)
+        db = database(client, self.settings)
+
+        async def ready() -> bool:
+            return (await client.admin.command("ping")).get("ok") == 1
+
+        async def migrate_db() -> None:
+            await migrate(db)
+
+        self.checks["mongo"] = ready
+        self.on_startup.insert(0, migrate_db)
+        self.on_close.append(client.close)
+        return db
+
+    def attach_redis(self) -> aioredis.Redis:
+        client = make_redis(self.settings)
+
+        async def ready() -> bool:
+            return bool(await client.ping())
+
+        self.checks["redis"] = ready
+        self.on_close.append(client.aclose)
+        return client
+
+    def asgi(self) -> AsgiFastStream:
+        @get(include_in_schema=False)
+        async def healthz(scope) -> AsgiResponse:
+            return JSONResponse({"status": "alive", "service": self.name})
+
+        @get(include_in_schema=False)
+        async def readyz(scope) -> AsgiResponse:
+            result = await run_checks(self.checks, self.settings.readiness_timeout_seconds)
+            body = {"service": self.name, **result.as_dict()}
+            return JSONResponse(body, status_code=200 if result.ready else 503)
+
+        return AsgiFastStream(
+            self.broker,
+            asgi_routes=[
+                ("/healthz", healthz),
+                ("/readyz", readyz),
+                ("/metrics", make_asgi_app(self.registry)),
+            ],
+            on_startup=[self.prepare],
+            after_startup=[self.started],
+            on_shutdown=[self.drain],
+            after_shutdown=[self.close],
+        )
+
+
+def serve(service: ServiceName, create_app: Callable[[Settings], object]) -> None:
+    """Entry point of `python -m textmill_<service>`: logs, then uvicorn on the service port."""
+    settings = Settings()
+    configure_logging(service, settings.instance_id, settings.log_level)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.http_host,
+        port=settings.port_for(service),
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=20,
+    )
+    asyncio.run(uvicorn.Server(config).serve())

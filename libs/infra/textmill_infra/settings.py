@@ -1,0 +1,53 @@
+"""All configuration, from environment variables prefixed `TEXTMILL_` (see the README)."""
+
+import os
+import socket
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
+
+# Each service's health/metrics port when TEXTMILL_HTTP_PORT is not set.
+DEFAULT_HTTP_PORTS: dict[str, int] = {
+    "gateway": 8000,
+    "profiler": 8101,
+    "estimator": 8102,
+    "coordinator": 8103,
+    "worker": 8104,
+}
+
+
+def _default_instance_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TEXTMILL_", extra="ignore", frozen=True)
+
+    kafka_bootstrap: str = "127.0.0.1:19092"
+    kafka_topic_partitions: int = Field(default=6, ge=1)
+    mongo_url: str = "mongodb://127.0.0.1:27027/"
+    mongo_db: str = "textmill"
+    redis_url: str = "redis://127.0.0.1:6389/0"
+
+    http_host: str = "127.0.0.1"
+    http_port: int | None = None  # falls back to DEFAULT_HTTP_PORTS[service]
+    gateway_port: int = 8000
+    instance_id: str = Field(default_factory=_default_instance_id)
+
+    log_level: str = "INFO"
+    heartbeat_seconds: float = Field(default=2.0, gt=0)
+    reply_timeout_seconds: float = Field(default=30.0, gt=0)
+    readiness_timeout_seconds: float = Field(default=2.0, gt=0)
+
+    admin_key: SecretStr | None = None
+    admin_tenant: str = "admin"
+    max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
+    max_columns: int = Field(default=1000, gt=0)
+
+    def port_for(self, service: ServiceName) -> int:
+        if service == "gateway":
+            return self.gateway_port
+        return self.http_port or DEFAULT_HTTP_PORTS[service]

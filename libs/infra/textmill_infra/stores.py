@@ -1,0 +1,73 @@
+"""MongoDB (through PyMongo's async API) and Redis clients, and the versioned index migrations.
+
+Only features that FerretDB and MongoDB share are used: no multi-document
+transactions, no change streams. Idempotency comes from unique indexes and upserts.
+"""
+
+import logging
+
+import redis.asyncio as aioredis
+from pymongo import ASCENDING, AsyncMongoClient
+from pymongo.errors import DuplicateKeyError
+from pymongo.asynchronous.database import AsyncDatabase
+
+from textmill_infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Each step runs once per database, in order; `migrations` records what ran. A step
+# must itself be idempotent, because two services may start at the same moment.
+MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]] = [
+    (
+        1,
+        "api keys, files, profiles",
+        [
+            ("api_keys", [("key_hash", ASCENDING)], {"unique": True}),
+            ("api_keys", [("tenant", ASCENDING)], {}),
+            ("fs.files", [("metadata.tenant", ASCENDING), ("uploadDate", ASCENDING)], {}),
+            (
+                "profiles",
+                [("tenant", ASCENDING), ("file_id", ASCENDING), ("profiler_version", ASCENDING)],
+                {"unique": True},
+            ),
+        ],
+    ),
+]
+
+
+def make_mongo(settings: Settings) -> AsyncMongoClient:
+    return AsyncMongoClient(
+        settings.mongo_url,
+        serverSelectionTimeoutMS=5_000,
+        connectTimeoutMS=5_000,
+        tz_aware=True,
+        retryWrites=True,
+    )
+
+
+def database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:
+    return client[settings.mongo_db]
+
+
+async def migrate(db: AsyncDatabase) -> list[int]:
+    """Apply the migrations this database has not seen; returns their versions."""
+    done = {doc["_id"] async for doc in db.migrations.find({}, {"_id": 1})}
+    applied = []
+    for version, description, indexes in MIGRATIONS:
+        if version in done:
+            continue
+        for collection, keys, options in indexes:
+            await db[collection].create_index(keys, **options)
+        try:
+            await db.migrations.insert_one({"_id": version, "description": description})
+        except DuplicateKeyError:
+            continue  # another service applied it at the same moment: same indexes, done
+        applied.append(version)
+        log.info("migration applied", extra={"version": version, "description": description})
+    return applied
+
+
+def make_redis(settings: Settings) -> aioredis.Redis:
+    return aioredis.from_url(
+        settings.redis_url, socket_connect_timeout=5, socket_timeout=5, health_check_interval=30
+    )

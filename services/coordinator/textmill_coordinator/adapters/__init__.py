@@ -1,0 +1,1 @@
+"""The coordinator's I/O: the liveness table in Redis."""

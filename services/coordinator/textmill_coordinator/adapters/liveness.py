@@ -1,0 +1,36 @@
+"""The liveness table in Redis: one hash per instance, expiring when beats stop, so that
+any replica (and `make status`) reads the same view."""
+
+import json
+from datetime import datetime, timedelta
+
+import redis.asyncio as aioredis
+
+from textmill_coordinator.domain import InstanceLiveness
+
+PREFIX = "textmill:liveness:"
+
+
+class LivenessTable:
+    def __init__(self, redis: aioredis.Redis, timeout: timedelta) -> None:
+        self._redis, self._timeout = redis, timeout
+
+    async def get(self, instance_id: str) -> InstanceLiveness | None:
+        raw = await self._redis.get(PREFIX + instance_id)
+        if raw is None:
+            return None
+        data = json.loads(raw)
+        return InstanceLiveness(**{**data, "last_seen": datetime.fromisoformat(data["last_seen"])})
+
+    async def put(self, liveness: InstanceLiveness) -> None:
+        ttl = max(1, int(self._timeout.total_seconds()))
+        await self._redis.set(PREFIX + liveness.instance_id, json.dumps(liveness.as_dict()), ex=ttl)
+
+    async def alive(self) -> list[InstanceLiveness]:
+        keys = [k async for k in self._redis.scan_iter(match=PREFIX + "*", count=500)]
+        out = []
+        for key in keys:
+            found = await self.get(key.decode().removeprefix(PREFIX))
+            if found is not None:
+                out.append(found)
+        return sorted(out, key=lambda i: (i.service, i.instance_id))

@@ -1,0 +1,91 @@
+"""Uploaded files in GridFS, with their metadata (tenant, size, sha256, format, shape)."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from gridfs import AsyncGridFSBucket
+from pymongo.asynchronous.database import AsyncDatabase
+
+CHUNK = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: str
+    tenant: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    format: str
+    encoding: str
+    delimiter: str
+    rows: int
+    columns: int
+    uploaded_at: datetime
+
+    def as_dict(self) -> dict:
+        return {**self.__dict__, "uploaded_at": self.uploaded_at.isoformat()}
+
+
+class FileStore:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._bucket = AsyncGridFSBucket(db)
+        self._files = db["fs.files"]
+
+    async def save(self, path: Path, *, filename: str, metadata: dict) -> str:
+        stream = self._bucket.open_upload_stream(filename, chunk_size_bytes=255 * 1024, metadata=metadata)
+        try:
+            with path.open("rb") as source:
+                while chunk := source.read(CHUNK):
+                    await stream.write(chunk)
+        except BaseException:
+            await stream.abort()
+            raise
+        await stream.close()
+        return str(stream._id)
+
+    async def get(self, tenant: str, file_id: str) -> StoredFile | None:
+        oid = _object_id(file_id)
+        if oid is None:
+            return None
+        doc = await self._files.find_one({"_id": oid, "metadata.tenant": tenant})
+        return _to_stored(doc) if doc else None
+
+    async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
+        cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
+        return [_to_stored(doc) async for doc in cursor]
+
+    async def delete(self, tenant: str, file_id: str) -> bool:
+        if await self.get(tenant, file_id) is None:
+            return False
+        await self._bucket.delete(ObjectId(file_id))
+        return True
+
+
+def _object_id(file_id: str) -> ObjectId | None:
+    try:
+        return ObjectId(file_id)
+    except (InvalidId, TypeError):
+        return None
+
+
+def _to_stored(doc: dict) -> StoredFile:
+    meta = doc.get("metadata") or {}
+    return StoredFile(
+        id=str(doc["_id"]),
+        tenant=meta["tenant"],
+        filename=doc.get("filename", ""),
+        content_type=meta.get("content_type", ""),
+        size=doc.get("length", 0),
+        sha256=meta.get("sha256", ""),
+        format=meta.get("format", ""),
+        encoding=meta.get("encoding", ""),
+        delimiter=meta.get("delimiter", ""),
+        rows=meta.get("rows", 0),
+        columns=meta.get("columns", 0),
+        uploaded_at=doc["uploadDate"],
+    )

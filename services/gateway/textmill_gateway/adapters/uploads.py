@@ -1,0 +1,137 @@
+"""Receives a multipart upload as a stream, into a temporary file, hashing as it goes.
+
+Nothing is stored until the whole file has arrived and been validated, so a broken or
+oversized upload leaves nothing behind. Memory stays bounded: parts go to disk in the
+chunks the client sends them in.
+"""
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from litestar import Request
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from textmill_gateway.errors import ApiError
+
+FILE_FIELD = "file"
+
+
+@dataclass
+class ReceivedUpload:
+    path: Path
+    filename: str
+    content_type: str
+    size: int = 0
+    sha256: str = ""
+
+
+@dataclass
+class _PartState:
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    field_name: bytes = b""
+    header_value: bytes = b""
+    is_file: bool = False
+    filename: str = ""
+    content_type: str = "application/octet-stream"
+
+
+class _FormSink:
+    """python-multipart callbacks that copy the one `file` part to disk, size-bounded."""
+
+    def __init__(self, target, max_bytes: int) -> None:
+        self.target, self.max_bytes = target, max_bytes
+        self.part = _PartState()
+        self.upload: ReceivedUpload | None = None
+        self.digest = hashlib.sha256()
+        self.size = 0
+
+    def on_part_begin(self) -> None:
+        self.part = _PartState()
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.part.field_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.part.header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.part.headers[self.part.field_name.lower()] = self.part.header_value
+        self.part.field_name, self.part.header_value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
+        if options.get(b"name") != FILE_FIELD.encode() or b"filename" not in options:
+            return
+        if self.upload is not None:
+            raise ApiError(400, "invalid_request", "send exactly one 'file' part")
+        self.part.is_file = True
+        self.upload = ReceivedUpload(
+            path=Path(self.target.name),
+            filename=Path(options[b"filename"].decode("utf-8", "replace")).name[:255] or "upload",
+            content_type=self.part.headers.get(b"content-type", b"application/octet-stream")
+            .decode("latin-1")
+            .strip(),
+        )
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if not self.part.is_file:
+            return
+        chunk = data[start:end]
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            raise ApiError(
+                413, "file_too_large", f"the file is larger than the limit of {self.max_bytes} bytes"
+            )
+        self.digest.update(chunk)
+        self.target.write(chunk)
+
+    def callbacks(self) -> dict:
+        return {
+            name: getattr(self, name)
+            for name in (
+                "on_part_begin",
+                "on_header_field",
+                "on_header_value",
+                "on_header_end",
+                "on_headers_finished",
+                "on_part_data",
+            )
+        }
+
+
+async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> ReceivedUpload:
+    """Stream the request's `file` part to a temporary file. The caller deletes `path`."""
+    media_type, options = parse_options_header(request.headers.get("content-type", ""))
+    if media_type != b"multipart/form-data" or b"boundary" not in options:
+        raise ApiError(415, "unsupported_media_type", "upload the file as multipart/form-data")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
+        raise ApiError(413, "file_too_large", f"the file is larger than the limit of {max_bytes} bytes")
+
+    target = tempfile.NamedTemporaryFile(dir=workdir, prefix="upload-", delete=False)  # noqa: SIM115
+    sink = _FormSink(target, max_bytes)
+    try:
+        parser = MultipartParser(options[b"boundary"], sink.callbacks())
+        async for chunk in request.stream():
+            parser.write(chunk)
+        parser.finalize()
+    except MultipartParseError as exc:
+        _discard(target)
+        raise ApiError(400, "invalid_request", f"the multipart body is malformed: {exc}") from exc
+    except BaseException:
+        _discard(target)
+        raise
+    target.close()
+    if sink.upload is None:
+        Path(target.name).unlink(missing_ok=True)
+        raise ApiError(400, "invalid_request", "the form has no 'file' part with a filename")
+    sink.upload.size, sink.upload.sha256 = sink.size, sink.digest.hexdigest()
+    return sink.upload
+
+
+def _discard(target) -> None:
+    target.close()
+    Path(target.name).unlink(missing_ok=True)

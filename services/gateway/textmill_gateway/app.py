@@ -1,0 +1,100 @@
+"""The gateway's composition root: `create_app()` builds the Litestar app and its dependencies."""
+
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.spec import Components, SecurityScheme
+
+from textmill_gateway.adapters.files import FileStore
+from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.auth import hash_key
+from textmill_gateway.context import Gateway
+from textmill_gateway.errors import EXCEPTION_HANDLERS
+from textmill_gateway.middleware import request_context_middleware
+from textmill_gateway.replies import ReplyWaiter
+from textmill_gateway.routes import ops
+from textmill_gateway.routes.deps import provide_gateway, provide_principal
+from textmill_gateway.routes.files import FilesController
+from textmill_gateway.routes.keys import KeyController
+from textmill_gateway.routes.profile import ProfileController
+from textmill_infra.logs import get_logger
+from textmill_infra.service import ServiceRuntime
+from textmill_infra.settings import Settings
+
+log = get_logger(__name__)
+
+
+def create_app(settings: Settings) -> Litestar:
+    runtime = ServiceRuntime(name="gateway", settings=settings)
+    db = runtime.attach_mongo()
+    redis = runtime.attach_redis()
+    upload_dir = Path(tempfile.mkdtemp(prefix="textmill-uploads-"))
+    gateway = Gateway(
+        runtime=runtime,
+        db=db,
+        redis=redis,
+        files=FileStore(db),
+        keys=ApiKeyStore(db),
+        replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
+        upload_dir=upload_dir,
+    )
+    runtime.checks["replies"] = gateway.replies.ready
+
+    async def bootstrap() -> None:
+        if settings.admin_key is not None:
+            key = settings.admin_key.get_secret_value()
+            await gateway.keys.add(
+                key_id="bootstrap", key_hash=hash_key(key), tenant=settings.admin_tenant, role="admin"
+            )
+
+    runtime.on_startup.append(bootstrap)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await runtime.prepare()
+        await runtime.broker.start()
+        await runtime.started()
+        log.info("gateway started", port=settings.gateway_port)
+        try:
+            yield
+        finally:
+            await runtime.drain()
+            await runtime.broker.stop()
+            await runtime.close()
+            for leftover in upload_dir.glob("*"):
+                leftover.unlink(missing_ok=True)
+            upload_dir.rmdir()
+
+    api = Router(
+        path="/",
+        route_handlers=[FilesController, ProfileController, KeyController],
+        dependencies={"principal": Provide(provide_principal)},
+        security=[{"ApiKey": []}],
+    )
+    app = Litestar(
+        route_handlers=[api, ops.healthz, ops.readyz, ops.metrics],
+        dependencies={"gateway": Provide(provide_gateway)},
+        exception_handlers=EXCEPTION_HANDLERS,
+        middleware=[request_context_middleware(runtime.registry)],
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(
+            title="textmill",
+            version="2.0.0",
+            path="/schema",
+            components=Components(
+                security_schemes={
+                    "ApiKey": SecurityScheme(type="http", scheme="bearer", description="textmill API key"),
+                }
+            ),
+        ),
+        request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
+        debug=False,
+    )
+    app.state.gateway = gateway
+    return app
+

@@ -1,0 +1,82 @@
+"""Every error the API can answer with, and the one place that turns errors into RFC 9457
+problem documents (`application/problem+json`) with a stable `code` and the request id."""
+
+from http import HTTPStatus
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from textmill_infra.logs import get_logger, request_id_var
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+log = get_logger(__name__)
+
+
+class ApiError(Exception):
+    """A failure the client can act on. `code` is stable: clients branch on it."""
+
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict | None = None, **extra
+    ) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+        self.headers = headers or {}
+        self.extra = extra
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, "forbidden", detail)
+
+
+def not_found(kind: str, ident: str) -> ApiError:
+    # The same answer for "absent" and "another tenant's": existence must not leak.
+    return ApiError(404, f"{kind}_not_found", f"no {kind} with id {ident!r}")
+
+
+def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
+    body = {
+        "type": f"https://textmill.dev/problems/{code}",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "instance": request.url.path,
+        "correlation_id": request_id_var.get(),
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+
+
+def on_api_error(request: Request, exc: ApiError) -> Response:
+    response = problem(request, exc.status, exc.code, exc.detail, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
+
+
+def on_validation_error(request: Request, exc: ValidationException) -> Response:
+    errors = exc.extra if isinstance(exc.extra, list) else []
+    return problem(request, 400, "invalid_request", exc.detail, errors=errors)
+
+
+def on_http_error(request: Request, exc: HTTPException) -> Response:
+    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    response = problem(request, exc.status_code, code, exc.detail)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", path=request.url.path)
+    return problem(request, 500, "internal_error", "the server failed; the request id says which call")
+
+
+EXCEPTION_HANDLERS = {
+    ApiError: on_api_error,
+    ValidationException: on_validation_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected_error,
+}

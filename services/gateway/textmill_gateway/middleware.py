@@ -1,0 +1,57 @@
+"""Request ids, security headers and HTTP metrics, for every request the gateway serves."""
+
+import time
+import uuid
+
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from prometheus_client import CollectorRegistry, Histogram
+
+from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def request_context_middleware(registry: CollectorRegistry):
+    latency = Histogram(
+        "textmill_http_request_seconds",
+        "HTTP request latency by route and status",
+        ["method", "route", "status"],
+        registry=registry,
+    )
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+            incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+            # Accept a caller's id only when it looks like one: it lands in logs.
+            request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+            token = request_id_var.set(request_id)
+            started, status = time.perf_counter(), 500
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    headers = list(message.get("headers", []))
+                    headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                    headers.extend(SECURITY_HEADERS)
+                    message = {**message, "headers": headers}
+                await send(message)
+
+            try:
+                await app(scope, receive, send_with_headers)
+            finally:
+                route = scope.get("path_template") or "unmatched"
+                latency.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+                request_id_var.reset(token)
+
+        return middleware
+
+    return factory

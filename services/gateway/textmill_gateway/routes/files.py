@@ -1,0 +1,71 @@
+"""`/api/v2/files`: upload (streamed, validated, then stored), list, read, delete."""
+
+import asyncio
+from pathlib import Path
+
+from litestar import Controller, Request, delete, get, post
+from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+
+from textmill_gateway.adapters.uploads import receive_upload
+from textmill_gateway.auth import Principal
+from textmill_gateway.context import Gateway
+from textmill_gateway.errors import ApiError, not_found
+from textmill_tabular import TabularError, TableShape, validate
+
+
+class FilesController(Controller):
+    path = "/api/v2/files"
+    tags = ["files"]
+
+    @post(status_code=HTTP_201_CREATED, summary="Upload a tabular file (multipart field 'file')")
+    async def upload(self, request: Request, gateway: Gateway, principal: Principal) -> dict:
+        principal.require("analyst")
+        settings = gateway.runtime.settings
+        upload = await receive_upload(request, settings.max_upload_bytes, gateway.upload_dir)
+        try:
+            shape = await asyncio.to_thread(_validate, upload.path, upload.filename, settings.max_columns)
+            file_id = await gateway.files.save(
+                upload.path,
+                filename=upload.filename,
+                metadata={
+                    "tenant": principal.tenant,
+                    "content_type": upload.content_type,
+                    "sha256": upload.sha256,
+                    "format": shape.dialect.format,
+                    "encoding": shape.dialect.encoding,
+                    "delimiter": shape.dialect.delimiter,
+                    "rows": shape.rows,
+                    "columns": shape.columns,
+                    "uploaded_by": principal.key_id,
+                },
+            )
+        finally:
+            upload.path.unlink(missing_ok=True)
+        stored = await gateway.files.get(principal.tenant, file_id)
+        return stored.as_dict()
+
+    @get(summary="List the tenant's files, newest first")
+    async def list_files(self, gateway: Gateway, principal: Principal) -> dict:
+        files = await gateway.files.list(principal.tenant)
+        return {"items": [f.as_dict() for f in files]}
+
+    @get("/{file_id:str}", summary="One file's metadata")
+    async def get_file(self, file_id: str, gateway: Gateway, principal: Principal) -> dict:
+        stored = await gateway.files.get(principal.tenant, file_id)
+        if stored is None:
+            raise not_found("file", file_id)
+        return stored.as_dict()
+
+    @delete("/{file_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a file")
+    async def delete_file(self, file_id: str, gateway: Gateway, principal: Principal) -> None:
+        principal.require("analyst")
+        if not await gateway.files.delete(principal.tenant, file_id):
+            raise not_found("file", file_id)
+
+
+def _validate(path: Path, filename: str, max_columns: int) -> TableShape:
+    try:
+        return validate(path, filename, max_columns=max_columns)
+    except TabularError as exc:
+        extra = {k: v for k, v in (("row", exc.row), ("column", exc.column)) if v is not None}
+        raise ApiError(exc.status, exc.code, exc.detail, **extra) from exc

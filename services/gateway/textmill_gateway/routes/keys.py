@@ -1,0 +1,24 @@
+"""`POST /api/v2/keys`: an admin creates an API key for a tenant; the key is shown once."""
+
+from litestar import Controller, post
+from pydantic import BaseModel, Field
+
+from textmill_gateway.auth import Principal, Role, hash_key, new_key
+from textmill_gateway.context import Gateway
+
+
+class KeyRequest(BaseModel):
+    tenant: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+    role: Role
+
+
+class KeyController(Controller):
+    path = "/api/v2/keys"
+    tags = ["keys"]
+
+    @post(status_code=201, summary="Create an API key (admin only); the key is returned once")
+    async def create_key(self, data: KeyRequest, gateway: Gateway, principal: Principal) -> dict:
+        principal.require("admin")
+        key_id, key = new_key()
+        await gateway.keys.add(key_id=key_id, key_hash=hash_key(key), tenant=data.tenant, role=data.role)
+        return {"key_id": key_id, "key": key, "tenant": data.tenant, "role": data.role}

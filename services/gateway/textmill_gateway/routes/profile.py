@@ -1,0 +1,50 @@
+"""`POST /api/v2/profile`: ask the profiler, over Kafka request/reply, to profile a file."""
+
+from litestar import Controller, post
+from pydantic import BaseModel, Field
+
+from textmill_contracts import ProfileRequested
+from textmill_contracts.events import ProfileCompleted, ProfileFailed
+from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_gateway.auth import Principal
+from textmill_gateway.context import Gateway
+from textmill_gateway.errors import ApiError, not_found
+
+
+class ProfileRequest(BaseModel):
+    file_id: str = Field(min_length=1, max_length=64)
+
+
+class ProfileController(Controller):
+    path = "/api/v2/profile"
+    tags = ["profile"]
+
+    @post(status_code=200, summary="Column statistics and ranked text-column candidates")
+    async def profile(self, data: ProfileRequest, gateway: Gateway, principal: Principal) -> dict:
+        stored = await gateway.files.get(principal.tenant, data.file_id)
+        if stored is None:
+            raise not_found("file", data.file_id)
+
+        async def publish(correlation_id: str, reply_to: str) -> None:
+            command = ProfileRequested(
+                correlation_id=correlation_id,
+                reply_to=reply_to,
+                tenant=principal.tenant,
+                file_id=stored.id,
+                sha256=stored.sha256,
+            )
+            await gateway.runtime.broker.publish(
+                command,
+                TOPICS.profile_requested,
+                key=stored.id.encode(),
+                correlation_id=correlation_id,
+            )
+
+        reply = await gateway.replies.request(publish, what="profiler")
+        if reply.headers.get(MESSAGE_TYPE_HEADER) == ProfileFailed.schema_name:
+            failed = ProfileFailed.model_validate_json(reply.body)
+            raise ApiError(failed.status, failed.code, failed.detail)
+        completed = ProfileCompleted.model_validate_json(reply.body)
+        return completed.model_dump(
+            mode="json", include={"file_id", "profiler_version", "rows", "columns", "candidates"}
+        )
