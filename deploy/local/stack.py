@@ -133,11 +133,15 @@ def kafka_part(settings: Settings) -> Part:
         if not (data / "meta.properties").exists():
             cluster_id = subprocess.run(
                 [*java(), "kafka.tools.StorageTool", "random-uuid"],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout.strip()
             subprocess.run(
                 [*java(), "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             )
 
     def java() -> list[str]:
@@ -147,9 +151,15 @@ def kafka_part(settings: Settings) -> Part:
         name="kafka",
         prepare=prepare,
         command=lambda: [
-            "java", "-Xms256m", "-Xmx1g", "-XX:+UseG1GC",
+            "java",
+            "-Xms256m",
+            "-Xmx1g",
+            "-XX:+UseG1GC",
             f"-Dlog4j2.configurationFile={ROOT / 'deploy/local/kafka/log4j2.yaml'}",
-            "-cp", str(LOCAL / "kafka" / "libs" / "*"), "kafka.Kafka", str(config),
+            "-cp",
+            str(LOCAL / "kafka" / "libs" / "*"),
+            "kafka.Kafka",
+            str(config),
         ],
         ready=lambda: port_open(host, port),
         timeout=90,
@@ -186,9 +196,23 @@ def redis_part(settings: Settings) -> Part:
         name="redis",
         prepare=lambda: data.mkdir(parents=True, exist_ok=True),
         command=lambda: [
-            "redis-server", "--bind", host, "--port", str(port), "--dir", str(data),
-            "--appendonly", "yes", "--save", "", "--daemonize", "no",
-            "--maxmemory", "512mb", "--maxmemory-policy", "noeviction",
+            "redis-server",
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--dir",
+            str(data),
+            "--appendonly",
+            "yes",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--maxmemory",
+            "512mb",
+            "--maxmemory-policy",
+            "noeviction",
         ],
         ready=lambda: port_open(host, port),
         timeout=20,
@@ -198,7 +222,10 @@ def redis_part(settings: Settings) -> Part:
 
 def service_part(settings: Settings, service: str) -> Part:
     port = settings.gateway_port if service == "gateway" else DEFAULT_HTTP_PORTS[service]
-    env = {"TEXTMILL_HTTP_PORT": str(port), "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{service}-local"}
+    env = {
+        "TEXTMILL_HTTP_PORT": str(port),
+        "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{service}-local",
+    }
     if service == "gateway":
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
     base = f"http://{settings.http_host}:{port}"
@@ -247,7 +274,11 @@ def wait_ready(part: Part) -> None:
 
 
 def fail(part: Part, why: str) -> None:
-    tail = part.log_file.read_text(errors="replace").splitlines()[-15:] if part.log_file.exists() else []
+    tail = (
+        part.log_file.read_text(errors="replace").splitlines()[-15:]
+        if part.log_file.exists()
+        else []
+    )
     print(f"\n✗ {part.name} {why}. Last lines of {part.log_file}:", file=sys.stderr)
     for line in tail:
         print(f"    {line}", file=sys.stderr)
@@ -310,7 +341,9 @@ def status(settings: Settings) -> bool:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["up", "down", "status", "ready"])
     command = parser.parse_args().command
     for folder in (RUN, LOGS, DATA):

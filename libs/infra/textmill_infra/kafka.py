@@ -18,8 +18,8 @@ from faststream.kafka.message import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
-
 from textmill_contracts.topics import TOPICS
+
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 from textmill_infra.settings import Settings
 
@@ -113,7 +113,9 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
     try:
         decoded = model.model_validate_json(message.body)
     except ValidationError as exc:
-        reason = f"{model.__name__}: {exc.error_count()} validation error(s): {exc.errors()[0]['msg']}"
+        reason = (
+            f"{model.__name__}: {exc.error_count()} validation error(s): {exc.errors()[0]['msg']}"
+        )
     else:
         major = decoded.schema_version.split(".")[0]
         expected = model.model_fields["schema_version"].default.split(".")[0]

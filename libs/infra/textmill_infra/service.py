@@ -14,8 +14,13 @@ import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.response import JSONResponse
 from faststream.kafka import KafkaBroker
-from prometheus_client import CollectorRegistry, make_asgi_app
-from prometheus_client import gc_collector, platform_collector, process_collector
+from prometheus_client import (
+    CollectorRegistry,
+    gc_collector,
+    make_asgi_app,
+    platform_collector,
+    process_collector,
+)
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra.health import Check, run_checks
@@ -32,7 +37,9 @@ Hook = Callable[[], Awaitable[None]]
 class ServiceRuntime:
     name: ServiceName
     settings: Settings
-    registry: CollectorRegistry = field(default_factory=lambda: CollectorRegistry(auto_describe=True))
+    registry: CollectorRegistry = field(
+        default_factory=lambda: CollectorRegistry(auto_describe=True)
+    )
     broker: KafkaBroker = field(init=False)
     heartbeat: HeartbeatEmitter = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)

@@ -8,8 +8,8 @@ import logging
 
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, AsyncMongoClient
-from pymongo.errors import DuplicateKeyError
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from textmill_infra.settings import Settings
 

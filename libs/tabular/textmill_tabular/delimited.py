@@ -1,5 +1,6 @@
 """Streaming reader for CSV/TSV files: one record in memory at a time, within the limits."""
 
+import codecs
 import csv
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ class DelimitedReader(TableReader):
 
     def __init__(self, path: Path, dialect: Dialect, limits: Limits) -> None:
         self.dialect = dialect
+        self._path = path
         self._limits = limits
         self._line_no = 0  # physical lines read so far
         self._record_no = 0  # records parsed so far, blank ones included
@@ -105,12 +107,13 @@ class DelimitedReader(TableReader):
         try:
             return self._stream.readline(size)
         except UnicodeDecodeError as exc:
-            # Text is decoded in chunks ahead of the parser, hence "at or after".
-            byte = exc.object[exc.start]
+            # The stream decodes whole chunks ahead of the parser, so the position comes from
+            # the bytes consumed so far, not from the lines parsed so far.
+            offset = self._stream.buffer.tell() - len(exc.object) + exc.start
+            line = _line_at(self._path, offset, self.dialect.encoding)
             raise MalformedFile(
-                f"byte 0x{byte:02x} at or after line {self._line_no + 1} is not valid "
-                f"{self.dialect.encoding} (the encoding detected from the start of the file)",
-                row=self._record_no + 1,
+                f"byte 0x{exc.object[exc.start]:02x} at offset {offset:,} (line {line:,}) is "
+                f"not valid {self.dialect.encoding}, the encoding detected from the file's start"
             ) from exc
 
     def _malformed(self, exc: csv.Error) -> MalformedFile:
@@ -136,6 +139,18 @@ class DelimitedReader(TableReader):
                     row=self._record_no,
                     column=column,
                 )
+
+
+def _line_at(path: Path, offset: int, encoding: str) -> int:
+    """The 1-based line holding byte `offset`, counted in chunks to keep memory bounded."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    breaks = 0
+    with path.open("rb") as raw:
+        while offset > 0 and (chunk := raw.read(min(offset, 1 << 16))):
+            offset -= len(chunk)
+            text = decoder.decode(chunk)
+            breaks += text.count("\n") + text.count("\r") - text.count("\r\n")
+    return breaks + 1
 
 
 def _is_blank(record: list[str]) -> bool:

@@ -11,6 +11,8 @@ from itertools import islice
 CANDIDATES = (",", ";", "\t", "|")
 _SAMPLE_RECORDS = 50
 _SNIFF_LINES = 20
+# Sniffer's quote regex is quadratic on hostile input (many unmatched quotes): keep it small.
+_SNIFF_CHARS = 4096
 
 
 def sniff_delimiter(text: str, preferred: str | None = None) -> str | None:
@@ -50,7 +52,7 @@ def _sample_records(text: str, delimiter: str) -> list[list[str]]:
 
 
 def _sniffer_guess(text: str) -> str | None:
-    sample = "".join(text.splitlines(keepends=True)[:_SNIFF_LINES])
+    sample = "".join(text[:_SNIFF_CHARS].splitlines(keepends=True)[:_SNIFF_LINES])
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters="".join(CANDIDATES)).delimiter
     except csv.Error:

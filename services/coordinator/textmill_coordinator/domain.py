@@ -26,7 +26,9 @@ class InstanceLiveness:
         return {**asdict(self), "last_seen": self.last_seen.isoformat()}
 
 
-def observe(previous: InstanceLiveness | None, beat: Heartbeat, received_at: datetime) -> InstanceLiveness | None:
+def observe(
+    previous: InstanceLiveness | None, beat: Heartbeat, received_at: datetime
+) -> InstanceLiveness | None:
     """The instance's new liveness, or None when the beat is a duplicate or arrived late.
 
     Instance ids carry the process id, so a restarted process is a new instance and its

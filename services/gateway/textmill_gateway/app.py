@@ -9,6 +9,9 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from textmill_infra.logs import get_logger
+from textmill_infra.service import ServiceRuntime
+from textmill_infra.settings import Settings
 
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
@@ -22,9 +25,6 @@ from textmill_gateway.routes.deps import provide_gateway, provide_principal
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
-from textmill_infra.logs import get_logger
-from textmill_infra.service import ServiceRuntime
-from textmill_infra.settings import Settings
 
 log = get_logger(__name__)
 
@@ -49,7 +49,10 @@ def create_app(settings: Settings) -> Litestar:
         if settings.admin_key is not None:
             key = settings.admin_key.get_secret_value()
             await gateway.keys.add(
-                key_id="bootstrap", key_hash=hash_key(key), tenant=settings.admin_tenant, role="admin"
+                key_id="bootstrap",
+                key_hash=hash_key(key),
+                tenant=settings.admin_tenant,
+                role="admin",
             )
 
     runtime.on_startup.append(bootstrap)
@@ -88,7 +91,9 @@ def create_app(settings: Settings) -> Litestar:
             path="/schema",
             components=Components(
                 security_schemes={
-                    "ApiKey": SecurityScheme(type="http", scheme="bearer", description="textmill API key"),
+                    "ApiKey": SecurityScheme(
+                        type="http", scheme="bearer", description="textmill API key"
+                    ),
                 }
             ),
         ),
@@ -97,4 +102,3 @@ def create_app(settings: Settings) -> Litestar:
     )
     app.state.gateway = gateway
     return app
-

@@ -5,7 +5,6 @@ from http import HTTPStatus
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-
 from textmill_infra.logs import get_logger, request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -63,15 +62,23 @@ def on_validation_error(request: Request, exc: ValidationException) -> Response:
 
 
 def on_http_error(request: Request, exc: HTTPException) -> Response:
-    code = HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_").replace("-", "_")
+    # Framework-raised errors: a 400 (e.g. a body that is not JSON) is the same client
+    # mistake as a failed validation, so it carries the same code.
+    code = "invalid_request" if exc.status_code == 400 else _code_for(exc.status_code)
     response = problem(request, exc.status_code, code, exc.detail)
     response.headers.update(exc.headers or {})
     return response
 
 
+def _code_for(status: int) -> str:
+    return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
-    return problem(request, 500, "internal_error", "the server failed; the request id says which call")
+    return problem(
+        request, 500, "internal_error", "the server failed; the request id says which call"
+    )
 
 
 EXCEPTION_HANDLERS = {

@@ -5,7 +5,6 @@ import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Histogram
-
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 
 SECURITY_HEADERS = [
@@ -31,7 +30,11 @@ def request_context_middleware(registry: CollectorRegistry):
                 return
             incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
             # Accept a caller's id only when it looks like one: it lands in logs.
-            request_id = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+            request_id = (
+                incoming
+                if 0 < len(incoming) <= 128 and incoming.isprintable()
+                else uuid.uuid4().hex
+            )
             token = request_id_var.set(request_id)
             started, status = time.perf_counter(), 500
 
@@ -49,7 +52,9 @@ def request_context_middleware(registry: CollectorRegistry):
                 await app(scope, receive, send_with_headers)
             finally:
                 route = scope.get("path_template") or "unmatched"
-                latency.labels(scope["method"], route, str(status)).observe(time.perf_counter() - started)
+                latency.labels(scope["method"], route, str(status)).observe(
+                    time.perf_counter() - started
+                )
                 request_id_var.reset(token)
 
         return middleware

@@ -6,15 +6,15 @@ from pathlib import Path
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
-
 from textmill_contracts import ProfileCompleted, ProfileFailed, ProfileRequested
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER
 from textmill_infra.kafka import decode
 from textmill_infra.logs import get_logger
+from textmill_tabular import TabularError, open_table
+
 from textmill_profiler.adapters.files import FileMissing, StoredFiles
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain import PROFILER_VERSION, TableProfile, profile_table
-from textmill_tabular import TabularError, open_table
 
 log = get_logger(__name__)
 
@@ -25,7 +25,9 @@ def profile_file(path: Path, filename: str, max_columns: int) -> TableProfile:
 
 
 class ProfileHandler:
-    def __init__(self, broker: KafkaBroker, files: StoredFiles, profiles: ProfileStore, max_columns: int) -> None:
+    def __init__(
+        self, broker: KafkaBroker, files: StoredFiles, profiles: ProfileStore, max_columns: int
+    ) -> None:
         self._broker, self._files, self._profiles = broker, files, profiles
         self._max_columns = max_columns
 
@@ -43,19 +45,37 @@ class ProfileHandler:
         )
 
     async def _profile(self, command: ProfileRequested) -> ProfileCompleted | ProfileFailed:
-        ids = {"correlation_id": command.correlation_id, "tenant": command.tenant, "file_id": command.file_id}
-        stored = await self._profiles.find(command.tenant, command.file_id, PROFILER_VERSION, command.sha256)
+        ids = {
+            "correlation_id": command.correlation_id,
+            "tenant": command.tenant,
+            "file_id": command.file_id,
+        }
+        stored = await self._profiles.find(
+            command.tenant, command.file_id, PROFILER_VERSION, command.sha256
+        )
         if stored is not None:
             return ProfileCompleted(**ids, profiler_version=PROFILER_VERSION, **_fields(stored))
         try:
             async with self._files.local_copy(command.tenant, command.file_id) as (path, filename):
                 profile = await asyncio.to_thread(profile_file, path, filename, self._max_columns)
         except FileMissing:
-            return ProfileFailed(**ids, code="file_not_found", status=404, detail=f"no file with id {command.file_id!r}")
+            return ProfileFailed(
+                **ids,
+                code="file_not_found",
+                status=404,
+                detail=f"no file with id {command.file_id!r}",
+            )
         except TabularError as exc:
             return ProfileFailed(**ids, code=exc.code, status=exc.status, detail=exc.detail)
-        await self._profiles.save(command.tenant, command.file_id, PROFILER_VERSION, command.sha256, profile)
-        log.info("file profiled", file_id=command.file_id, rows=profile.rows, columns=len(profile.columns))
+        await self._profiles.save(
+            command.tenant, command.file_id, PROFILER_VERSION, command.sha256, profile
+        )
+        log.info(
+            "file profiled",
+            file_id=command.file_id,
+            rows=profile.rows,
+            columns=len(profile.columns),
+        )
         return ProfileCompleted(
             **ids,
             profiler_version=PROFILER_VERSION,
@@ -66,4 +86,8 @@ class ProfileHandler:
 
 
 def _fields(stored: dict) -> dict:
-    return {"rows": stored["rows"], "columns": stored["columns"], "candidates": stored["candidates"]}
+    return {
+        "rows": stored["rows"],
+        "columns": stored["columns"],
+        "candidates": stored["candidates"],
+    }

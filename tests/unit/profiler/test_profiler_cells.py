@@ -1,11 +1,12 @@
 """Per-cell measures: nulls, letters and how much a value reads like prose."""
 
 import pytest
-
 from textmill_profiler.domain.cells import clean_cell, count_letters, sentence_likeness
 
+NULL_SPELLINGS = ["", "   ", "\t\n", "null", "NULL", "None", "NaN", "n/a", "N/A", "na", "-", " - "]
 
-@pytest.mark.parametrize("cell", ["", "   ", "\t\n", "null", "NULL", "None", "NaN", "n/a", "N/A", "na", "-", " - "])
+
+@pytest.mark.parametrize("cell", NULL_SPELLINGS)
 def test_null_spellings_are_null_cells(cell: str) -> None:
     """Given a blank or a conventional null spelling, when cleaned, then it is None."""
     assert clean_cell(cell) is None

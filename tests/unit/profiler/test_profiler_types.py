@@ -1,7 +1,6 @@
 """Type inference over a column's sampled values."""
 
 import pytest
-
 from textmill_profiler.domain.types import infer_type
 
 

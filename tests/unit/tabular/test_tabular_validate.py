@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-
 from textmill_tabular import MalformedFile, TableShape, UnsupportedFormat, validate
 
 
@@ -42,5 +41,5 @@ def test_given_stored_name_differs_when_validated_then_message_uses_users_filena
     path = tmp_path / "upload-7f3a"
     path.write_bytes(b"PAR1" + bytes(64))
 
-    with pytest.raises(UnsupportedFormat, match="'sales.parquet' looks like a Parquet file"):
+    with pytest.raises(UnsupportedFormat, match=r"'sales\.parquet' looks like a Parquet file"):
         validate(path, "sales.parquet")

@@ -37,7 +37,9 @@ class FileStore:
         self._files = db["fs.files"]
 
     async def save(self, path: Path, *, filename: str, metadata: dict) -> str:
-        stream = self._bucket.open_upload_stream(filename, chunk_size_bytes=255 * 1024, metadata=metadata)
+        stream = self._bucket.open_upload_stream(
+            filename, chunk_size_bytes=255 * 1024, metadata=metadata
+        )
         try:
             with path.open("rb") as source:
                 while chunk := source.read(CHUNK):

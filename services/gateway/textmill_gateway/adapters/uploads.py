@@ -83,7 +83,9 @@ class _FormSink:
         self.size += len(chunk)
         if self.size > self.max_bytes:
             raise ApiError(
-                413, "file_too_large", f"the file is larger than the limit of {self.max_bytes} bytes"
+                413,
+                "file_too_large",
+                f"the file is larger than the limit of {self.max_bytes} bytes",
             )
         self.digest.update(chunk)
         self.target.write(chunk)
@@ -109,9 +111,11 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
         raise ApiError(415, "unsupported_media_type", "upload the file as multipart/form-data")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise ApiError(413, "file_too_large", f"the file is larger than the limit of {max_bytes} bytes")
+        raise ApiError(
+            413, "file_too_large", f"the file is larger than the limit of {max_bytes} bytes"
+        )
 
-    target = tempfile.NamedTemporaryFile(dir=workdir, prefix="upload-", delete=False)  # noqa: SIM115
+    target = tempfile.NamedTemporaryFile(dir=workdir, prefix="upload-", delete=False)
     sink = _FormSink(target, max_bytes)
     try:
         parser = MultipartParser(options[b"boundary"], sink.callbacks())

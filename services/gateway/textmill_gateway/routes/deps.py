@@ -2,6 +2,7 @@
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 
 from textmill_gateway.auth import Principal, hash_key, presented_key
 from textmill_gateway.context import Gateway
@@ -18,3 +19,8 @@ async def provide_principal(request: Request, state: State) -> Principal:
     if principal is None:
         raise unauthorized("the API key is not valid")
     return principal
+
+
+# What route handlers declare: named dependencies, resolved from the providers above.
+GatewayDep = NamedDependency[Gateway]
+PrincipalDep = NamedDependency[Principal]

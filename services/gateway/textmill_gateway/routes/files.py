@@ -4,13 +4,13 @@ import asyncio
 from pathlib import Path
 
 from litestar import Controller, Request, delete, get, post
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
+from textmill_tabular import TableShape, TabularError, validate
 
 from textmill_gateway.adapters.uploads import receive_upload
-from textmill_gateway.auth import Principal
-from textmill_gateway.context import Gateway
 from textmill_gateway.errors import ApiError, not_found
-from textmill_tabular import TabularError, TableShape, validate
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 
 class FilesController(Controller):
@@ -18,12 +18,14 @@ class FilesController(Controller):
     tags = ["files"]
 
     @post(status_code=HTTP_201_CREATED, summary="Upload a tabular file (multipart field 'file')")
-    async def upload(self, request: Request, gateway: Gateway, principal: Principal) -> dict:
+    async def upload(self, request: Request, gateway: GatewayDep, principal: PrincipalDep) -> dict:
         principal.require("analyst")
         settings = gateway.runtime.settings
         upload = await receive_upload(request, settings.max_upload_bytes, gateway.upload_dir)
         try:
-            shape = await asyncio.to_thread(_validate, upload.path, upload.filename, settings.max_columns)
+            shape = await asyncio.to_thread(
+                _validate, upload.path, upload.filename, settings.max_columns
+            )
             file_id = await gateway.files.save(
                 upload.path,
                 filename=upload.filename,
@@ -45,19 +47,23 @@ class FilesController(Controller):
         return stored.as_dict()
 
     @get(summary="List the tenant's files, newest first")
-    async def list_files(self, gateway: Gateway, principal: Principal) -> dict:
+    async def list_files(self, gateway: GatewayDep, principal: PrincipalDep) -> dict:
         files = await gateway.files.list(principal.tenant)
         return {"items": [f.as_dict() for f in files]}
 
     @get("/{file_id:str}", summary="One file's metadata")
-    async def get_file(self, file_id: str, gateway: Gateway, principal: Principal) -> dict:
+    async def get_file(
+        self, file_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
         stored = await gateway.files.get(principal.tenant, file_id)
         if stored is None:
             raise not_found("file", file_id)
         return stored.as_dict()
 
     @delete("/{file_id:str}", status_code=HTTP_204_NO_CONTENT, summary="Delete a file")
-    async def delete_file(self, file_id: str, gateway: Gateway, principal: Principal) -> None:
+    async def delete_file(
+        self, file_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
+    ) -> None:
         principal.require("analyst")
         if not await gateway.files.delete(principal.tenant, file_id):
             raise not_found("file", file_id)

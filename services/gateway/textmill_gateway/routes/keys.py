@@ -1,10 +1,11 @@
 """`POST /api/v2/keys`: an admin creates an API key for a tenant; the key is shown once."""
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
-from textmill_gateway.auth import Principal, Role, hash_key, new_key
-from textmill_gateway.context import Gateway
+from textmill_gateway.auth import Role, hash_key, new_key
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 
 class KeyRequest(BaseModel):
@@ -17,8 +18,12 @@ class KeyController(Controller):
     tags = ["keys"]
 
     @post(status_code=201, summary="Create an API key (admin only); the key is returned once")
-    async def create_key(self, data: KeyRequest, gateway: Gateway, principal: Principal) -> dict:
+    async def create_key(
+        self, data: JSONBody[KeyRequest], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
         principal.require("admin")
         key_id, key = new_key()
-        await gateway.keys.add(key_id=key_id, key_hash=hash_key(key), tenant=data.tenant, role=data.role)
+        await gateway.keys.add(
+            key_id=key_id, key_hash=hash_key(key), tenant=data.tenant, role=data.role
+        )
         return {"key_id": key_id, "key": key, "tenant": data.tenant, "role": data.role}

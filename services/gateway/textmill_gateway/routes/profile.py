@@ -1,14 +1,14 @@
 """`POST /api/v2/profile`: ask the profiler, over Kafka request/reply, to profile a file."""
 
 from litestar import Controller, post
+from litestar.params import JSONBody
 from pydantic import BaseModel, Field
-
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.auth import Principal
-from textmill_gateway.context import Gateway
+
 from textmill_gateway.errors import ApiError, not_found
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 
 class ProfileRequest(BaseModel):
@@ -20,7 +20,9 @@ class ProfileController(Controller):
     tags = ["profile"]
 
     @post(status_code=200, summary="Column statistics and ranked text-column candidates")
-    async def profile(self, data: ProfileRequest, gateway: Gateway, principal: Principal) -> dict:
+    async def profile(
+        self, data: JSONBody[ProfileRequest], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
         stored = await gateway.files.get(principal.tenant, data.file_id)
         if stored is None:
             raise not_found("file", data.file_id)

@@ -2,8 +2,8 @@
 command rewrites the same document instead of adding one."""
 
 from pymongo.asynchronous.database import AsyncDatabase
-
 from textmill_contracts.envelope import utc_now
+
 from textmill_profiler.domain import TableProfile
 
 
@@ -17,7 +17,9 @@ class ProfileStore:
             {"_id": 0},
         )
 
-    async def save(self, tenant: str, file_id: str, version: str, sha256: str, profile: TableProfile) -> None:
+    async def save(
+        self, tenant: str, file_id: str, version: str, sha256: str, profile: TableProfile
+    ) -> None:
         await self._profiles.update_one(
             {"tenant": tenant, "file_id": file_id, "profiler_version": version},
             {

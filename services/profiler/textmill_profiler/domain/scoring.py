@@ -1,21 +1,23 @@
 """Ranking of text-column candidates: how worth analysing each column's free text is.
 
-    final_score = min(type_gate, clamp01(content × quality + header_adjust))
-    content     = 0.50·length + 0.35·sentence + 0.15·diversity
-    quality     = alpha × (0.5 + 0.5·completeness)
-    header_adjust = 0.1 × (header − 0.5)                  (so within ±0.05)
+    final_score   = min(type_gate, clamp01(content * quality + header_adjust))
+    content       = 0.50 * length + 0.35 * sentence + 0.15 * diversity
+    quality       = alpha * (0.5 + 0.5 * completeness)
+    header_adjust = 0.1 * (header - 0.5)          (so never more than +/-0.05)
 
 Every signal is in [0, 1] and reported with the score:
-- length = min(1, avg_words ÷ 18): saturates at 18 words per cell.
-- sentence = mean over the sampled cells of 1 (≥ 8 words, or ≥ 4 with . ! ?),
-  0.5 (4–7 words) or 0 (fewer, or mostly letter-free tokens).
-- diversity = min(1, distinct_ratio ÷ 0.5): repeated boilerplate is worth less.
-- alpha = min(1, alpha_ratio ÷ 0.6): prose is ~0.8 letters per character.
-- completeness = 1 − null_ratio: blanks make a column cheaper, not less textual.
-- header = 1 for names like review/comment/description, 0 for id/code/date/name…,
-  0.5 otherwise; worth ±0.05 at most, so it can never outweigh the content.
-- type_gate = 1 for text, 0.3 for categorical, 0 for empty and 0.15 for the rest
-  (integer, float, bool, datetime, id, url, email).
+- length = min(1, avg_words / 18): saturates at 18 words per cell.
+- sentence = mean over the sampled cells of 1 (>= 8 words, or >= 4 with . ! ?),
+  0.5 (4 to 7 words) or 0 (fewer, or mostly letter-free tokens).
+- diversity = min(1, distinct_ratio / 0.5): repeated boilerplate is worth less.
+- alpha = min(1, alpha_ratio / 0.6): prose is ~0.8 letters per character, so
+  numbers, codes and symbols drag the whole score down.
+- completeness = 1 - null_ratio: blanks make a column cheaper, not less textual,
+  so they cost at most half the score.
+- header = 1 for names like review/comment/description, 0 for id/code/date/name...,
+  0.5 otherwise: a hint, never a verdict over the content.
+- type_gate = the cap of the inferred type: 1 for text, 0.3 for categorical, 0 for
+  empty and 0.15 for the rest (integer, float, bool, datetime, id, url, email).
 """
 
 import re

@@ -71,8 +71,8 @@ class DistinctCounter:
     Exact mode keeps a set of the values (long ones by 128-bit digest). When the set
     would exceed `exact_limit`, it turns into a K-Minimum-Values sketch with
     k = `exact_limit`: only the k smallest 64-bit hashes are kept and the count is
-    estimated as (k − 1) ÷ (k-th smallest hash ÷ 2⁶⁴), with a relative standard error
-    of about 1/√k (1 % for k = 10,000). Memory stays O(k) whatever the stream.
+    estimated as (k - 1) / (k-th smallest hash / 2**64), with a relative standard error
+    of about 1/sqrt(k) (1 % for k = 10,000). Memory stays O(k) whatever the stream.
     """
 
     def __init__(self, exact_limit: int = DISTINCT_EXACT_LIMIT) -> None:

@@ -39,11 +39,14 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _ID_TOKEN = re.compile(r"(?=[^\d]*\d)[A-Za-z0-9][A-Za-z0-9_\-.#]{2,63}")
 # Cheap shape test before any parsing: strptime is slow and text columns are long.
 _DATE_SHAPE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{1,2} [A-Za-z]{3}|[A-Za-z]{3,9}\.? \d")
-_DATE_FORMATS = tuple(
-    f"{date}{time}"
-    for date in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
-    for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
-) + ("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y")
+_DATE_FORMATS = (
+    *(
+        f"{date}{time}"
+        for date in ("%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d-%m-%Y", "%Y/%m/%d")
+        for time in ("", " %H:%M", " %H:%M:%S", " %I:%M %p")
+    ),
+    *("%d %b %Y", "%d %B %Y", "%b %d, %Y", "%B %d, %Y", "%b %d %Y"),
+)
 
 
 def infer_type(sample: Sequence[str], *, distinct_values: int, non_null: int) -> ColumnType:

@@ -1,0 +1,28 @@
+"""Health, readiness, metrics and the OpenAPI document of every running service."""
+
+import httpx
+import pytest
+from textmill_infra.settings import DEFAULT_HTTP_PORTS
+
+
+@pytest.mark.parametrize("service", list(DEFAULT_HTTP_PORTS))
+def test_every_service_is_alive_ready_and_exports_metrics(local_stack, service):
+    base = f"http://127.0.0.1:{DEFAULT_HTTP_PORTS[service]}"
+    assert httpx.get(f"{base}/healthz").json()["status"] == "alive"
+    ready = httpx.get(f"{base}/readyz")
+    assert ready.status_code == 200, ready.text
+    assert set(ready.json()["checks"]) >= {"kafka", "mongo"}
+    metrics = httpx.get(f"{base}/metrics")
+    assert metrics.status_code == 200
+    assert "process_cpu_seconds_total" in metrics.text
+
+
+def test_gateway_serves_its_openapi_document(gateway_url):
+    document = httpx.get(f"{gateway_url}/schema/openapi.json").json()
+    assert {"/api/v2/files", "/api/v2/profile", "/api/v2/keys"} <= set(document["paths"])
+    assert "ApiKey" in document["components"]["securitySchemes"]
+
+
+def test_gateway_records_request_latency(gateway_url):
+    httpx.get(f"{gateway_url}/healthz")
+    assert "textmill_http_request_seconds_bucket" in httpx.get(f"{gateway_url}/metrics").text

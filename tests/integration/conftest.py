@@ -1,0 +1,87 @@
+"""Integration fixtures: clients of the real Kafka, FerretDB and Redis of the local stack."""
+
+import uuid
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from textmill_infra.settings import Settings
+from textmill_infra.stores import make_mongo, make_redis
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def settings(local_stack) -> Settings:
+    return Settings()
+
+
+@pytest.fixture
+async def mongo(settings):
+    client = make_mongo(settings)
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def scratch_db(mongo):
+    """A database of its own for one test, dropped afterwards."""
+    name = f"textmill_test_{uuid.uuid4().hex[:8]}"
+    yield mongo[name]
+    await mongo.drop_database(name)
+
+
+@pytest.fixture
+async def redis(settings):
+    client = make_redis(settings)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def producer(settings):
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+async def consumer_factory(settings):
+    """Makes consumers, in fresh groups, that see only records sent after they are made."""
+    consumers: list[AIOKafkaConsumer] = []
+
+    async def make(topic: str) -> AIOKafkaConsumer:
+        consumer = AIOKafkaConsumer(
+            topic,
+            bootstrap_servers=settings.kafka_bootstrap,
+            group_id=f"test-{uuid.uuid4().hex[:8]}",
+            auto_offset_reset="latest",
+            enable_auto_commit=False,
+        )
+        consumers.append(consumer)
+        await consumer.start()
+        # With "latest", only records after the assignment count: wait for it.
+        while not consumer.assignment():
+            await consumer.getmany(timeout_ms=200)
+        for partition in consumer.assignment():
+            await consumer.position(partition)
+        return consumer
+
+    yield make
+    for consumer in consumers:
+        await consumer.stop()
+
+
+async def records(consumer: AIOKafkaConsumer, until, timeout: float = 20.0) -> list:
+    """Every record seen until `until(record)` is true for one of them, or the timeout."""
+    import asyncio
+
+    seen = []
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        batch = await consumer.getmany(timeout_ms=500)
+        for partition_records in batch.values():
+            seen.extend(partition_records)
+            if any(until(r) for r in partition_records):
+                return seen
+    return seen
