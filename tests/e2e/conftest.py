@@ -5,6 +5,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from textmill_infra.settings import Settings
 
 pytestmark = pytest.mark.e2e

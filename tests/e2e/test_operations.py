@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+
 from textmill_infra.settings import DEFAULT_HTTP_PORTS
 
 

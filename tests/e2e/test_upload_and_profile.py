@@ -77,3 +77,21 @@ def test_deleted_file_is_gone(alice):
     # Then reading or profiling it answers 404
     assert alice.get(f"/api/v2/files/{file_id}").status_code == 404
     assert alice.post("/api/v2/profile", json={"file_id": file_id}).status_code == 404
+
+
+def test_profiling_the_same_file_again_is_served_from_the_cache(alice):
+    import httpx
+
+    from textmill_infra.settings import DEFAULT_HTTP_PORTS
+
+    stats_url = f"http://127.0.0.1:{DEFAULT_HTTP_PORTS['profiler']}/cache/stats"
+    # Given a profiled file
+    file_id = upload(alice, "reviews.csv", reviews_csv(60, seed=11)).json()["id"]
+    alice.post("/api/v2/profile", json={"file_id": file_id})
+    hits_before = httpx.get(stats_url).json()["hits"]
+    # When it is profiled again
+    assert alice.post("/api/v2/profile", json={"file_id": file_id}).status_code == 200
+    # Then the profiler's cache answered it
+    stats = httpx.get(stats_url).json()
+    assert stats["hits"] > hits_before
+    assert 0 < stats["bytes"] <= stats["max_bytes"]

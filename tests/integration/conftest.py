@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from textmill_infra.settings import Settings
 from textmill_infra.stores import make_mongo, make_redis
 

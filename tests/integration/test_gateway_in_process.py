@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from litestar.testing import AsyncTestClient
+
 from textmill_gateway.app import create_app
 from textmill_gateway.errors import ApiError
 from textmill_infra.settings import Settings
@@ -61,3 +62,18 @@ async def test_request_without_a_reply_times_out_with_a_clear_error(small_gatewa
     # Then the caller gets a 504 that names what did not answer
     assert (raised.value.status, raised.value.code) == (504, "upstream_timeout")
     assert "profiler" in raised.value.detail
+
+
+async def test_upload_with_more_cells_than_the_limit_is_too_large(settings):
+    key = f"tm_test_{uuid.uuid4().hex}"
+    tenant = f"t-{uuid.uuid4().hex[:8]}"
+    app = create_app(
+        Settings(max_cells=10, admin_key=key, admin_tenant=tenant, instance_id=f"test-{tenant}")
+    )
+    async with AsyncTestClient(app) as client:
+        client.headers["Authorization"] = f"Bearer {key}"
+        content = b"a,b,c\n" + b"1,2,3\n" * 4
+        response = await client.post("/api/v2/files", files={"file": ("c.csv", content)})
+        assert response.status_code == 413, response.text
+        assert response.json()["code"] == "too_large"
+        assert (await client.get("/api/v2/files")).json()["items"] == []

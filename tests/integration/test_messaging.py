@@ -4,11 +4,10 @@ import asyncio
 import json
 import uuid
 
+from tests.integration.conftest import records
 from textmill_contracts import ProfileRequested
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_coordinator.adapters.liveness import PREFIX
-
-from tests.integration.conftest import records
 
 
 async def test_poison_command_is_dead_lettered_and_the_profiler_keeps_working(
@@ -54,11 +53,9 @@ async def test_redelivered_command_keeps_one_profile(
         base_url=f"http://127.0.0.1:{settings.gateway_port}",
         headers={"Authorization": f"Bearer {admin_key}"},
     ) as client:
-        stored = (
-            await client.post(
-                "/api/v2/files", files={"file": ("r.csv", reviews_csv(30), "text/csv")}
-            )
-        ).json()
+        # content of its own, so that no cached profile of the same content answers
+        content = reviews_csv(30, seed=uuid.uuid4().int % 1_000_000)
+        stored = (await client.post("/api/v2/files", files={"file": ("r.csv", content)})).json()
     replies = await consumer_factory(TOPICS.replies)
     correlation = uuid.uuid4().hex
     command = ProfileRequested(
@@ -98,3 +95,35 @@ async def test_every_service_heartbeats_into_the_coordinators_liveness_table(red
         await asyncio.sleep(0.5)
     # Then every service is alive in the table
     assert services == {"gateway", "profiler", "estimator", "coordinator", "worker"}
+
+
+async def test_deleting_a_file_drops_its_cached_and_stored_profiles(
+    redis, mongo, settings, admin_key
+):
+    import httpx
+
+    from tests.e2e.data import reviews_csv
+    from textmill_profiler.adapters.cache import NAMESPACE
+    from textmill_profiler.domain import PROFILER_VERSION
+
+    base = f"http://127.0.0.1:{settings.gateway_port}"
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=60) as client:
+        # Given a profiled file (content unique to this test)
+        content = reviews_csv(20, seed=uuid.uuid4().int % 10_000)
+        files = {"file": ("r.csv", content, "text/csv")}
+        stored = (await client.post("/api/v2/files", files=files)).json()
+        assert (await client.post("/api/v2/profile", json={"file_id": stored["id"]})).is_success
+        key = f"{NAMESPACE}entry:{stored['tenant']}:{stored['sha256']}:{PROFILER_VERSION}"
+        db = mongo[settings.mongo_db]
+        assert await redis.exists(key)
+        # When the file is deleted
+        assert (await client.delete(f"/api/v2/files/{stored['id']}")).status_code == 204
+    # Then the profiler drops the cached entry and the stored profile
+    for _ in range(40):
+        gone = not await redis.exists(key)
+        if gone and await db.profiles.count_documents({"file_id": stored["id"]}) == 0:
+            break
+        await asyncio.sleep(0.25)
+    assert not await redis.exists(key)
+    assert await db.profiles.count_documents({"file_id": stored["id"]}) == 0

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 from pymongo.errors import DuplicateKeyError
+
 from textmill_infra.stores import MIGRATIONS, migrate
 
 

@@ -8,6 +8,7 @@ from textmill_contracts.envelope import Message
 from textmill_contracts.events import (
     CandidateScore,
     ColumnStats,
+    FileDeleted,
     Heartbeat,
     ProfileCompleted,
     ProfileFailed,
@@ -17,6 +18,7 @@ from textmill_contracts.topics import Topics
 __all__ = [
     "CandidateScore",
     "ColumnStats",
+    "FileDeleted",
     "Heartbeat",
     "Message",
     "ProfileCompleted",

@@ -75,3 +75,12 @@ class Heartbeat(Message):
     sequence: int = Field(ge=0)
     status: Literal["ready", "degraded", "draining"] = "ready"
     capacity: int = Field(default=1, ge=0, description="parallel units of work it can take")
+
+
+class FileDeleted(Message):
+    """A stored file was deleted: its profiles and cached profiles must go too."""
+
+    schema_name: ClassVar[str] = "file.deleted"
+    tenant: str
+    file_id: str
+    sha256: str

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from textmill_contracts.commands import ProfileRequested
 from textmill_contracts.envelope import Message
-from textmill_contracts.events import Heartbeat, ProfileCompleted, ProfileFailed
+from textmill_contracts.events import FileDeleted, Heartbeat, ProfileCompleted, ProfileFailed
 from textmill_contracts.topics import TOPICS
 
 # topic -> the messages that may appear on it, and who sends them.
@@ -17,6 +17,7 @@ CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
     TOPICS.profile_requested: ("gateway", [ProfileRequested]),
     TOPICS.replies: ("profiler", [ProfileCompleted, ProfileFailed]),
     TOPICS.heartbeats: ("every service", [Heartbeat]),
+    TOPICS.files: ("gateway", [FileDeleted]),
 }
 
 

@@ -8,6 +8,7 @@ class Topics:
     profile_requested: str = "textmill.commands.profile.v1"
     replies: str = "textmill.replies.v1"
     heartbeats: str = "textmill.events.heartbeat.v1"
+    files: str = "textmill.events.file.v1"
     dead_letters: str = "textmill.dead-letters.v1"
 
     def all(self) -> list[str]:
@@ -15,6 +16,7 @@ class Topics:
             self.profile_requested,
             self.replies,
             self.heartbeats,
+            self.files,
             self.dead_letters,
         ]
 

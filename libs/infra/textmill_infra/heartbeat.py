@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 
 from faststream.kafka import KafkaBroker
+
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat
 from textmill_contracts.topics import TOPICS
-
 from textmill_infra.settings import ServiceName, Settings
 
 log = logging.getLogger(__name__)

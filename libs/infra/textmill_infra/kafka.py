@@ -18,8 +18,8 @@ from faststream.kafka.message import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
-from textmill_contracts.topics import TOPICS
 
+from textmill_contracts.topics import TOPICS
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 from textmill_infra.settings import Settings
 

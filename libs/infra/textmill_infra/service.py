@@ -8,6 +8,7 @@ A service's `create_app()` builds a `ServiceRuntime`, registers its subscribers 
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis.asyncio as aioredis
 import uvicorn
@@ -47,6 +48,8 @@ class ServiceRuntime:
     on_shutdown: list[Hook] = field(default_factory=list)
     # Run after the broker has stopped, so no handler still uses what they close.
     on_close: list[Hook] = field(default_factory=list)
+    # Extra HTTP routes of the service's own, beside health and metrics.
+    routes: list[tuple[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         for collector in (process_collector.ProcessCollector, platform_collector.PlatformCollector):
@@ -120,6 +123,7 @@ class ServiceRuntime:
                 ("/healthz", healthz),
                 ("/readyz", readyz),
                 ("/metrics", make_asgi_app(self.registry)),
+                *self.routes,
             ],
             on_startup=[self.prepare],
             after_startup=[self.started],

@@ -1,13 +1,14 @@
 """Streaming reader for CSV/TSV files: one record in memory at a time, within the limits."""
 
-import codecs
 import csv
 from collections.abc import Iterator
 from pathlib import Path
 
 from textmill_tabular.detection import Dialect
 from textmill_tabular.errors import MalformedFile, TooLarge
+from textmill_tabular.lines import LineStream
 from textmill_tabular.reader import Limits, TableReader, unique_names
+from textmill_tabular.row_index import Checkpoint, Position
 
 
 class DelimitedReader(TableReader):
@@ -18,27 +19,24 @@ class DelimitedReader(TableReader):
     but are skipped. Messages also give the physical line, which differs once cells span lines.
     A line holding only whitespace is blank. A field longer than `max_field_chars`, or a record
     longer than `max_row_chars` (usually an unclosed quote), raises TooLarge.
+
+    csv.reader pulls lines only as it needs them, so once it has returned a record the line
+    stream stands exactly at the next record's first byte: that is the record's Position.
     """
 
     def __init__(self, path: Path, dialect: Dialect, limits: Limits) -> None:
         self.dialect = dialect
         self._path = path
         self._limits = limits
-        self._line_no = 0  # physical lines read so far
         self._record_no = 0  # records parsed so far, blank ones included
         self._record_line = 1  # physical line where the record being parsed starts
         self._current_line = 1  # physical line where the last parsed record started
         self._record_chars = 0
+        self._record_start = Position(offset=0, record=0, line=0)
         _allow_csv_fields_up_to(limits.max_row_chars + 1)
-        self._stream = path.open(encoding=dialect.encoding, newline="")
+        self._source = LineStream(path, dialect.encoding)
         try:
-            parsed = csv.reader(
-                self._lines(),
-                delimiter=dialect.delimiter,
-                quotechar=dialect.quotechar,
-                strict=True,  # so that the file ending inside quotes is an error, not a cell
-            )
-            self._records = self._numbered(parsed)
+            self._records = self._parse()
             self.header = self._read_header()
         except BaseException:
             self.close()
@@ -58,8 +56,32 @@ class DelimitedReader(TableReader):
             self._check_field_sizes(record, self.header)
             yield record
 
+    def positioned_rows(self) -> Iterator[tuple[Position | None, list[str]]]:
+        for row in self.rows():
+            yield self._record_start, row
+
     def close(self) -> None:
-        self._stream.close()
+        self._source.close()
+
+    def _resume(self, checkpoint: Checkpoint) -> bool:
+        position = checkpoint.position
+        self._source.close()
+        self._source = LineStream(
+            self._path, self.dialect.encoding, offset=position.offset, lines=position.line
+        )
+        self._record_no = position.record
+        self._record_line = position.line + 1
+        self._records = self._parse()
+        return True
+
+    def _parse(self) -> Iterator[list[str]]:
+        parsed = csv.reader(
+            self._lines(),
+            delimiter=self.dialect.delimiter,
+            quotechar=self.dialect.quotechar,
+            strict=True,  # so that the file ending inside quotes is an error, not a cell
+        )
+        return self._numbered(parsed)
 
     def _read_header(self) -> list[str]:
         record = next((r for r in self._records if not _is_blank(r)), [])
@@ -74,14 +96,16 @@ class DelimitedReader(TableReader):
 
     def _numbered(self, parsed: Iterator[list[str]]) -> Iterator[list[str]]:
         while True:
+            start = Position(self._source.offset, self._record_no, self._source.lines)
             try:
                 record = next(parsed)
             except StopIteration:
                 return
             except csv.Error as exc:
                 raise self._malformed(exc) from exc
+            self._record_start = start
             self._record_no += 1
-            self._current_line, self._record_line = self._record_line, self._line_no + 1
+            self._current_line, self._record_line = self._record_line, self._source.lines + 1
             self._record_chars = 0
             yield record
 
@@ -92,8 +116,7 @@ class DelimitedReader(TableReader):
         would otherwise be pulled into memory in one piece.
         """
         budget = self._limits.max_row_chars
-        while line := self._read_line(budget - self._record_chars + 1):
-            self._line_no += 1
+        while line := self._source.readline(budget - self._record_chars + 1):
             self._record_chars += len(line)
             if self._record_chars > budget:
                 raise TooLarge(
@@ -103,19 +126,6 @@ class DelimitedReader(TableReader):
                 )
             yield line
 
-    def _read_line(self, size: int) -> str:
-        try:
-            return self._stream.readline(size)
-        except UnicodeDecodeError as exc:
-            # The stream decodes whole chunks ahead of the parser, so the position comes from
-            # the bytes consumed so far, not from the lines parsed so far.
-            offset = self._stream.buffer.tell() - len(exc.object) + exc.start
-            line = _line_at(self._path, offset, self.dialect.encoding)
-            raise MalformedFile(
-                f"byte 0x{exc.object[exc.start]:02x} at offset {offset:,} (line {line:,}) is "
-                f"not valid {self.dialect.encoding}, the encoding detected from the file's start"
-            ) from exc
-
     def _malformed(self, exc: csv.Error) -> MalformedFile:
         row = self._record_no + 1
         if "unexpected end of data" in str(exc):
@@ -124,7 +134,7 @@ class DelimitedReader(TableReader):
                 "never closed before the end of the file"
             )
         else:
-            detail = f"row {row} (line {self._line_no}) cannot be parsed: {exc}"
+            detail = f"row {row} (line {self._source.lines}) cannot be parsed: {exc}"
         return MalformedFile(detail, row=row)
 
     def _check_field_sizes(self, record: list[str], names: list[str] | None) -> None:
@@ -139,18 +149,6 @@ class DelimitedReader(TableReader):
                     row=self._record_no,
                     column=column,
                 )
-
-
-def _line_at(path: Path, offset: int, encoding: str) -> int:
-    """The 1-based line holding byte `offset`, counted in chunks to keep memory bounded."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-    breaks = 0
-    with path.open("rb") as raw:
-        while offset > 0 and (chunk := raw.read(min(offset, 1 << 16))):
-            offset -= len(chunk)
-            text = decoder.decode(chunk)
-            breaks += text.count("\n") + text.count("\r") - text.count("\r\n")
-    return breaks + 1
 
 
 def _is_blank(record: list[str]) -> bool:

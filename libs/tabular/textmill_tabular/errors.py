@@ -21,14 +21,14 @@ class TabularError(Exception):
 
 
 class UnsupportedFormat(TabularError):
-    """The content is not CSV/TSV: binary, an archive, JSON..."""
+    """The content is none of the readable formats: an image, a PDF, a random ZIP, legacy .xls..."""
 
     code = "unsupported_format"
     status = 415
 
 
 class MalformedFile(TabularError):
-    """The content is CSV/TSV but broken: ragged rows, an unclosed quote, undecodable bytes."""
+    """The format is known but the content is broken: ragged rows, invalid JSON, a corrupt file."""
 
     code = "malformed_file"
     status = 422
@@ -39,3 +39,10 @@ class TooLarge(TabularError):
 
     code = "too_large"
     status = 413
+
+
+class UnknownColumn(TabularError):
+    """A caller asked for columns the table does not have."""
+
+    code = "unknown_column"
+    status = 422

@@ -1,16 +1,21 @@
-"""Recognising content that is not delimited text (Parquet, archives, images, JSON).
+"""Recognising content by its first bytes: magic numbers, workbooks inside ZIPs, JSON shapes.
 
-Such uploads get a 415 naming what they look like, instead of a baffling parse error later.
+Formats we cannot read get a 415 naming what they look like, instead of a baffling parse error
+later; formats we can read are named so that detection can pick their reader.
 """
 
+import json
+import re
+import struct
 from pathlib import PurePath
+from typing import Literal
 
 from textmill_tabular.errors import UnsupportedFormat
 
+PARQUET_MAGIC = b"PAR1"
+ZIP_MAGIC = b"PK\x03\x04"
 _MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"PAR1", "a Parquet file"),
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x05\x06", "a ZIP archive"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Office document (such as .xls)"),
     (b"%PDF-", "a PDF document"),
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -24,36 +29,95 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"SQLite format 3\x00", "an SQLite database"),
     (b"ARROW1", "an Arrow file"),
 )
-_EXCEL_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+SUPPORTED = "CSV, TSV, JSON (an array of objects), JSON Lines, Parquet and Excel .xlsx"
 # Decoded text of a real CSV holds next to no control characters; binary data holds many.
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v")
 _MAX_CONTROL_SHARE = 0.01
+_LOCAL_HEADER = re.compile(re.escape(ZIP_MAGIC))
+_JSON_WHITESPACE = " \t\n\r"
+# What may open the first item of a JSON array that is not an object.
+_NON_OBJECT_ITEMS = {'"': "strings", "[": "arrays", "t": "booleans", "f": "booleans", "n": "nulls"}
 
 
 def reject_binary_signature(head: bytes, filename: str | None) -> None:
-    """Raise UnsupportedFormat if `head` starts with the magic number of a known binary format."""
+    """Raise UnsupportedFormat if `head` starts with the magic number of an unreadable format."""
     for magic, kind in _MAGIC:
         if head.startswith(magic):
-            # An .xlsx workbook is a ZIP archive; the name tells the user what they sent.
-            if kind == "a ZIP archive" and suffix(filename) in _EXCEL_SUFFIXES:
-                kind = "an Excel workbook"
             raise unsupported(filename, kind)
 
 
+def zip_holds_workbook(head: bytes) -> bool:
+    """True when the ZIP entries named in `head` include an Excel workbook part (`xl/...`).
+
+    Only the local headers inside the head are seen; the reader confirms from the archive's
+    central directory that `xl/workbook.xml` is really there.
+    """
+    for match in _LOCAL_HEADER.finditer(head):
+        fixed = head[match.start() + 26 : match.start() + 30]
+        if len(fixed) < 4:
+            break
+        name_length, _ = struct.unpack("<HH", fixed)
+        name = head[match.start() + 30 : match.start() + 30 + name_length]
+        if name.startswith(b"xl/"):
+            return True
+    return False
+
+
+def json_kind(text: str, filename: str | None) -> Literal["json", "jsonl"] | None:
+    """'json' for a top-level array of objects, 'jsonl' for one object per line, None otherwise.
+
+    Raises UnsupportedFormat for JSON of another shape: an array of scalars or of arrays, or a
+    single object spread over several lines.
+    """
+    stripped = text.lstrip(_JSON_WHITESPACE + "\ufeff")
+    if stripped.startswith("["):
+        first_item = stripped[1:].lstrip(_JSON_WHITESPACE)[:1]
+        if first_item in ("{", "]", ""):
+            return "json"
+        kind = "numbers" if first_item in "-0123456789" else _NON_OBJECT_ITEMS.get(first_item)
+        if kind is None:
+            return None  # "[id],name" is a CSV header, not JSON
+        raise unsupported(filename, f"a JSON array of {kind}; an array of objects is needed")
+    if stripped.startswith("{"):
+        if _single_object_over_lines(stripped):
+            raise unsupported(
+                filename,
+                "a JSON object spread over several lines; JSON Lines needs one object per line",
+            )
+        return "jsonl"
+    return None
+
+
+def _single_object_over_lines(text: str) -> bool:
+    first_line, newline, _ = text.partition("\n")
+    if not newline:
+        return False  # the head ends inside the first line: the reader will judge it
+    try:
+        json.loads(first_line)
+    except json.JSONDecodeError:
+        try:
+            json.JSONDecoder().raw_decode(text)
+        except json.JSONDecodeError:
+            return False  # broken JSON Lines: the reader names the line
+        return True
+    return False
+
+
 def reject_non_tabular_text(text: str, filename: str | None) -> None:
-    """Raise UnsupportedFormat for decoded text that is JSON or mostly control characters."""
-    if text.lstrip()[:1] in ("[", "{"):
-        raise unsupported(filename, "JSON")
+    """Raise UnsupportedFormat for decoded text that is mostly control characters."""
     controls = sum(_is_control(char) for char in text)
     if controls > _MAX_CONTROL_SHARE * len(text):
         raise unsupported(filename, "binary data")
 
 
 def unsupported(filename: str | None, kind: str) -> UnsupportedFormat:
-    subject = f"'{filename}'" if filename else "the file"
     return UnsupportedFormat(
-        f"{subject} looks like {kind}; only CSV/TSV are supported in this version"
+        f"{subject(filename)} looks like {kind}; supported formats are {SUPPORTED}"
     )
+
+
+def subject(filename: str | None) -> str:
+    return f"'{filename}'" if filename else "the file"
 
 
 def suffix(filename: str | None) -> str:

@@ -4,14 +4,14 @@ service instance; run planning and shard reassignment grow here."""
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
 from faststream.kafka.annotations import KafkaMessage
-from textmill_contracts.topics import TOPICS
-from textmill_infra.kafka import Subscription
-from textmill_infra.service import ServiceRuntime
-from textmill_infra.settings import Settings
 
+from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.domain import liveness_timeout
 from textmill_coordinator.handlers import HeartbeatHandler
+from textmill_infra.kafka import Subscription
+from textmill_infra.service import ServiceRuntime
+from textmill_infra.settings import Settings
 
 # Old heartbeats say nothing about now, and the next beat comes within seconds: start at
 # the latest record and commit on receipt (at-most-once is the right trade here).

@@ -2,12 +2,12 @@
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+
 from textmill_contracts import Heartbeat
 from textmill_contracts.envelope import utc_now
-from textmill_infra.kafka import decode
-
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.domain import observe
+from textmill_infra.kafka import decode
 
 
 class HeartbeatHandler:

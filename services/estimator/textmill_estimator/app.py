@@ -2,6 +2,7 @@
 and cost estimation (from samples, history and live capacity) grow here."""
 
 from faststream.asgi import AsgiFastStream
+
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 

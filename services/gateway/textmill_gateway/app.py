@@ -9,9 +9,6 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
-from textmill_infra.logs import get_logger
-from textmill_infra.service import ServiceRuntime
-from textmill_infra.settings import Settings
 
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
@@ -25,6 +22,9 @@ from textmill_gateway.routes.deps import provide_gateway, provide_principal
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
+from textmill_infra.logs import get_logger
+from textmill_infra.service import ServiceRuntime
+from textmill_infra.settings import Settings
 
 log = get_logger(__name__)
 

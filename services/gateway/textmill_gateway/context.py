@@ -5,11 +5,11 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
-from textmill_infra.service import ServiceRuntime
 
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
 from textmill_gateway.replies import ReplyWaiter
+from textmill_infra.service import ServiceRuntime
 
 
 @dataclass

@@ -5,6 +5,7 @@ from http import HTTPStatus
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+
 from textmill_infra.logs import get_logger, request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

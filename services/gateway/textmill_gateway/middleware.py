@@ -5,6 +5,7 @@ import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from prometheus_client import CollectorRegistry, Histogram
+
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 
 SECURITY_HEADERS = [

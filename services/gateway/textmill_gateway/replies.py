@@ -15,11 +15,11 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage as ContextMessage
 from faststream.kafka.message import KafkaMessage
+
 from textmill_contracts.topics import TOPICS
+from textmill_gateway.errors import ApiError
 from textmill_infra.kafka import Subscription
 from textmill_infra.logs import get_logger
-
-from textmill_gateway.errors import ApiError
 
 log = get_logger(__name__)
 

@@ -1,29 +1,48 @@
-"""The profiler's composition root: consumes `ProfileRequested`, replies with the profile."""
+"""The profiler's composition root: answers `ProfileRequested`, drops profiles of deleted
+files, and serves its cache statistics at `/cache/stats`."""
 
-from faststream.asgi import AsgiFastStream
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi.response import JSONResponse
 from faststream.kafka.annotations import KafkaMessage
+
 from textmill_contracts.topics import TOPICS
 from textmill_infra.kafka import Subscription
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-
+from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredFiles
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.handlers import ProfileHandler
 
-# One group for every profiler replica: each command is handled by one of them.
+# One group for all profiler replicas: each command is handled by one of them.
 PROFILE_REQUESTS = Subscription(group_id="textmill-profiler")
+FILE_EVENTS = Subscription(group_id="textmill-profiler-files")
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
     runtime = ServiceRuntime(name="profiler", settings=settings)
     db = runtime.attach_mongo()
+    cache = ProfileCache(
+        runtime.attach_redis(),
+        max_bytes=settings.profile_cache_max_bytes,
+        ttl_seconds=settings.profile_cache_ttl_seconds,
+        registry=runtime.registry,
+    )
     handler = ProfileHandler(
-        runtime.broker, StoredFiles(db), ProfileStore(db), settings.max_columns
+        runtime.broker, StoredFiles(db), ProfileStore(db), cache, settings.max_columns
     )
 
     @runtime.broker.subscriber(TOPICS.profile_requested, **PROFILE_REQUESTS.kwargs())
     async def on_profile_requested(message: KafkaMessage) -> None:
-        await handler(message)
+        await handler.on_profile_requested(message)
 
+    @runtime.broker.subscriber(TOPICS.files, **FILE_EVENTS.kwargs())
+    async def on_file_deleted(message: KafkaMessage) -> None:
+        await handler.on_file_deleted(message)
+
+    @get(include_in_schema=False)
+    async def cache_stats(scope) -> AsgiResponse:
+        return JSONResponse((await cache.stats()).as_dict())
+
+    runtime.routes.append(("/cache/stats", cache_stats))
     return runtime.asgi()

@@ -1,20 +1,25 @@
-"""Kafka handlers: decode the command, profile the file, reply. Idempotent by
-(tenant, file id, profiler version, sha256): a redelivered command reuses the stored profile."""
+"""Kafka handlers: decode the message, call the domain or the stores, reply.
+
+Profiles are idempotent by (tenant, content hash, profiler version): a redelivered
+command is answered from the cache or the stored profile. Deletions are idempotent by
+file id: dropping what is already gone is a no-op.
+"""
 
 import asyncio
 from pathlib import Path
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
-from textmill_contracts import ProfileCompleted, ProfileFailed, ProfileRequested
+
+from textmill_contracts import FileDeleted, ProfileCompleted, ProfileFailed, ProfileRequested
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER
 from textmill_infra.kafka import decode
 from textmill_infra.logs import get_logger
-from textmill_tabular import TabularError, open_table
-
+from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import FileMissing, StoredFiles
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain import PROFILER_VERSION, TableProfile, profile_table
+from textmill_tabular import TabularError, open_table
 
 log = get_logger(__name__)
 
@@ -26,12 +31,17 @@ def profile_file(path: Path, filename: str, max_columns: int) -> TableProfile:
 
 class ProfileHandler:
     def __init__(
-        self, broker: KafkaBroker, files: StoredFiles, profiles: ProfileStore, max_columns: int
+        self,
+        broker: KafkaBroker,
+        files: StoredFiles,
+        profiles: ProfileStore,
+        cache: ProfileCache,
+        max_columns: int,
     ) -> None:
-        self._broker, self._files, self._profiles = broker, files, profiles
+        self._broker, self._files, self._profiles, self._cache = broker, files, profiles, cache
         self._max_columns = max_columns
 
-    async def __call__(self, message: KafkaMessage) -> None:
+    async def on_profile_requested(self, message: KafkaMessage) -> None:
         command = await decode(self._broker, message, ProfileRequested)
         if command is None:
             return
@@ -44,50 +54,47 @@ class ProfileHandler:
             headers={MESSAGE_TYPE_HEADER: reply.schema_name},
         )
 
+    async def on_file_deleted(self, message: KafkaMessage) -> None:
+        event = await decode(self._broker, message, FileDeleted)
+        if event is None:
+            return
+        dropped = await self._cache.invalidate(event.tenant, event.sha256)
+        await self._profiles.delete(event.tenant, event.file_id)
+        log.info("profiles of a deleted file dropped", file_id=event.file_id, cached=dropped)
+
     async def _profile(self, command: ProfileRequested) -> ProfileCompleted | ProfileFailed:
         ids = {
             "correlation_id": command.correlation_id,
             "tenant": command.tenant,
             "file_id": command.file_id,
         }
-        stored = await self._profiles.find(
-            command.tenant, command.file_id, PROFILER_VERSION, command.sha256
-        )
-        if stored is not None:
-            return ProfileCompleted(**ids, profiler_version=PROFILER_VERSION, **_fields(stored))
-        try:
-            async with self._files.local_copy(command.tenant, command.file_id) as (path, filename):
-                profile = await asyncio.to_thread(profile_file, path, filename, self._max_columns)
-        except FileMissing:
-            return ProfileFailed(
-                **ids,
-                code="file_not_found",
-                status=404,
-                detail=f"no file with id {command.file_id!r}",
-            )
-        except TabularError as exc:
-            return ProfileFailed(**ids, code=exc.code, status=exc.status, detail=exc.detail)
+        version = PROFILER_VERSION
+        cached = await self._cache.get(command.tenant, command.sha256, version)
+        if cached is not None:
+            return ProfileCompleted(**ids, profiler_version=version, **cached)
+        stored = await self._profiles.find(command.tenant, command.file_id, version, command.sha256)
+        if stored is None:
+            try:
+                stored = await self._compute(command)
+            except FileMissing:
+                detail = f"no file with id {command.file_id!r}"
+                return ProfileFailed(**ids, code="file_not_found", status=404, detail=detail)
+            except TabularError as exc:
+                return ProfileFailed(**ids, code=exc.code, status=exc.status, detail=exc.detail)
+        # Cached only once whole and stored: a failed profile leaves nothing behind.
+        await self._cache.put(command.tenant, command.sha256, version, stored)
+        return ProfileCompleted(**ids, profiler_version=version, **stored)
+
+    async def _compute(self, command: ProfileRequested) -> dict:
+        async with self._files.local_copy(command.tenant, command.file_id) as (path, filename):
+            profile = await asyncio.to_thread(profile_file, path, filename, self._max_columns)
+        fields = {
+            "rows": profile.rows,
+            "columns": [c.model_dump(mode="json") for c in profile.columns],
+            "candidates": [c.model_dump(mode="json") for c in profile.candidates],
+        }
         await self._profiles.save(
-            command.tenant, command.file_id, PROFILER_VERSION, command.sha256, profile
+            command.tenant, command.file_id, PROFILER_VERSION, command.sha256, fields
         )
-        log.info(
-            "file profiled",
-            file_id=command.file_id,
-            rows=profile.rows,
-            columns=len(profile.columns),
-        )
-        return ProfileCompleted(
-            **ids,
-            profiler_version=PROFILER_VERSION,
-            rows=profile.rows,
-            columns=profile.columns,
-            candidates=profile.candidates,
-        )
-
-
-def _fields(stored: dict) -> dict:
-    return {
-        "rows": stored["rows"],
-        "columns": stored["columns"],
-        "candidates": stored["candidates"],
-    }
+        log.info("file profiled", file_id=command.file_id, rows=profile.rows)
+        return fields

@@ -2,6 +2,7 @@
 chains over shards grow here."""
 
 from faststream.asgi import AsgiFastStream
+
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 

@@ -1,6 +1,7 @@
 """Per-cell measures: nulls, letters and how much a value reads like prose."""
 
 import pytest
+
 from textmill_profiler.domain.cells import clean_cell, count_letters, sentence_likeness
 
 NULL_SPELLINGS = ["", "   ", "\t\n", "null", "NULL", "None", "NaN", "n/a", "N/A", "na", "-", " - "]

@@ -5,6 +5,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
+
 from textmill_profiler.domain import RaggedRowError, TableProfiler, profile_table
 
 REVIEW = "The blender is loud but it crushes ice in seconds, and cleaning it takes a minute."

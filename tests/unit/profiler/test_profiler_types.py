@@ -1,6 +1,7 @@
 """Type inference over a column's sampled values."""
 
 import pytest
+
 from textmill_profiler.domain.types import infer_type
 
 

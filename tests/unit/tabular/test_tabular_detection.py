@@ -5,6 +5,7 @@ import random
 from pathlib import Path
 
 import pytest
+
 from textmill_tabular import Dialect, UnsupportedFormat, detect, open_table
 
 

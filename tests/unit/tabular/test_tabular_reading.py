@@ -5,6 +5,7 @@ import tracemalloc
 from pathlib import Path
 
 import pytest
+
 from textmill_tabular import MalformedFile, TooLarge, open_table
 
 

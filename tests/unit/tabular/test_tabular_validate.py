@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from textmill_tabular import MalformedFile, TableShape, UnsupportedFormat, validate
 
 

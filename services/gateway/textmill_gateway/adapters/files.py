@@ -61,11 +61,12 @@ class FileStore:
         cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
         return [_to_stored(doc) async for doc in cursor]
 
-    async def delete(self, tenant: str, file_id: str) -> bool:
-        if await self.get(tenant, file_id) is None:
-            return False
-        await self._bucket.delete(ObjectId(file_id))
-        return True
+    async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
+        """Delete the tenant's file; returns what was deleted, or None if there was none."""
+        stored = await self.get(tenant, file_id)
+        if stored is not None:
+            await self._bucket.delete(ObjectId(file_id))
+        return stored
 
 
 def _object_id(file_id: str) -> ObjectId | None:

@@ -1,8 +1,8 @@
 """API keys in MongoDB, looked up by hash."""
 
 from pymongo.asynchronous.database import AsyncDatabase
-from textmill_contracts.envelope import utc_now
 
+from textmill_contracts.envelope import utc_now
 from textmill_gateway.auth import Principal, Role
 
 

@@ -6,11 +6,13 @@ from pathlib import Path
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
-from textmill_tabular import TableShape, TabularError, validate
 
+from textmill_contracts import FileDeleted
+from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.uploads import receive_upload
 from textmill_gateway.errors import ApiError, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_tabular import TableShape, TabularError, validate
 
 
 class FilesController(Controller):
@@ -26,6 +28,13 @@ class FilesController(Controller):
             shape = await asyncio.to_thread(
                 _validate, upload.path, upload.filename, settings.max_columns
             )
+            if shape.rows * shape.columns > settings.max_cells:
+                raise ApiError(
+                    413,
+                    "too_large",
+                    f"the file has {shape.rows * shape.columns:,} cells; "
+                    f"the limit is {settings.max_cells:,}",
+                )
             file_id = await gateway.files.save(
                 upload.path,
                 filename=upload.filename,
@@ -65,8 +74,11 @@ class FilesController(Controller):
         self, file_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
     ) -> None:
         principal.require("analyst")
-        if not await gateway.files.delete(principal.tenant, file_id):
+        deleted = await gateway.files.delete(principal.tenant, file_id)
+        if deleted is None:
             raise not_found("file", file_id)
+        event = FileDeleted(tenant=deleted.tenant, file_id=deleted.id, sha256=deleted.sha256)
+        await gateway.runtime.broker.publish(event, TOPICS.files, key=deleted.id.encode())
 
 
 def _validate(path: Path, filename: str, max_columns: int) -> TableShape:

@@ -3,6 +3,7 @@
 from litestar import Response, get
 from litestar.datastructures import State
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
 from textmill_infra.health import run_checks
 
 

@@ -3,10 +3,10 @@
 from litestar import Controller, post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
+
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-
 from textmill_gateway.errors import ApiError, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 

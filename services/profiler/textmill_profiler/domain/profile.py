@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textmill_contracts.events import CandidateScore, ColumnStats
-
 from textmill_profiler.domain.scoring import rank_candidates
 from textmill_profiler.domain.stats import ColumnAccumulator
 

@@ -23,7 +23,6 @@ Every signal is in [0, 1] and reported with the score:
 import re
 
 from textmill_contracts.events import CandidateScore, ColumnType
-
 from textmill_profiler.domain.stats import ColumnSummary
 
 LENGTH_SATURATION_WORDS = 18.0

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 
 from textmill_contracts.events import ColumnStats
-
 from textmill_profiler.domain.cells import (
     clean_cell,
     count_letters,

@@ -1,0 +1,53 @@
+"""The text of one typed value (JSON, Parquet, Excel), as every reader hands cells on.
+
+Rows are lists of strings whatever the format, so the profiler and the workers see one shape:
+missing values are "", booleans "true"/"false", nested values compact JSON, dates ISO 8601.
+"""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+_COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
+
+
+def json_text(value: object) -> str:
+    """A value decoded from JSON: strings as they are, everything else as its JSON text."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, **_COMPACT)
+
+
+def cell_text(value: object) -> str:
+    """A value read from a typed column (Parquet, Excel)."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.time):  # datetime is a date
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return _bytes_text(value)
+    if isinstance(value, list | tuple | dict):
+        return json.dumps(value, default=_json_default, **_COMPACT)
+    return str(value)
+
+
+def _bytes_text(value: bytes) -> str:
+    # Old Parquet writers store text as plain binary: show it as text when it is UTF-8.
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.hex()
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, bytes):
+        return _bytes_text(value)
+    return cell_text(value)
