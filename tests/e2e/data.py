@@ -22,24 +22,32 @@ VERDICTS = [
 EXTRAS = ["Would buy again.", "Not worth the price.", "Shipping was quick.", "Returned it.", ""]
 
 
-def reviews_csv(rows: int = 200, seed: int = 7) -> bytes:
+TITLES = ["Great value", "Broke quickly", "Does the job well", "Meh", "Love it so much"]
+
+
+def review_records(rows: int = 200, seed: int = 7) -> list[dict]:
     rng = random.Random(seed)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["review_id", "title", "body", "rating", "category", "created_at"])
+    records = []
     for _ in range(rows):
         product = rng.choice(["lamp", "kettle", "drill", "router"])
         body = f"{rng.choice(OPENERS)} {product} {rng.choice(VERDICTS)}. {rng.choice(EXTRAS)}"
-        writer.writerow(
-            [
-                str(uuid.UUID(int=rng.getrandbits(128))),
-                rng.choice(
-                    ["Great value", "Broke quickly", "Does the job well", "Meh", "Love it so much"]
-                ),
-                body.strip(),
-                rng.randint(1, 5),
-                rng.choice(["tools", "kitchen", "garden", "office"]),
-                f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            ]
+        records.append(
+            {
+                "review_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                "title": rng.choice(TITLES),
+                "body": body.strip(),
+                "rating": rng.randint(1, 5),
+                "category": rng.choice(["tools", "kitchen", "garden", "office"]),
+                "created_at": f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+            }
         )
+    return records
+
+
+def reviews_csv(rows: int = 200, seed: int = 7) -> bytes:
+    records = review_records(rows, seed)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(records[0]))
+    writer.writeheader()
+    writer.writerows(records)
     return out.getvalue().encode()

@@ -39,7 +39,6 @@ def test_another_tenants_file_answers_not_found(alice, bob):
     ("name", "content", "what"),
     [
         ("image.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8, "png"),
-        ("data.parquet", b"PAR1" + bytes(200) + b"PAR1", "parquet"),
         ("archive.zip", b"PK\x03\x04" + bytes(300), "zip"),
         ("blob.bin", bytes(range(256)) * 16, "binary"),
     ],
@@ -50,6 +49,21 @@ def test_non_tabular_upload_is_unsupported_and_not_stored(alice, name, content, 
         upload(alice, name, content, "application/octet-stream"), 415, "unsupported_format"
     )
     assert alice.get("/api/v2/files").json()["items"] == before
+
+
+def test_corrupt_parquet_is_malformed_and_not_stored(alice):
+    before = alice.get("/api/v2/files").json()["items"]
+    corrupt = b"PAR1" + bytes(200) + b"PAR1"
+    assert_problem(
+        upload(alice, "data.parquet", corrupt, "application/octet-stream"), 422, "malformed_file"
+    )
+    assert alice.get("/api/v2/files").json()["items"] == before
+
+
+def test_invalid_json_line_says_which_line(alice):
+    content = b'{"text": "fine"}\n{"text": "also fine"}\n{"text": broken}\n'
+    body = assert_problem(upload(alice, "data.jsonl", content), 422, "malformed_file")
+    assert body["row"] == 3
 
 
 def test_malformed_csv_says_which_row_and_is_not_stored(alice):

@@ -1,22 +1,39 @@
 """Tabular file reading for textmill: format detection, then rows streamed with bounded memory.
 
-This version reads CSV and TSV; other formats are one more reader module each.
+Formats: CSV and TSV (encoding and delimiter detected), JSON (a top-level array of objects),
+JSON Lines, Parquet and Excel .xlsx, each one reader module registered in table.py. Workers
+read one shard of rows with `read_rows`, seeking through a `RowIndex` built once per file.
 """
 
 from textmill_tabular.detection import Dialect, detect
-from textmill_tabular.errors import MalformedFile, TabularError, TooLarge, UnsupportedFormat
+from textmill_tabular.errors import (
+    MalformedFile,
+    TabularError,
+    TooLarge,
+    UnknownColumn,
+    UnsupportedFormat,
+)
 from textmill_tabular.reader import TableReader
-from textmill_tabular.table import TableShape, open_table, validate
+from textmill_tabular.row_index import Checkpoint, Position, RowIndex
+from textmill_tabular.row_ranges import build_row_index, read_rows
+from textmill_tabular.table import TableShape, detect_file, open_table, validate
 
 __all__ = [
+    "Checkpoint",
     "Dialect",
     "MalformedFile",
+    "Position",
+    "RowIndex",
     "TableReader",
     "TableShape",
     "TabularError",
     "TooLarge",
+    "UnknownColumn",
     "UnsupportedFormat",
+    "build_row_index",
     "detect",
+    "detect_file",
     "open_table",
+    "read_rows",
     "validate",
 ]

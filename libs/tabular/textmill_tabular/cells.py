@@ -6,9 +6,12 @@ missing values are "", booleans "true"/"false", nested values compact JSON, date
 
 import datetime as dt
 import json
+import math
 from decimal import Decimal
 
 _COMPACT = {"separators": (",", ":"), "ensure_ascii": False}
+_encode_json = json.JSONEncoder(**_COMPACT).encode  # built once: rows hold millions of values
+_NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
 def json_text(value: object) -> str:
@@ -17,7 +20,14 @@ def json_text(value: object) -> str:
         return value
     if value is None:
         return ""
-    return json.dumps(value, **_COMPACT)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # What json.dumps writes, without building an encoder per number.
+        return repr(value) if math.isfinite(value) else _NON_FINITE.get(value, "NaN")
+    return _encode_json(value)
 
 
 def cell_text(value: object) -> str:

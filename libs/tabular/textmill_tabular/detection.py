@@ -18,6 +18,7 @@ from textmill_tabular.signatures import (
 
 Format = Literal["csv", "tsv", "json", "jsonl", "parquet", "xlsx"]
 _TSV_SUFFIXES = frozenset({".tsv", ".tab"})
+_JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 _WIDE_ENCODINGS = frozenset({"utf-16", "utf-32"})
 
 
@@ -41,9 +42,10 @@ def detect(head: bytes, filename: str | None = None) -> Dialect:
     """Detect the dialect from `head`, the first (up to) 64 KiB of the file.
 
     Content decides; `filename` only breaks ties (a one-column `.tsv`) and names the file in
-    messages. Empty or blank content is a CSV with zero columns. A ZIP is taken for an Excel
-    workbook when its first entries are workbook parts (open_table confirms it from the whole
-    archive). Raises UnsupportedFormat for other binary content and JSON of another shape.
+    messages. Empty or blank content is a CSV with zero columns (JSON Lines if so named). A ZIP
+    is taken for an Excel workbook when its first entries are workbook parts (open_table
+    confirms it from the whole archive). Raises UnsupportedFormat for other binary content and
+    for JSON of another shape.
     """
     if head.startswith(PARQUET_MAGIC):
         return _binary("parquet")
@@ -61,9 +63,11 @@ def detect(head: bytes, filename: str | None = None) -> Dialect:
     named_tsv = suffix(filename) in _TSV_SUFFIXES
     fallback = "\t" if named_tsv else ","
     if not text.strip():
+        if suffix(filename) in _JSONL_SUFFIXES:
+            return _json("jsonl", encoding)
         return _delimited(encoding, fallback)
     if kind := json_kind(text, filename):
-        return Dialect(format=kind, encoding=encoding, delimiter="", quotechar="")
+        return _json(kind, encoding)
     reject_non_tabular_text(text, filename)
     delimiter = sniff_delimiter(text, preferred="\t" if named_tsv else None)
     return _delimited(encoding, delimiter or fallback)
@@ -73,6 +77,10 @@ def _delimited(encoding: str, delimiter: str) -> Dialect:
     return Dialect(
         format="tsv" if delimiter == "\t" else "csv", encoding=encoding, delimiter=delimiter
     )
+
+
+def _json(kind: Format, encoding: str) -> Dialect:
+    return Dialect(format=kind, encoding=encoding, delimiter="", quotechar="")
 
 
 def _binary(kind: Format) -> Dialect:

@@ -7,7 +7,7 @@ messages add the line. Without byte checkpoints, a row range is read by scanning
 """
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TextIO
 
 from textmill_tabular.errors import MalformedFile, TooLarge
@@ -39,7 +39,12 @@ class JsonArrayReader(JsonObjectsReader):
 class ArrayItems:
     """The items of a top-level JSON array, decoded one at a time: (number, line, value)."""
 
-    def __init__(self, stream: TextIO, max_chars: int, undecodable_error) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        max_chars: int,
+        undecodable_error: Callable[[UnicodeDecodeError], MalformedFile],
+    ) -> None:
         self._stream = stream
         self._max_chars = max_chars
         self._undecodable = undecodable_error
@@ -64,6 +69,7 @@ class ArrayItems:
         number = 0
         while True:
             number += 1
+            self._peek()  # the record starts after the whitespace
             line = self._line_here()
             yield number, line, self._decode(number, line)
             following = self._peek()

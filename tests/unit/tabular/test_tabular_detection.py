@@ -1,7 +1,8 @@
-"""Format detection: encodings, delimiters, and content that is not CSV/TSV."""
+"""Format detection: encodings, delimiters, JSON shapes, and content we cannot read."""
 
 import codecs
 import random
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -107,11 +108,11 @@ def test_given_single_column_named_tsv_when_detected_then_tsv() -> None:
 @pytest.mark.parametrize(
     ("head", "looks_like"),
     [
-        (b"PK\x03\x04\x14\x00\x06\x00", "ZIP archive"),
-        (b"PAR1\x15\x04\x15\x10", "Parquet file"),
         (b"%PDF-1.7\n", "PDF document"),
         (b"\x89PNG\r\n\x1a\n\x00\x00", "PNG image"),
         (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Office document (such as .xls)"),
+        (b"PK\x05\x06" + bytes(18), "empty ZIP archive"),
     ],
 )
 def test_given_binary_magic_when_detected_then_unsupported_names_it(
@@ -121,22 +122,30 @@ def test_given_binary_magic_when_detected_then_unsupported_names_it(
         detect(head + b"a,b\n1,2\n")
 
     assert looks_like in caught.value.detail
-    assert "only CSV/TSV are supported" in caught.value.detail
+    assert "supported formats are CSV, TSV, JSON" in caught.value.detail
     assert (caught.value.code, caught.value.status) == ("unsupported_format", 415)
 
 
-def test_given_zip_named_xlsx_when_opened_then_message_says_excel(tmp_path: Path) -> None:
+def test_given_zip_of_other_files_when_opened_then_unsupported(tmp_path: Path) -> None:
+    path = tmp_path / "photos.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("readme.txt", "a,b\n1,2\n")
+
+    with pytest.raises(UnsupportedFormat, match="a ZIP archive that is not an Excel workbook"):
+        open_table(path)
+
+
+def test_given_zip_magic_without_archive_named_xlsx_when_opened_then_unsupported(
+    tmp_path: Path,
+) -> None:
     path = _write(tmp_path, b"PK\x03\x04" + bytes(200), "book.xlsx")
 
-    with pytest.raises(UnsupportedFormat, match=r"'book\.xlsx' looks like an Excel workbook"):
+    with pytest.raises(UnsupportedFormat, match=r"'book\.xlsx' looks like a damaged ZIP archive"):
         open_table(path)
 
 
-def test_given_parquet_named_csv_when_opened_then_content_decides(tmp_path: Path) -> None:
-    path = _write(tmp_path, b"PAR1" + bytes(100) + b"PAR1", "sneaky.csv")
-
-    with pytest.raises(UnsupportedFormat, match="looks like a Parquet file"):
-        open_table(path)
+def test_given_parquet_magic_named_csv_when_detected_then_content_decides() -> None:
+    assert detect(b"PAR1\x15\x04\x15\x10", "sneaky.csv").format == "parquet"
 
 
 def test_given_random_bytes_with_nul_when_detected_then_unsupported() -> None:
@@ -153,10 +162,42 @@ def test_given_random_bytes_without_nul_when_detected_then_unsupported() -> None
         detect(head)
 
 
-@pytest.mark.parametrize("head", [b'[{"a": 1}]', b'  \n{"a": 1}\n{"a": 2}\n'])
-def test_given_json_when_detected_then_unsupported(head: bytes) -> None:
-    with pytest.raises(UnsupportedFormat, match="looks like JSON"):
+@pytest.mark.parametrize(
+    ("head", "expected_format"),
+    [
+        (b'[{"a": 1}]', "json"),
+        (b'  \n[\n  {"a": 1},\n  {"a": 2}\n]\n', "json"),
+        (b"[]", "json"),
+        (b'  \n{"a": 1}\n{"a": 2}\n', "jsonl"),
+        (b'{"a": 1}', "jsonl"),
+    ],
+)
+def test_given_json_when_detected_then_json_or_jsonl_without_delimiter(
+    head: bytes, expected_format: str
+) -> None:
+    dialect = detect(head)
+
+    assert (dialect.format, dialect.encoding, dialect.delimiter) == (expected_format, "utf-8", "")
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [(b"[1, 2, 3]", "numbers"), (b'["a", "b"]', "strings"), (b"[[1, 2], [3, 4]]", "arrays")],
+)
+def test_given_json_array_of_non_objects_when_detected_then_unsupported(
+    head: bytes, kind: str
+) -> None:
+    with pytest.raises(UnsupportedFormat, match=f"a JSON array of {kind}"):
         detect(head)
+
+
+def test_given_one_pretty_printed_json_object_when_detected_then_unsupported() -> None:
+    with pytest.raises(UnsupportedFormat, match="JSON object spread over several lines"):
+        detect(b'{\n  "a": 1,\n  "b": 2\n}\n')
+
+
+def test_given_csv_header_in_brackets_when_detected_then_still_csv() -> None:
+    assert detect(b"[id],[name]\n1,x\n2,y\n").format == "csv"
 
 
 @pytest.mark.parametrize("head", [b"", b"  \r\n\n\t\n"])

@@ -40,7 +40,7 @@ def test_given_stored_name_differs_when_validated_then_message_uses_users_filena
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "upload-7f3a"
-    path.write_bytes(b"PAR1" + bytes(64))
+    path.write_bytes(b"%PDF-1.7\n" + bytes(64))
 
-    with pytest.raises(UnsupportedFormat, match=r"'sales\.parquet' looks like a Parquet file"):
-        validate(path, "sales.parquet")
+    with pytest.raises(UnsupportedFormat, match=r"'sales\.csv' looks like a PDF document"):
+        validate(path, "sales.csv")

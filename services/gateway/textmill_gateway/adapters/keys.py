@@ -1,4 +1,11 @@
-"""API keys in MongoDB, looked up by hash."""
+"""API keys in MongoDB, looked up by hash, with a short in-process cache of lookups.
+
+Every authenticated request looks its key up; caching the answer for a few seconds
+saves a store round trip per request. The price: a revoked key keeps working for at
+most `ttl_seconds` on each gateway replica.
+"""
+
+import time
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -7,14 +14,23 @@ from textmill_gateway.auth import Principal, Role
 
 
 class ApiKeyStore:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, ttl_seconds: float = 5.0, max_entries: int = 10_000):
         self._keys = db["api_keys"]
+        self._ttl, self._max = ttl_seconds, max_entries
+        self._recent: dict[str, tuple[float, Principal]] = {}
 
     async def find(self, key_hash: str) -> Principal | None:
+        now = time.monotonic()
+        if (hit := self._recent.get(key_hash)) and hit[0] > now:
+            return hit[1]
         doc = await self._keys.find_one({"key_hash": key_hash, "revoked": {"$ne": True}})
         if doc is None:
-            return None
-        return Principal(key_id=doc["key_id"], tenant=doc["tenant"], role=doc["role"])
+            return None  # unknown keys are not cached: a new key works at once
+        principal = Principal(key_id=doc["key_id"], tenant=doc["tenant"], role=doc["role"])
+        if len(self._recent) >= self._max:
+            self._recent.clear()
+        self._recent[key_hash] = (now + self._ttl, principal)
+        return principal
 
     async def add(self, *, key_id: str, key_hash: str, tenant: str, role: Role) -> None:
         # Upsert by hash: registering the same bootstrap key twice is one key.
