@@ -95,3 +95,18 @@ def test_profiling_the_same_file_again_is_served_from_the_cache(alice):
     stats = httpx.get(stats_url).json()
     assert stats["hits"] > hits_before
     assert 0 < stats["bytes"] <= stats["max_bytes"]
+
+
+def test_a_large_file_is_profiled_on_a_sample_and_counts_every_row(alice):
+    from textmill_infra.settings import Settings
+
+    sample = Settings().profile_sample_rows
+    # Given a file with more rows than the profile's sample
+    file_id = upload(alice, "big.csv", reviews_csv(sample + 1_500, seed=5)).json()["id"]
+    # When it is profiled
+    profile = alice.post("/api/v2/profile", json={"file_id": file_id}).json()
+    # Then statistics come from the sample, and the row count is the whole file's
+    assert profile["rows"] == sample + 1_500
+    assert profile["sampled_rows"] == sample
+    assert {c["rows"] for c in profile["columns"]} == {sample}
+    assert profile["candidates"][0]["column"] == "body"

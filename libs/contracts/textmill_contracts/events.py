@@ -45,12 +45,18 @@ class CandidateScore(BaseModel):
 
 
 class ProfileCompleted(Message):
+    """1.1 added `sampled_rows`."""
+
     schema_name: ClassVar[str] = "profile.completed"
+    schema_version: str = "1.1"
     correlation_id: str
     tenant: str
     file_id: str
     profiler_version: str
-    rows: int
+    rows: int = Field(description="data rows in the whole file")
+    sampled_rows: int | None = Field(
+        default=None, description="rows the statistics were computed on (the first ones)"
+    )
     columns: list[ColumnStats]
     candidates: list[CandidateScore]
 

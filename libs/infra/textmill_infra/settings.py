@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=100 * 1024 * 1024, gt=0)
     max_columns: int = Field(default=1000, gt=0)
     max_cells: int = Field(default=50_000_000, gt=0)
+    profile_sample_rows: int = Field(default=10_000, gt=0)
     profile_cache_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     profile_cache_ttl_seconds: int = Field(default=24 * 3600, gt=0)
 

@@ -7,7 +7,7 @@ transactions, no change streams. Idempotency comes from unique indexes and upser
 import logging
 
 import redis.asyncio as aioredis
-from pymongo import ASCENDING, AsyncMongoClient
+from pymongo import ASCENDING, AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -42,6 +42,13 @@ def make_mongo(settings: Settings) -> AsyncMongoClient:
         connectTimeoutMS=5_000,
         tz_aware=True,
         retryWrites=True,
+    )
+
+
+def make_sync_mongo(settings: Settings) -> MongoClient:
+    """For code that runs in worker threads (file readers are synchronous)."""
+    return MongoClient(
+        settings.mongo_url, serverSelectionTimeoutMS=5_000, connectTimeoutMS=5_000, tz_aware=True
     )
 
 

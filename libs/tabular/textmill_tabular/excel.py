@@ -29,7 +29,8 @@ _WORKBOOK_PART = "xl/workbook.xml"
 def workbook_dialect(path: Path, head: bytes, filename: str | None) -> Dialect:
     """The dialect of a ZIP file, decided by its central directory: Excel .xlsx, or refused."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        # Through `open`, so that any source with a path's `open("rb")` works, not just files.
+        with path.open("rb") as raw, zipfile.ZipFile(raw) as archive:
             is_workbook = _WORKBOOK_PART in archive.namelist()
     except zipfile.BadZipFile as exc:
         if zip_holds_workbook(head):

@@ -1,6 +1,8 @@
 """The profiler's composition root: answers `ProfileRequested`, drops profiles of deleted
 files, and serves its cache statistics at `/cache/stats`."""
 
+import asyncio
+
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.response import JSONResponse
 from faststream.kafka.annotations import KafkaMessage
@@ -9,6 +11,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_infra.kafka import Subscription
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
+from textmill_infra.stores import make_sync_mongo
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredFiles
 from textmill_profiler.adapters.profiles import ProfileStore
@@ -28,8 +31,16 @@ def create_app(settings: Settings) -> AsgiFastStream:
         ttl_seconds=settings.profile_cache_ttl_seconds,
         registry=runtime.registry,
     )
+    # Profiling runs in a thread over a synchronous client: the readers are synchronous.
+    sync_mongo = make_sync_mongo(settings)
+    runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
     handler = ProfileHandler(
-        runtime.broker, StoredFiles(db), ProfileStore(db), cache, settings.max_columns
+        runtime.broker,
+        StoredFiles(sync_mongo[settings.mongo_db]),
+        ProfileStore(db),
+        cache,
+        sample_rows=settings.profile_sample_rows,
+        max_columns=settings.max_columns,
     )
 
     @runtime.broker.subscriber(TOPICS.profile_requested, **PROFILE_REQUESTS.kwargs())

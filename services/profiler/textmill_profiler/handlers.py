@@ -6,10 +6,11 @@ file id: dropping what is already gone is a no-op.
 """
 
 import asyncio
-from pathlib import Path
+from itertools import islice
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from pymongo.errors import ConnectionFailure
 
 from textmill_contracts import FileDeleted, ProfileCompleted, ProfileFailed, ProfileRequested
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER
@@ -24,9 +25,18 @@ from textmill_tabular import TabularError, open_table
 log = get_logger(__name__)
 
 
-def profile_file(path: Path, filename: str, max_columns: int) -> TableProfile:
-    with open_table(path, filename, max_columns=max_columns) as table:
-        return profile_table(table.header, table.rows())
+def profile_stored(
+    files: StoredFiles, tenant: str, file_id: str, *, sample_rows: int, max_columns: int
+) -> tuple[TableProfile, int]:
+    """Profile the first `sample_rows` rows; returns the profile and the file's row count.
+
+    A bounded sample keeps a cold profile's time and memory independent of the file's
+    size; the exact row count was taken when the upload was validated.
+    """
+    source, metadata = files.open(tenant, file_id)
+    with open_table(source, source.name, max_columns=max_columns) as table:
+        profile = profile_table(table.header, islice(table.rows(), sample_rows))
+    return profile, max(int(metadata.get("rows", 0)), profile.rows)
 
 
 class ProfileHandler:
@@ -36,10 +46,12 @@ class ProfileHandler:
         files: StoredFiles,
         profiles: ProfileStore,
         cache: ProfileCache,
+        *,
+        sample_rows: int,
         max_columns: int,
     ) -> None:
         self._broker, self._files, self._profiles, self._cache = broker, files, profiles, cache
-        self._max_columns = max_columns
+        self._sample_rows, self._max_columns = sample_rows, max_columns
 
     async def on_profile_requested(self, message: KafkaMessage) -> None:
         command = await decode(self._broker, message, ProfileRequested)
@@ -81,20 +93,35 @@ class ProfileHandler:
                 return ProfileFailed(**ids, code="file_not_found", status=404, detail=detail)
             except TabularError as exc:
                 return ProfileFailed(**ids, code=exc.code, status=exc.status, detail=exc.detail)
+            except ConnectionFailure:
+                raise  # the store is away: redelivery retries once it is back
+            except Exception as exc:
+                # Anything else will fail the same way on every redelivery: answer now, so
+                # the command is not redelivered forever.
+                log.exception("profiling failed", file_id=command.file_id)
+                detail = f"the file could not be profiled ({type(exc).__name__})"
+                return ProfileFailed(**ids, code="profile_failed", status=500, detail=detail)
         # Cached only once whole and stored: a failed profile leaves nothing behind.
         await self._cache.put(command.tenant, command.sha256, version, stored)
         return ProfileCompleted(**ids, profiler_version=version, **stored)
 
     async def _compute(self, command: ProfileRequested) -> dict:
-        async with self._files.local_copy(command.tenant, command.file_id) as (path, filename):
-            profile = await asyncio.to_thread(profile_file, path, filename, self._max_columns)
+        profile, rows = await asyncio.to_thread(
+            profile_stored,
+            self._files,
+            command.tenant,
+            command.file_id,
+            sample_rows=self._sample_rows,
+            max_columns=self._max_columns,
+        )
         fields = {
-            "rows": profile.rows,
+            "rows": rows,
+            "sampled_rows": profile.rows,
             "columns": [c.model_dump(mode="json") for c in profile.columns],
             "candidates": [c.model_dump(mode="json") for c in profile.candidates],
         }
         await self._profiles.save(
             command.tenant, command.file_id, PROFILER_VERSION, command.sha256, fields
         )
-        log.info("file profiled", file_id=command.file_id, rows=profile.rows)
+        log.info("file profiled", file_id=command.file_id, rows=rows, sampled_rows=profile.rows)
         return fields

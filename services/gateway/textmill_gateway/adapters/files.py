@@ -1,4 +1,4 @@
-"""Uploaded files in GridFS, with their metadata (tenant, size, sha256, format, shape)."""
+"""Uploaded files in GridFS layout, with their metadata (tenant, size, sha256, format, shape)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -6,10 +6,9 @@ from pathlib import Path
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from gridfs import AsyncGridFSBucket
 from pymongo.asynchronous.database import AsyncDatabase
 
-CHUNK = 1024 * 1024
+from textmill_infra import blobs
 
 
 @dataclass(frozen=True)
@@ -33,22 +32,11 @@ class StoredFile:
 
 class FileStore:
     def __init__(self, db: AsyncDatabase) -> None:
-        self._bucket = AsyncGridFSBucket(db)
+        self._db = db
         self._files = db["fs.files"]
 
     async def save(self, path: Path, *, filename: str, metadata: dict) -> str:
-        stream = self._bucket.open_upload_stream(
-            filename, chunk_size_bytes=255 * 1024, metadata=metadata
-        )
-        try:
-            with path.open("rb") as source:
-                while chunk := source.read(CHUNK):
-                    await stream.write(chunk)
-        except BaseException:
-            await stream.abort()
-            raise
-        await stream.close()
-        return str(stream._id)
+        return str(await blobs.save_file(self._db, path, filename=filename, metadata=metadata))
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
         oid = _object_id(file_id)
@@ -63,10 +51,12 @@ class FileStore:
 
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Delete the tenant's file; returns what was deleted, or None if there was none."""
-        stored = await self.get(tenant, file_id)
-        if stored is not None:
-            await self._bucket.delete(ObjectId(file_id))
-        return stored
+        oid = _object_id(file_id)
+        doc = await self._files.find_one({"_id": oid, "metadata.tenant": tenant}) if oid else None
+        if doc is None:
+            return None
+        await blobs.delete_file(self._db, doc)
+        return _to_stored(doc)
 
 
 def _object_id(file_id: str) -> ObjectId | None:

@@ -48,5 +48,13 @@ class ProfileController(Controller):
             raise ApiError(failed.status, failed.code, failed.detail)
         completed = ProfileCompleted.model_validate_json(reply.body)
         return completed.model_dump(
-            mode="json", include={"file_id", "profiler_version", "rows", "columns", "candidates"}
+            mode="json",
+            include={
+                "file_id",
+                "profiler_version",
+                "rows",
+                "sampled_rows",
+                "columns",
+                "candidates",
+            },
         )

@@ -1,14 +1,11 @@
-"""Copies a stored file from GridFS to a local temporary file, chunk by chunk."""
-
-import tempfile
-from contextlib import asynccontextmanager
-from pathlib import Path
+"""Stored files, streamed from the store for profiling: no local copy, and only the bytes
+the profile's sample needs are read. Synchronous, because profiling runs in a thread."""
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from gridfs import AsyncGridFSBucket
-from gridfs.errors import NoFile
-from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.synchronous.database import Database
+
+from textmill_infra.blobs import StoredFileSource
 
 
 class FileMissing(Exception):
@@ -16,33 +13,16 @@ class FileMissing(Exception):
 
 
 class StoredFiles:
-    def __init__(self, db: AsyncDatabase) -> None:
-        self._bucket = AsyncGridFSBucket(db)
-        self._meta = db["fs.files"]
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
-    async def filename(self, tenant: str, file_id: str) -> str:
-        doc = await self._meta.find_one({"_id": _oid(file_id), "metadata.tenant": tenant})
+    def open(self, tenant: str, file_id: str) -> tuple[StoredFileSource, dict]:
+        """The file as a source for the tabular readers, and its upload metadata."""
+        try:
+            oid = ObjectId(file_id)
+        except (InvalidId, TypeError) as exc:
+            raise FileMissing(file_id) from exc
+        doc = self._db["fs.files"].find_one({"_id": oid, "metadata.tenant": tenant})
         if doc is None:
             raise FileMissing(file_id)
-        return doc.get("filename", "")
-
-    @asynccontextmanager
-    async def local_copy(self, tenant: str, file_id: str):
-        """Yield (path, filename) of a temporary copy; it is removed on exit."""
-        filename = await self.filename(tenant, file_id)
-        with tempfile.NamedTemporaryFile(prefix="profile-", suffix=Path(filename).suffix) as tmp:
-            try:
-                stream = await self._bucket.open_download_stream(_oid(file_id))
-            except NoFile as exc:
-                raise FileMissing(file_id) from exc
-            while chunk := await stream.readchunk():
-                tmp.write(chunk)
-            tmp.flush()
-            yield Path(tmp.name), filename
-
-
-def _oid(file_id: str) -> ObjectId:
-    try:
-        return ObjectId(file_id)
-    except (InvalidId, TypeError) as exc:
-        raise FileMissing(file_id) from exc
+        return StoredFileSource(self._db, doc), doc.get("metadata") or {}

@@ -5,7 +5,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
 
-FIELDS = {"_id": 0, "rows": 1, "columns": 1, "candidates": 1}
+FIELDS = {"_id": 0, "rows": 1, "sampled_rows": 1, "columns": 1, "candidates": 1}
 
 
 class ProfileStore:

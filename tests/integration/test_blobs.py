@@ -1,0 +1,76 @@
+"""Stored files in GridFS layout against the real Mongo-compatible server."""
+
+import io
+import os
+
+import pytest
+from gridfs import AsyncGridFSBucket
+
+from textmill_infra import blobs
+from textmill_infra.stores import make_sync_mongo
+
+
+@pytest.fixture
+def sync_db(settings, scratch_db):
+    client = make_sync_mongo(settings)
+    yield client[scratch_db.name]
+    client.close()
+
+
+@pytest.fixture
+def payload(tmp_path):
+    path = tmp_path / "payload.bin"
+    path.write_bytes(os.urandom(blobs.CHUNK_SIZE * 2 + 1234))
+    return path
+
+
+async def test_a_saved_file_reads_back_byte_for_byte(scratch_db, sync_db, payload):
+    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={"tenant": "t"})
+    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    with blobs.StoredFileSource(sync_db, doc).open() as stream:
+        assert stream.read() == payload.read_bytes()
+    assert doc["length"] == payload.stat().st_size
+
+
+async def test_reads_seek_across_chunk_boundaries(scratch_db, sync_db, payload):
+    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    expected = payload.read_bytes()
+    with blobs.StoredFileSource(sync_db, doc).open() as stream:
+        stream.seek(blobs.CHUNK_SIZE - 10)
+        assert stream.read(20) == expected[blobs.CHUNK_SIZE - 10 : blobs.CHUNK_SIZE + 10]
+        stream.seek(-5, io.SEEK_END)
+        assert stream.read() == expected[-5:]
+
+
+async def test_files_written_by_a_standard_gridfs_client_are_readable(scratch_db, sync_db, payload):
+    bucket = AsyncGridFSBucket(scratch_db)
+    file_id = await bucket.upload_from_stream("std.bin", payload.read_bytes())
+    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    with blobs.StoredFileSource(sync_db, doc).open() as stream:
+        assert stream.read() == payload.read_bytes()
+
+
+async def test_files_saved_here_are_readable_by_a_standard_gridfs_client(scratch_db, payload):
+    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    stream = await AsyncGridFSBucket(scratch_db).open_download_stream(file_id)
+    assert await stream.read() == payload.read_bytes()
+
+
+async def test_a_deleted_file_leaves_no_chunk(scratch_db, payload):
+    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    await blobs.delete_file(scratch_db, doc)
+    assert await scratch_db["fs.files"].count_documents({}) == 0
+    assert await scratch_db["fs.chunks"].count_documents({}) == 0
+
+
+async def test_a_failed_save_leaves_nothing(scratch_db, tmp_path):
+    class Exploding(type(tmp_path)):
+        def open(self, *args, **kwargs):
+            raise OSError("disk went away")
+
+    with pytest.raises(OSError):
+        await blobs.save_file(scratch_db, Exploding(tmp_path / "x"), filename="x", metadata={})
+    assert await scratch_db["fs.files"].count_documents({}) == 0
+    assert await scratch_db["fs.chunks"].count_documents({}) == 0
