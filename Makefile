@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas
+.PHONY: install dev up down status test test-unit lint schemas bench bench-profile
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -30,3 +30,8 @@ lint:
 
 schemas:  ## write the JSON Schemas and the AsyncAPI document of the topics
 	@uv run --frozen python -m textmill_contracts.schemas libs/contracts/generated
+
+bench: bench-profile  ## every benchmark (tables printed and written to bench/results/)
+
+bench-profile: install  ## profile of a 100k-row x 10-column file, cold and cached, via the gateway
+	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.profile_bench
