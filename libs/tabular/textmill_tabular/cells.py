@@ -14,14 +14,21 @@ _encode_json = json.JSONEncoder(**_COMPACT).encode  # built once: rows hold mill
 _NON_FINITE = {math.inf: "Infinity", -math.inf: "-Infinity"}
 
 
-def json_text(value: object) -> str:
-    """A value decoded from JSON: strings as they are, everything else as its JSON text."""
+def _scalar_text(value: object) -> str | None:
+    """Text of the values every format writes alike (str, None, bool), else None."""
     if isinstance(value, str):
         return value
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    return None
+
+
+def json_text(value: object) -> str:
+    """A value decoded from JSON: strings as they are, everything else as its JSON text."""
+    if (text := _scalar_text(value)) is not None:
+        return text
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
@@ -32,12 +39,8 @@ def json_text(value: object) -> str:
 
 def cell_text(value: object) -> str:
     """A value read from a typed column (Parquet, Excel)."""
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    if (text := _scalar_text(value)) is not None:
+        return text
     if isinstance(value, int | float | Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.time):  # datetime is a date
