@@ -38,6 +38,8 @@ def test_profile_ranks_the_review_body_first_and_sorts_by_final_score(alice):
     assert profile["rows"] == 200
     assert {c["name"] for c in profile["columns"]} == set(ranked)
     assert profile["candidates"][0]["signals"] and profile["candidates"][0]["samples"]
+    body = next(c for c in profile["columns"] if c["name"] == "body")
+    assert body["language"] == "en"
 
 
 def test_profiling_twice_gives_the_same_profile(alice):

@@ -29,6 +29,10 @@ class ColumnStats(BaseModel):
     p95_words: float
     alpha_ratio: float = Field(ge=0, le=1, description="letters ÷ characters, non-null values")
     samples: list[str]
+    language: str | None = Field(
+        default=None, description="ISO 639-1 guess from sampled values (text columns only)"
+    )
+    language_confidence: float | None = Field(default=None, ge=0, le=1)
 
 
 class CandidateScore(BaseModel):
@@ -45,10 +49,10 @@ class CandidateScore(BaseModel):
 
 
 class ProfileCompleted(Message):
-    """1.1 added `sampled_rows`."""
+    """1.1 added `sampled_rows`; 1.2 added each column's `language` guess."""
 
     schema_name: ClassVar[str] = "profile.completed"
-    schema_version: str = "1.1"
+    schema_version: str = "1.2"
     correlation_id: str
     tenant: str
     file_id: str

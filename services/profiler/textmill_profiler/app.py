@@ -15,6 +15,7 @@ from textmill_infra.stores import make_sync_mongo
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredFiles
 from textmill_profiler.adapters.profiles import ProfileStore
+from textmill_profiler.domain.language import warm_up
 from textmill_profiler.handlers import ProfileHandler
 
 # One group for all profiler replicas: each command is handled by one of them.
@@ -42,6 +43,9 @@ def create_app(settings: Settings) -> AsgiFastStream:
         sample_rows=settings.profile_sample_rows,
         max_columns=settings.max_columns,
     )
+
+    # Load the language models before the first command, not during it.
+    runtime.on_startup.append(lambda: asyncio.to_thread(warm_up))
 
     @runtime.broker.subscriber(TOPICS.profile_requested, **PROFILE_REQUESTS.kwargs())
     async def on_profile_requested(message: KafkaMessage) -> None:

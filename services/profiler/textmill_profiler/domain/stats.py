@@ -16,6 +16,7 @@ from textmill_profiler.domain.cells import (
     count_letters,
     sentence_likeness,
 )
+from textmill_profiler.domain.language import guess_language
 from textmill_profiler.domain.sketches import (
     DISTINCT_EXACT_LIMIT,
     RESERVOIR_CAPACITY,
@@ -81,10 +82,13 @@ class ColumnAccumulator:
         texts = [text for text, _, _ in sampled]
         distinct_values = self.distinct.count()
         non_null = self.non_null
+        inferred_type = infer_type(texts, distinct_values=distinct_values, non_null=non_null)
+        # Only free text has a language worth naming; labels and codes mislead detectors.
+        language, confidence = guess_language(texts) if inferred_type == "text" else (None, None)
         stats = ColumnStats(
             name=name,
             position=position,
-            inferred_type=infer_type(texts, distinct_values=distinct_values, non_null=non_null),
+            inferred_type=inferred_type,
             rows=self.rows,
             null_ratio=_ratio(self.rows - non_null, self.rows),
             distinct_ratio=_ratio(distinct_values, non_null),
@@ -94,6 +98,8 @@ class ColumnAccumulator:
             p95_words=_p95([words for _, _, words in sampled]),
             alpha_ratio=_ratio(self.total_letters, self.total_chars),
             samples=_distinct_samples(texts, samples),
+            language=language,
+            language_confidence=confidence,
         )
         sentence_share = sum(map(sentence_likeness, texts)) / len(texts) if texts else 0.0
         return ColumnSummary(stats, distinct_values, round(sentence_share, 4))
