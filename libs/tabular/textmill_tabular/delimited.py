@@ -65,10 +65,7 @@ class DelimitedReader(TableReader):
 
     def _resume(self, checkpoint: Checkpoint) -> bool:
         position = checkpoint.position
-        self._source.close()
-        self._source = LineStream(
-            self._path, self.dialect.encoding, offset=position.offset, lines=position.line
-        )
+        self._source.resume_at(position.offset, position.line)
         self._record_no = position.record
         self._record_line = position.line + 1
         self._records = self._parse()

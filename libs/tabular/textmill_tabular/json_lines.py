@@ -24,10 +24,7 @@ class JsonLinesReader(JsonObjectsReader):
 
     def _resume(self, checkpoint: Checkpoint) -> bool:
         position = checkpoint.position
-        self._source.close()
-        self._source = LineStream(
-            self._path, self.dialect.encoding, offset=position.offset, lines=position.line
-        )
+        self._source.resume_at(position.offset, position.line)
         return True
 
     def _records(self) -> Iterator[JsonRecord]:

@@ -68,6 +68,12 @@ class LineStream:
             self.offset += len(line) if ascii_only else len(line.encode(self._codec))
         return line
 
+    def resume_at(self, offset: int, lines: int) -> None:
+        """Continue from byte `offset`, a line boundary, which is line number `lines`."""
+        self._stream.close()
+        self._stream, self._codec, self.offset = open_text(self._path, self._label, offset)
+        self.lines = lines
+
     def close(self) -> None:
         self._stream.close()
 

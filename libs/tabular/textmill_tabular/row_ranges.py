@@ -25,23 +25,16 @@ def build_row_index(
     *,
     every: int = DEFAULT_EVERY,
     sheet: str | None = None,
-    max_columns: int = 1000,
-    max_field_chars: int = 1_000_000,
-    max_row_chars: int = 8_000_000,
+    **limits: int,
 ) -> RowIndex:
-    """Count the data rows in one streaming pass, noting where every `every`th one starts."""
+    """Count the data rows in one streaming pass, noting where every `every`th one starts.
+
+    `sheet` and `limits` are `open_table`'s."""
     if every < 1:
         raise ValueError(f"every must be positive, not {every}")
     checkpoints: list[Checkpoint] = []
     rows = 0
-    with open_table(
-        path,
-        filename,
-        max_columns=max_columns,
-        max_field_chars=max_field_chars,
-        max_row_chars=max_row_chars,
-        sheet=sheet,
-    ) as table:
+    with open_table(path, filename, sheet=sheet, **limits) as table:
         for row, (position, _) in enumerate(table.positioned_rows()):
             if position is not None and row % every == 0:
                 checkpoints.append(Checkpoint(row=row, position=position))
@@ -65,26 +58,17 @@ def read_rows(
     end: int | None = None,
     index: RowIndex | None = None,
     sheet: str | None = None,
-    max_columns: int = 1000,
-    max_field_chars: int = 1_000_000,
-    max_row_chars: int = 8_000_000,
+    **limits: int,
 ) -> Iterator[tuple[int, list[str]]]:
     """(data row number from 0, values of `columns` in that order) for rows [start, end).
 
-    `columns` defaults to all. The file is opened, and unknown columns (UnknownColumn) or an
-    index built for another file (ValueError) refused, before this returns; the file closes
-    when the iterator is exhausted or closed.
+    `columns` defaults to all; `sheet` and `limits` are `open_table`'s. The file is opened,
+    and unknown columns (UnknownColumn) or an index built for another file (ValueError)
+    refused, before this returns; the file closes when the iterator is exhausted or closed.
     """
     if start < 0 or (end is not None and end < start):
         raise ValueError(f"invalid row range [{start}, {end})")
-    table = open_table(
-        path,
-        filename,
-        max_columns=max_columns,
-        max_field_chars=max_field_chars,
-        max_row_chars=max_row_chars,
-        sheet=sheet,
-    )
+    table = open_table(path, filename, sheet=sheet, **limits)
     try:
         positions = _positions(table.header, columns)
         if index is not None:

@@ -38,23 +38,17 @@ class TableShape:
 
 
 def open_table(
-    path: Path,
-    filename: str | None = None,
-    *,
-    max_columns: int = 1000,
-    max_field_chars: int = 1_000_000,
-    max_row_chars: int = 8_000_000,
-    sheet: str | None = None,
+    path: Path, filename: str | None = None, *, sheet: str | None = None, **limits: int
 ) -> TableReader:
     """Detect the file's format and open it for streaming; use the result as a context manager.
 
     `filename` is the user's name for the file (defaults to `path.name`); it only breaks ties
     in detection and names the file in messages. `sheet` picks an Excel worksheet (the first by
-    default; naming one in another format is an error). Raises the TabularError subclasses.
+    default; naming one in another format is an error). `limits` are the fields of `Limits`
+    (max_columns, max_field_chars, max_row_chars), defaults there. Raises the TabularError
+    subclasses.
     """
-    limits = Limits(
-        max_columns=max_columns, max_field_chars=max_field_chars, max_row_chars=max_row_chars
-    )
+    bounds = Limits(**limits)
     name = path.name if filename is None else filename
     dialect = detect_file(path, name)
     if sheet is not None:
@@ -64,7 +58,7 @@ def open_table(
                 f"sheet '{sheet}' was asked for"
             )
         dialect = replace(dialect, sheet=sheet)
-    return _READERS[dialect.format](path, dialect, limits)
+    return _READERS[dialect.format](path, dialect, bounds)
 
 
 def detect_file(path: Path, filename: str | None = None) -> Dialect:
@@ -77,22 +71,11 @@ def detect_file(path: Path, filename: str | None = None) -> Dialect:
 
 
 def validate(
-    path: Path,
-    filename: str | None = None,
-    *,
-    max_columns: int = 1000,
-    max_field_chars: int = 1_000_000,
-    max_row_chars: int = 8_000_000,
-    sheet: str | None = None,
+    path: Path, filename: str | None = None, *, sheet: str | None = None, **limits: int
 ) -> TableShape:
-    """Stream the whole file once, raising on the first problem; the gateway calls it on upload."""
-    with open_table(
-        path,
-        filename,
-        max_columns=max_columns,
-        max_field_chars=max_field_chars,
-        max_row_chars=max_row_chars,
-        sheet=sheet,
-    ) as table:
+    """Stream the whole file once, raising on the first problem; the gateway calls it on upload.
+
+    `sheet` and `limits` are `open_table`'s."""
+    with open_table(path, filename, sheet=sheet, **limits) as table:
         rows = sum(1 for _ in table.rows())
         return TableShape(rows=rows, columns=len(table.header), dialect=table.dialect)
