@@ -25,16 +25,16 @@ def payload(tmp_path):
 
 
 async def test_a_saved_file_reads_back_byte_for_byte(scratch_db, sync_db, payload):
-    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={"tenant": "t"})
-    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    saved = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={"tenant": "t"})
+    doc = await scratch_db["fs.files"].find_one({"_id": saved["_id"]})
+    assert doc == saved
     with blobs.StoredFileSource(sync_db, doc).open() as stream:
         assert stream.read() == payload.read_bytes()
     assert doc["length"] == payload.stat().st_size
 
 
 async def test_reads_seek_across_chunk_boundaries(scratch_db, sync_db, payload):
-    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
-    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
     expected = payload.read_bytes()
     with blobs.StoredFileSource(sync_db, doc).open() as stream:
         stream.seek(blobs.CHUNK_SIZE - 10)
@@ -52,14 +52,13 @@ async def test_files_written_by_a_standard_gridfs_client_are_readable(scratch_db
 
 
 async def test_files_saved_here_are_readable_by_a_standard_gridfs_client(scratch_db, payload):
-    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
-    stream = await AsyncGridFSBucket(scratch_db).open_download_stream(file_id)
+    doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    stream = await AsyncGridFSBucket(scratch_db).open_download_stream(doc["_id"])
     assert await stream.read() == payload.read_bytes()
 
 
 async def test_a_deleted_file_leaves_no_chunk(scratch_db, payload):
-    file_id = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
-    doc = await scratch_db["fs.files"].find_one({"_id": file_id})
+    doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
     await blobs.delete_file(scratch_db, doc)
     assert await scratch_db["fs.files"].count_documents({}) == 0
     assert await scratch_db["fs.chunks"].count_documents({}) == 0

@@ -30,8 +30,8 @@ def chunk_count(length: int, chunk_size: int) -> int:
     return (length + chunk_size - 1) // chunk_size
 
 
-async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: dict) -> ObjectId:
-    """Store the local file `path`; returns the new file's id."""
+async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: dict) -> dict:
+    """Store the local file `path`; returns its `fs.files` document, as stored."""
     file_id, n, length, batch = ObjectId(), 0, 0, []
     try:
         with path.open("rb") as source:
@@ -45,20 +45,21 @@ async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: d
                     batch = []
         if batch:
             await db["fs.chunks"].insert_many(batch, ordered=True)
-        await db["fs.files"].insert_one(
-            {
-                "_id": file_id,
-                "length": length,
-                "chunkSize": CHUNK_SIZE,
-                "uploadDate": datetime.now(UTC),
-                "filename": filename,
-                "metadata": metadata,
-            }
-        )
+        now = datetime.now(UTC)
+        doc = {
+            "_id": file_id,
+            "length": length,
+            "chunkSize": CHUNK_SIZE,
+            # Milliseconds, as the store keeps them: the returned document equals a read.
+            "uploadDate": now.replace(microsecond=now.microsecond // 1000 * 1000),
+            "filename": filename,
+            "metadata": metadata,
+        }
+        await db["fs.files"].insert_one(doc)
     except BaseException:
         await _delete_chunks(db, file_id, n + 1)
         raise
-    return file_id
+    return doc
 
 
 async def delete_file(db: AsyncDatabase, file_doc: dict) -> None:

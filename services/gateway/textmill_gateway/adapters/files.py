@@ -35,8 +35,9 @@ class FileStore:
         self._db = db
         self._files = db["fs.files"]
 
-    async def save(self, path: Path, *, filename: str, metadata: dict) -> str:
-        return str(await blobs.save_file(self._db, path, filename=filename, metadata=metadata))
+    async def save(self, path: Path, *, filename: str, metadata: dict) -> StoredFile:
+        doc = await blobs.save_file(self._db, path, filename=filename, metadata=metadata)
+        return _to_stored(doc)
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
         oid = _object_id(file_id)

@@ -35,7 +35,7 @@ class FilesController(Controller):
                     f"the file has {shape.rows * shape.columns:,} cells; "
                     f"the limit is {settings.max_cells:,}",
                 )
-            file_id = await gateway.files.save(
+            stored = await gateway.files.save(
                 upload.path,
                 filename=upload.filename,
                 metadata={
@@ -52,7 +52,6 @@ class FilesController(Controller):
             )
         finally:
             upload.path.unlink(missing_ok=True)
-        stored = await gateway.files.get(principal.tenant, file_id)
         return stored.as_dict()
 
     @get(summary="List the tenant's files, newest first")
