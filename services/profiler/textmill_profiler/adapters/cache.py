@@ -18,16 +18,20 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 NAMESPACE = "textmill:profile-cache:v1:"
 
-# KEYS: entry, lru, sizes, total, stats. ARGV: value, ttl s, now µs, max bytes.
-# Returns {total bytes after, evicted count}.
-PUT = """
-local now, ttl_us, max = tonumber(ARGV[3]), tonumber(ARGV[2]) * 1000000, tonumber(ARGV[4])
+# Drops one entry's accounting. KEYS[2] is the LRU set, KEYS[3] the sizes, KEYS[4] the total.
+FORGET = """
 local function forget(key)
   local size = tonumber(redis.call('HGET', KEYS[3], key) or '0')
   redis.call('HDEL', KEYS[3], key)
   redis.call('ZREM', KEYS[2], key)
   redis.call('DECRBY', KEYS[4], size)
 end
+"""
+
+# KEYS: entry, lru, sizes, total, stats. ARGV: value, ttl s, now µs, max bytes.
+# Returns {total bytes after, evicted count}.
+PUT = FORGET + """
+local now, ttl_us, max = tonumber(ARGV[3]), tonumber(ARGV[2]) * 1000000, tonumber(ARGV[4])
 -- entries whose TTL ran out are gone from Redis already: drop their accounting
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl_us)) do
   if redis.call('EXISTS', key) == 0 then forget(key) end
@@ -50,6 +54,17 @@ while total > max do
 end
 if evicted > 0 then redis.call('HINCRBY', KEYS[5], 'evictions', evicted) end
 return {total, evicted}
+"""
+
+# KEYS: (unused, so that `forget` finds its keys where PUT has them), lru, sizes, total, then
+# the entries to drop. Returns how many of them existed.
+INVALIDATE = FORGET + """
+local dropped = 0
+for i = 5, #KEYS do
+  dropped = dropped + redis.call('DEL', KEYS[i])
+  forget(KEYS[i])
+end
+return dropped
 """
 
 
@@ -86,6 +101,7 @@ class ProfileCache:
         self._lru, self._sizes = namespace + "lru", namespace + "sizes"
         self._total, self._stats = namespace + "bytes", namespace + "stats"
         self._put = redis.register_script(PUT)
+        self._invalidate = redis.register_script(INVALIDATE)
         self._lookups = Counter(
             "textmill_profile_cache_lookups_total",
             "Profile cache lookups",
@@ -133,13 +149,10 @@ class ProfileCache:
         """Drop every version's entry of this content for this tenant; returns how many."""
         pattern = f"{self._ns}entry:{tenant}:{sha256}:*"
         keys = [key async for key in self._redis.scan_iter(match=pattern, count=200)]
-        for key in keys:
-            await self._redis.delete(key)
-            size = int(await self._redis.hget(self._sizes, key) or 0)
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.hdel(self._sizes, key).zrem(self._lru, key).decrby(self._total, size)
-                await pipe.execute()
-        return len(keys)
+        if not keys:
+            return 0
+        accounting = [self._ns + "unused", self._lru, self._sizes, self._total]
+        return int(await self._invalidate(keys=[*accounting, *keys]))
 
     async def stats(self) -> CacheStats:
         counts = await self._redis.hgetall(self._stats)
