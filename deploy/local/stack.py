@@ -44,6 +44,9 @@ class Part:
     prepare: Callable[[], None] | None = None
     url: str = ""
 
+    def is_ready(self) -> bool:
+        return self.pid() is not None and self.ready()
+
     @property
     def pid_file(self) -> Path:
         return RUN / f"{self.name}.pid"
@@ -329,15 +332,11 @@ def down(settings: Settings) -> None:
         part.pid_file.unlink(missing_ok=True)
 
 
-def status(settings: Settings) -> bool:
-    all_ready = True
+def status(settings: Settings) -> None:
     for part in parts(settings):
         pid = part.pid()
-        ready = pid is not None and part.ready()
-        all_ready &= ready
-        state = "ready" if ready else ("running, not ready" if pid else "stopped")
+        state = "ready" if part.is_ready() else ("running, not ready" if pid else "stopped")
         print(f"{part.name:<12} {state:<20} pid={pid or '-':<8} {part.url}")
-    return all_ready
 
 
 def main() -> None:
@@ -356,7 +355,7 @@ def main() -> None:
     elif command == "status":
         status(settings)
     else:
-        sys.exit(0 if all(p.pid() is not None and p.ready() for p in parts(settings)) else 1)
+        sys.exit(0 if all(part.is_ready() for part in parts(settings)) else 1)
 
 
 if __name__ == "__main__":

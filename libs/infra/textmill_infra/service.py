@@ -6,7 +6,8 @@ A service's `create_app()` builds a `ServiceRuntime`, registers its subscribers 
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,6 +80,19 @@ class ServiceRuntime:
     async def close(self) -> None:
         for hook in reversed(self.on_close):
             await hook()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """The order `asgi()` gives FastStream, for an app that hosts the broker itself."""
+        await self.prepare()
+        await self.broker.start()
+        await self.started()
+        try:
+            yield
+        finally:
+            await self.drain()
+            await self.broker.stop()
+            await self.close()
 
     def attach_mongo(self) -> AsyncDatabase:
         """The service's database: migrated at start-up, checked by /readyz, closed on stop."""

@@ -35,21 +35,21 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
 ]
 
 
+MONGO_OPTIONS = {
+    "serverSelectionTimeoutMS": 5_000,
+    "connectTimeoutMS": 5_000,
+    "tz_aware": True,
+    "retryWrites": True,
+}
+
+
 def make_mongo(settings: Settings) -> AsyncMongoClient:
-    return AsyncMongoClient(
-        settings.mongo_url,
-        serverSelectionTimeoutMS=5_000,
-        connectTimeoutMS=5_000,
-        tz_aware=True,
-        retryWrites=True,
-    )
+    return AsyncMongoClient(settings.mongo_url, **MONGO_OPTIONS)
 
 
 def make_sync_mongo(settings: Settings) -> MongoClient:
     """For code that runs in worker threads (file readers are synchronous)."""
-    return MongoClient(
-        settings.mongo_url, serverSelectionTimeoutMS=5_000, connectTimeoutMS=5_000, tz_aware=True
-    )
+    return MongoClient(settings.mongo_url, **MONGO_OPTIONS)
 
 
 def database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:

@@ -1,7 +1,7 @@
 """Liveness of service instances, from their heartbeats. Pure: no clock reads, no I/O.
 
 An instance is alive while its latest heartbeat is younger than the liveness timeout
-(three missed beats by default). Shard reassignment will build on `alive()`.
+(three missed beats by default): its table entry expires after that long.
 """
 
 from dataclasses import asdict, dataclass
@@ -18,9 +18,6 @@ class InstanceLiveness:
     last_seen: datetime
     status: str
     capacity: int
-
-    def alive(self, now: datetime, timeout: timedelta) -> bool:
-        return now - self.last_seen <= timeout
 
     def as_dict(self) -> dict:
         return {**asdict(self), "last_seen": self.last_seen.isoformat()}

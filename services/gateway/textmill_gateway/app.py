@@ -59,16 +59,11 @@ def create_app(settings: Settings) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await runtime.prepare()
-        await runtime.broker.start()
-        await runtime.started()
-        log.info("gateway started", port=settings.gateway_port)
         try:
-            yield
+            async with runtime.running():
+                log.info("gateway started", port=settings.gateway_port)
+                yield
         finally:
-            await runtime.drain()
-            await runtime.broker.stop()
-            await runtime.close()
             for leftover in upload_dir.glob("*"):
                 leftover.unlink(missing_ok=True)
             upload_dir.rmdir()

@@ -25,12 +25,3 @@ class LivenessTable:
     async def put(self, liveness: InstanceLiveness) -> None:
         ttl = max(1, int(self._timeout.total_seconds()))
         await self._redis.set(PREFIX + liveness.instance_id, json.dumps(liveness.as_dict()), ex=ttl)
-
-    async def alive(self) -> list[InstanceLiveness]:
-        keys = [k async for k in self._redis.scan_iter(match=PREFIX + "*", count=500)]
-        out = []
-        for key in keys:
-            found = await self.get(key.decode().removeprefix(PREFIX))
-            if found is not None:
-                out.append(found)
-        return sorted(out, key=lambda i: (i.service, i.instance_id))

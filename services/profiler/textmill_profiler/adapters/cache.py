@@ -30,7 +30,9 @@ end
 
 # KEYS: entry, lru, sizes, total, stats. ARGV: value, ttl s, now µs, max bytes.
 # Returns {total bytes after, evicted count}.
-PUT = FORGET + """
+PUT = (
+    FORGET
+    + """
 local now, ttl_us, max = tonumber(ARGV[3]), tonumber(ARGV[2]) * 1000000, tonumber(ARGV[4])
 -- entries whose TTL ran out are gone from Redis already: drop their accounting
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl_us)) do
@@ -55,10 +57,13 @@ end
 if evicted > 0 then redis.call('HINCRBY', KEYS[5], 'evictions', evicted) end
 return {total, evicted}
 """
+)
 
 # KEYS: (unused, so that `forget` finds its keys where PUT has them), lru, sizes, total, then
 # the entries to drop. Returns how many of them existed.
-INVALIDATE = FORGET + """
+INVALIDATE = (
+    FORGET
+    + """
 local dropped = 0
 for i = 5, #KEYS do
   dropped = dropped + redis.call('DEL', KEYS[i])
@@ -66,6 +71,7 @@ for i = 5, #KEYS do
 end
 return dropped
 """
+)
 
 
 @dataclass(frozen=True)
