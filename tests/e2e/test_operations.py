@@ -27,3 +27,20 @@ def test_gateway_serves_its_openapi_document(gateway_url):
 def test_gateway_records_request_latency(gateway_url):
     httpx.get(f"{gateway_url}/healthz")
     assert "textmill_http_request_seconds_bucket" in httpx.get(f"{gateway_url}/metrics").text
+
+
+@pytest.mark.parametrize("service", list(DEFAULT_HTTP_PORTS))
+def test_every_service_logs_json_lines(local_stack, service):
+    import json
+    from pathlib import Path
+
+    # Given the service's log since its last start (the stack appends across restarts)
+    log = Path(__file__).resolve().parents[2] / ".local" / "logs" / f"{service}.log"
+    lines = log.read_text().splitlines()
+    starts = [i for i, line in enumerate(lines) if "Started server process" in line]
+    recent = [line for line in lines[starts[-1] if starts else 0 :] if line.strip()]
+    # Then every line is one JSON object naming the service
+    assert recent
+    for line in recent:
+        record = json.loads(line)
+        assert record["service"] == service, line

@@ -6,6 +6,7 @@ A service's `create_app()` builds a `ServiceRuntime`, registers its subscribers 
 """
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -143,6 +144,9 @@ class ServiceRuntime:
             after_startup=[self.started],
             on_shutdown=[self.drain],
             after_shutdown=[self.close],
+            # A plain stdlib logger, so that its lines go through the JSON handler; FastStream's
+            # own logger carries a plain-text handler of its own.
+            logger=logging.getLogger(f"textmill.{self.name}.app"),
         )
 
 

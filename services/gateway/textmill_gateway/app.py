@@ -94,6 +94,9 @@ def create_app(settings: Settings) -> Litestar:
         ),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=False,
+        # Logging is configured once, as JSON, by textmill_infra.logs; Litestar's default
+        # config would reformat the root logger as plain text.
+        logging_config=None,
     )
     app.state.gateway = gateway
     return app
