@@ -1,5 +1,7 @@
 # textmill: the two commands are `make dev` (start everything) and `make test` (run every test).
 SHELL := /bin/bash
+# install.sh puts uv here when the machine has no uv of the pinned version.
+export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 STACK := uv run --frozen python deploy/local/stack.py
 
 .PHONY: install dev up down status test test-unit lint schemas bench bench-profile

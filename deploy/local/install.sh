@@ -10,6 +10,7 @@ KAFKA_VERSION=4.1.1
 FERRETDB_VERSION=v1.24.2
 UV_VERSION=0.13.9
 mkdir -p "$LOCAL/bin" "$LOCAL/kafka" "$LOCAL/build"
+for dir in /usr/local/go/bin "$HOME/go/bin"; do [ -d "$dir" ] && PATH="$dir:$PATH"; done
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -22,9 +23,16 @@ if ! command -v redis-server >/dev/null; then
   as_root systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
 
+# uv: the machine's own when it is the pinned version, else one in a private venv under
+# .local/tools (no pip into a system or pyenv Python; the Makefile puts it first on PATH).
+export PATH="$LOCAL/tools/bin:$PATH"
 if ! command -v uv >/dev/null || [ "$(uv --version | cut -d' ' -f2)" != "$UV_VERSION" ]; then
-  step "uv $UV_VERSION"
-  python3 -m pip install -q "uv==$UV_VERSION"
+  step "uv $UV_VERSION (PyPI, into .local/tools)"
+  rm -rf "$LOCAL/tools"
+  python3 -m venv "$LOCAL/tools"
+  "$LOCAL/tools/bin/pip" install -q --disable-pip-version-check "uv==$UV_VERSION"
+  # Only uv on PATH from this venv, not its python or pip.
+  find "$LOCAL/tools/bin" -mindepth 1 -maxdepth 1 ! -name 'uv' ! -name 'uvx' -delete
 fi
 
 step "Python environment (uv sync --frozen)"
