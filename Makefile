@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 # install.sh puts uv here when the machine has no uv of the pinned version.
 export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
+export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
 .PHONY: install dev up down status test test-unit lint schemas bench bench-profile

@@ -11,6 +11,8 @@ FERRETDB_VERSION=v1.24.2
 UV_VERSION=0.13.9
 mkdir -p "$LOCAL/bin" "$LOCAL/kafka" "$LOCAL/build"
 for dir in /usr/local/go/bin "$HOME/go/bin"; do [ -d "$dir" ] && PATH="$dir:$PATH"; done
+# uv trusts the platform's certificate store too (machines behind a TLS-inspecting proxy).
+export UV_SYSTEM_CERTS=${UV_SYSTEM_CERTS:-1}
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
