@@ -16,7 +16,8 @@ from textmill_infra.settings import Settings
 log = logging.getLogger(__name__)
 
 # Each step runs once per database, in order; `migrations` records what ran. A step
-# must itself be idempotent, because two services may start at the same moment.
+# must itself be idempotent, because two services may start at the same moment. A step
+# creates indexes, and may drop documents of an outdated shape (`PURGES`: derived data only).
 MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]] = [
     (
         1,
@@ -32,7 +33,16 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
             ),
         ],
     ),
+    (
+        2,
+        "file chunks: GridFS's own index, and the collection exists before any upload",
+        [("fs.chunks", [("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
+    ),
+    (3, "profiles keyed by _id = tenant:file:version (purges the older layout)", []),
 ]
+PURGES: dict[int, list[tuple[str, dict]]] = {
+    3: [("profiles", {"_id": {"$type": "objectId"}})],
+}
 
 
 MONGO_OPTIONS = {
@@ -65,6 +75,8 @@ async def migrate(db: AsyncDatabase) -> list[int]:
             continue
         for collection, keys, options in indexes:
             await db[collection].create_index(keys, **options)
+        for collection, query in PURGES.get(version, []):
+            await db[collection].delete_many(query)
         try:
             await db.migrations.insert_one({"_id": version, "description": description})
         except DuplicateKeyError:

@@ -6,6 +6,7 @@ file id: dropping what is already gone is a no-op.
 """
 
 import asyncio
+import time
 from itertools import islice
 
 from faststream.kafka import KafkaBroker
@@ -106,6 +107,7 @@ class ProfileHandler:
         return ProfileCompleted(**ids, profiler_version=version, **stored)
 
     async def _compute(self, command: ProfileRequested) -> dict:
+        started = time.perf_counter()
         profile, rows = await asyncio.to_thread(
             profile_stored,
             self._files,
@@ -114,6 +116,7 @@ class ProfileHandler:
             sample_rows=self._sample_rows,
             max_columns=self._max_columns,
         )
+        computed_ms = round((time.perf_counter() - started) * 1000, 1)
         fields = {
             "rows": rows,
             "sampled_rows": profile.rows,
@@ -123,5 +126,12 @@ class ProfileHandler:
         await self._profiles.save(
             command.tenant, command.file_id, PROFILER_VERSION, command.sha256, fields
         )
-        log.info("file profiled", file_id=command.file_id, rows=rows, sampled_rows=profile.rows)
+        log.info(
+            "file profiled",
+            file_id=command.file_id,
+            rows=rows,
+            sampled_rows=profile.rows,
+            computed_ms=computed_ms,
+            total_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
         return fields

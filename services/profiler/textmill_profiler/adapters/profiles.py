@@ -1,11 +1,16 @@
-"""Profiles in MongoDB, one per (tenant, file, profiler version): upserted, so a redelivered
-command rewrites the same document instead of adding one."""
+"""Profiles in MongoDB, one per (tenant, file, profiler version), whose `_id` is that triple:
+a redelivered command rewrites the same document instead of adding one, and every read
+or write is an `_id` lookup (the one filter FerretDB's SQLite backend can push down)."""
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
 
-FIELDS = {"_id": 0, "rows": 1, "sampled_rows": 1, "columns": 1, "candidates": 1}
+FIELDS = {"_id": 0, "sha256": 1, "rows": 1, "sampled_rows": 1, "columns": 1, "candidates": 1}
+
+
+def profile_id(tenant: str, file_id: str, version: str) -> str:
+    return f"{tenant}:{file_id}:{version}"
 
 
 class ProfileStore:
@@ -13,21 +18,24 @@ class ProfileStore:
         self._profiles = db["profiles"]
 
     async def find(self, tenant: str, file_id: str, version: str, sha256: str) -> dict | None:
-        query = {
-            "tenant": tenant,
-            "file_id": file_id,
-            "profiler_version": version,
-            "sha256": sha256,
-        }
-        return await self._profiles.find_one(query, FIELDS)
+        doc = await self._profiles.find_one({"_id": profile_id(tenant, file_id, version)}, FIELDS)
+        if doc is None or doc.pop("sha256") != sha256:
+            return None  # never profiled, or profiled before the file's content changed
+        return doc
 
     async def save(
         self, tenant: str, file_id: str, version: str, sha256: str, fields: dict
     ) -> None:
-        await self._profiles.update_one(
-            {"tenant": tenant, "file_id": file_id, "profiler_version": version},
-            {"$set": {"sha256": sha256, **fields, "profiled_at": utc_now()}},
-            upsert=True,
+        document = {
+            "tenant": tenant,
+            "file_id": file_id,
+            "profiler_version": version,
+            "sha256": sha256,
+            **fields,
+            "profiled_at": utc_now(),
+        }
+        await self._profiles.replace_one(
+            {"_id": profile_id(tenant, file_id, version)}, document, upsert=True
         )
 
     async def delete(self, tenant: str, file_id: str) -> None:
