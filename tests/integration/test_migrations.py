@@ -34,3 +34,15 @@ async def test_api_key_hashes_are_unique(scratch_db):
     # Then the store refuses it
     with pytest.raises(DuplicateKeyError):
         await scratch_db.api_keys.insert_one({"key_hash": "abc", "tenant": "u"})
+
+
+@pytest.mark.parametrize("collection", ["fs.chunks", "fs.files", "profiles", "api_keys"])
+async def test_id_lookups_use_an_index_on_the_local_stack(mongo, settings, collection):
+    # Given the stack's database, prepared by `stack.py up`
+    db = mongo[settings.mongo_db]
+    # When the server explains an `_id` lookup
+    plan = await db.command("explain", {"find": collection, "filter": {"_id": "x:00000000"}})
+    # Then it is an index search, not a scan of the table (FerretDB's SQLite plan is text;
+    # MongoDB's is an IDHACK/IXSCAN stage)
+    text = str(plan["queryPlanner"])
+    assert "USING INDEX" in text or "IDHACK" in text or "IXSCAN" in text, text
