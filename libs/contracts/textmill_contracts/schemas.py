@@ -10,14 +10,31 @@ from pathlib import Path
 from textmill_contracts.commands import ProfileRequested
 from textmill_contracts.envelope import Message
 from textmill_contracts.events import FileDeleted, Heartbeat, ProfileCompleted, ProfileFailed
+from textmill_contracts.runs import (
+    AnalyzeRequested,
+    AnalyzeTexts,
+    ResultBatch,
+    RunCancelled,
+    RunUpdated,
+    ShardAssigned,
+    ShardProgress,
+    TextsAnalyzed,
+)
 from textmill_contracts.topics import TOPICS
 
 # topic -> the messages that may appear on it, and who sends them.
 CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
     TOPICS.profile_requested: ("gateway", [ProfileRequested]),
-    TOPICS.replies: ("profiler", [ProfileCompleted, ProfileFailed]),
+    TOPICS.replies: ("profiler, worker", [ProfileCompleted, ProfileFailed, TextsAnalyzed]),
     TOPICS.heartbeats: ("every service", [Heartbeat]),
     TOPICS.files: ("gateway", [FileDeleted]),
+    TOPICS.analyze_requested: ("gateway", [AnalyzeRequested]),
+    TOPICS.run_control: ("gateway", [RunCancelled]),
+    TOPICS.shards: ("coordinator", [ShardAssigned]),
+    TOPICS.analyze_texts: ("gateway", [AnalyzeTexts]),
+    TOPICS.results: ("worker", [ResultBatch]),
+    TOPICS.shard_progress: ("worker", [ShardProgress]),
+    TOPICS.runs: ("coordinator", [RunUpdated]),
 }
 
 

@@ -10,6 +10,13 @@ class Topics:
     heartbeats: str = "textmill.events.heartbeat.v1"
     files: str = "textmill.events.file.v1"
     dead_letters: str = "textmill.dead-letters.v1"
+    analyze_requested: str = "textmill.commands.analyze.v1"
+    shards: str = "textmill.commands.shard.v1"
+    analyze_texts: str = "textmill.commands.analyze-texts.v1"
+    run_control: str = "textmill.commands.run-control.v1"
+    results: str = "textmill.events.results.v1"
+    shard_progress: str = "textmill.events.shard-progress.v1"
+    runs: str = "textmill.events.run.v1"
 
     def all(self) -> list[str]:
         return [
@@ -18,6 +25,13 @@ class Topics:
             self.heartbeats,
             self.files,
             self.dead_letters,
+            self.analyze_requested,
+            self.shards,
+            self.analyze_texts,
+            self.run_control,
+            self.results,
+            self.shard_progress,
+            self.runs,
         ]
 
 

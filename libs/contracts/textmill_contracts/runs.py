@@ -1,0 +1,140 @@
+"""Analysis runs: the commands that start, shard, cancel and quick-analyse, and the events
+workers and the coordinator publish about them.
+
+Flow: the gateway publishes `AnalyzeRequested`; the coordinator plans it into shards
+(one column × a row range) and publishes one `ShardAssigned` per shard; a worker writes
+the shard's results, publishing `ResultBatch` and `ShardProgress` as it goes; the
+coordinator folds progress into `RunUpdated`. The gateway appends `ResultBatch` and
+`RunUpdated` to each run's sequenced stream.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from textmill_contracts.envelope import Message
+
+RunStatus = Literal["accepted", "queued", "running", "completed", "failed", "cancelled"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+CellStatus = Literal["ok", "skipped", "failed"]
+
+
+# ---- commands ------------------------------------------------------------------------------
+
+
+class AnalyzeRequested(Message):
+    """Plan and start run `run_id` (already stored as `accepted` by the gateway)."""
+
+    schema_name: ClassVar[str] = "analyze.requested"
+    run_id: str
+    tenant: str
+    file_id: str
+    columns: list[str] = Field(min_length=1)
+    chains: list[str] = Field(min_length=1)
+
+
+class ShardAssigned(Message):
+    """Analyse rows [start, end) of one column with `chains`. Idempotent by `shard_id`:
+    results are keyed (run, column, record) and the shard's checkpoint says where to resume."""
+
+    schema_name: ClassVar[str] = "shard.assigned"
+    run_id: str
+    shard_id: str
+    tenant: str
+    file_id: str
+    column: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    chains: list[str]
+    attempt: int = Field(default=1, ge=1)
+
+
+class RunCancelled(Message):
+    """The run was cancelled (already fenced in Redis): the coordinator records it."""
+
+    schema_name: ClassVar[str] = "run.cancelled"
+    run_id: str
+    tenant: str
+
+
+class AnalyzeTexts(Message):
+    """Quick analysis: run `chains` over up to 100 texts and reply on `reply_to`."""
+
+    schema_name: ClassVar[str] = "analyze-texts.requested"
+    correlation_id: str
+    reply_to: str
+    texts: list[str] = Field(min_length=1, max_length=100)
+    chains: list[str] = Field(min_length=1)
+
+
+# ---- events --------------------------------------------------------------------------------
+
+
+class CellResult(BaseModel):
+    """One analysed cell: what the chains said of it, or why it was skipped or failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    record: int = Field(ge=0, description="data row number in the file, from 0")
+    status: CellStatus
+    reason: str | None = None
+    chains: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ResultBatch(Message):
+    """Results a worker has just stored (key: run_id). Consumers dedupe on (column, record)."""
+
+    schema_name: ClassVar[str] = "results.stored"
+    run_id: str
+    tenant: str
+    shard_id: str
+    column: str
+    worker: str
+    results: list[CellResult]
+
+
+class ShardProgress(Message):
+    """A shard's checkpoint moved (key: run_id). `done` once the shard's last row is stored."""
+
+    schema_name: ClassVar[str] = "shard.progress"
+    run_id: str
+    shard_id: str
+    column: str
+    worker: str
+    offset: int = Field(description="rows [start, offset) are stored")
+    cells: int = Field(description="cells of this shard stored so far")
+    done: bool = False
+    failed: str | None = Field(default=None, description="why the shard cannot be analysed")
+
+
+class ColumnProgress(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    done: int
+    total: int
+
+
+class RunUpdated(Message):
+    """A run's status or progress changed (key: run_id); published by the coordinator."""
+
+    schema_name: ClassVar[str] = "run.updated"
+    run_id: str
+    tenant: str
+    status: RunStatus
+    cells_done: int
+    cells_total: int
+    columns: dict[str, ColumnProgress]
+    rate_cells_per_s: float | None = None
+    eta_seconds: float | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TextsAnalyzed(Message):
+    """Reply to `AnalyzeTexts`: one result per text, in order (`record` = index)."""
+
+    schema_name: ClassVar[str] = "analyze-texts.completed"
+    correlation_id: str
+    results: list[CellResult]
