@@ -226,17 +226,26 @@ def redis_part(settings: Settings) -> Part:
     )
 
 
-def service_part(settings: Settings, service: str) -> Part:
+def worker_processes() -> int:
+    """Worker processes to run: one per core by default (`TEXTMILL_WORKER_PROCESSES`)."""
+    return max(1, int(os.environ.get("TEXTMILL_WORKER_PROCESSES") or os.cpu_count() or 1))
+
+
+def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     port = settings.gateway_port if service == "gateway" else DEFAULT_HTTP_PORTS[service]
+    port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, ...
+    name = service if replica == 1 else f"{service}-{replica}"
     env = {
         "TEXTMILL_HTTP_PORT": str(port),
-        "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{service}-local",
+        "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{name}-local",
     }
     if service == "gateway":
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
+    if service == "worker":
+        env["RAYON_NUM_THREADS"] = "1"  # one process per core: lingua must not fan out too
     base = f"http://{settings.http_host}:{port}"
     return Part(
-        name=service,
+        name=name,
         command=lambda: [sys.executable, "-m", f"textmill_{service}"],
         ready=lambda: http_ok(f"{base}/readyz"),
         timeout=60,
@@ -247,7 +256,11 @@ def service_part(settings: Settings, service: str) -> Part:
 
 def parts(settings: Settings) -> list[Part]:
     infra = [kafka_part(settings), ferretdb_part(settings), redis_part(settings)]
-    return infra + [service_part(settings, s) for s in SERVICES]
+    services = []
+    for service in SERVICES:
+        replicas = worker_processes() if service == "worker" else 1
+        services += [service_part(settings, service, r) for r in range(1, replicas + 1)]
+    return infra + services
 
 
 def start(part: Part) -> None:
@@ -359,7 +372,15 @@ def up(settings: Settings) -> None:
 
 
 def down(settings: Settings) -> None:
-    for part in reversed(parts(settings)):
+    known = parts(settings)
+    names = {part.name for part in known}
+    # Worker replicas started with another TEXTMILL_WORKER_PROCESSES stop too.
+    extra = [
+        service_part(settings, "worker", int(pid_file.stem.split("-")[1]))
+        for pid_file in RUN.glob("worker-*.pid")
+        if pid_file.stem not in names and pid_file.stem.split("-")[1].isdigit()
+    ]
+    for part in [*reversed(known[3:]), *extra, *reversed(known[:3])]:
         if part.pid() is not None:
             stop(part)
             print(f"■ {part.name} stopped")

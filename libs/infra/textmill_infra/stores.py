@@ -39,6 +39,15 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
         [("fs.chunks", [("files_id", ASCENDING), ("n", ASCENDING)], {"unique": True})],
     ),
     (3, "profiles keyed by _id = tenant:file:version (purges the older layout)", []),
+    (
+        4,
+        "analysis runs: runs, shards, row indexes",
+        [
+            ("runs", [("tenant", ASCENDING), ("created_at", ASCENDING)], {}),
+            ("shards", [("run_id", ASCENDING)], {}),
+            ("row_indexes", [("file_id", ASCENDING)], {}),
+        ],
+    ),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],

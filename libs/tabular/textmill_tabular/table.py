@@ -35,6 +35,7 @@ class TableShape:
     rows: int
     columns: int
     dialect: Dialect
+    header: tuple[str, ...] = ()
 
 
 def open_table(
@@ -78,4 +79,6 @@ def validate(
     `sheet` and `limits` are `open_table`'s."""
     with open_table(path, filename, sheet=sheet, **limits) as table:
         rows = sum(1 for _ in table.rows())
-        return TableShape(rows=rows, columns=len(table.header), dialect=table.dialect)
+        return TableShape(
+            rows=rows, columns=len(table.header), dialect=table.dialect, header=tuple(table.header)
+        )

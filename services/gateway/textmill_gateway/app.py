@@ -1,17 +1,22 @@
 """The gateway's composition root: `create_app()` builds the Litestar app and its dependencies."""
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from faststream.kafka.annotations import KafkaMessage
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.adapters.runs import RunStore
+from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
 from textmill_gateway.errors import EXCEPTION_HANDLERS
@@ -21,10 +26,15 @@ from textmill_gateway.routes import ops
 from textmill_gateway.routes.deps import provide_gateway, provide_principal
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
+from textmill_gateway.routes.live import analyze_texts, run_stream
 from textmill_gateway.routes.profile import ProfileController
+from textmill_gateway.routes.runs import RunsController
+from textmill_gateway.streaming import RESULT_STREAMS, RUN_STREAMS, StreamFeeder
 from textmill_infra.logs import get_logger
+from textmill_infra.runs import RunGate
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
+from textmill_infra.stores import make_sync_mongo
 
 log = get_logger(__name__)
 
@@ -34,6 +44,8 @@ def create_app(settings: Settings) -> Litestar:
     db = runtime.attach_mongo()
     redis = runtime.attach_redis()
     upload_dir = Path(tempfile.mkdtemp(prefix="textmill-uploads-"))
+    sync_mongo = make_sync_mongo(settings)
+    runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
     gateway = Gateway(
         runtime=runtime,
         db=db,
@@ -42,7 +54,21 @@ def create_app(settings: Settings) -> Litestar:
         keys=ApiKeyStore(db),
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
+        runs=RunStore(db),
+        streams=RunStreams(redis),
+        gate=RunGate(redis),
+        sync_db=sync_mongo[settings.mongo_db],
     )
+    feeder = StreamFeeder(runtime.broker, gateway.streams)
+
+    @runtime.broker.subscriber(TOPICS.results, **RESULT_STREAMS.kwargs())
+    async def on_results(message: KafkaMessage) -> None:
+        await feeder.on_results(message)
+
+    @runtime.broker.subscriber(TOPICS.runs, **RUN_STREAMS.kwargs())
+    async def on_run(message: KafkaMessage) -> None:
+        await feeder.on_run(message)
+
     runtime.checks["replies"] = gateway.replies.ready
 
     async def bootstrap() -> None:
@@ -70,12 +96,18 @@ def create_app(settings: Settings) -> Litestar:
 
     api = Router(
         path="/",
-        route_handlers=[FilesController, ProfileController, KeyController],
+        route_handlers=[
+            FilesController,
+            ProfileController,
+            KeyController,
+            RunsController,
+            analyze_texts,
+        ],
         dependencies={"principal": Provide(provide_principal)},
         security=[{"ApiKey": []}],
     )
     app = Litestar(
-        route_handlers=[api, ops.healthz, ops.readyz, ops.metrics],
+        route_handlers=[api, run_stream, ops.healthz, ops.readyz, ops.metrics],
         dependencies={"gateway": Provide(provide_gateway)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware(runtime.registry)],

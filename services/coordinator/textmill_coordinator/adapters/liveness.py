@@ -25,3 +25,10 @@ class LivenessTable:
     async def put(self, liveness: InstanceLiveness) -> None:
         ttl = max(1, int(self._timeout.total_seconds()))
         await self._redis.set(PREFIX + liveness.instance_id, json.dumps(liveness.as_dict()), ex=ttl)
+
+    async def alive(self) -> set[str]:
+        """Instance ids whose entry has not expired."""
+        return {
+            key.decode().removeprefix(PREFIX)
+            async for key in self._redis.scan_iter(match=PREFIX + "*", count=500)
+        }

@@ -25,6 +25,7 @@ class StoredFile:
     rows: int
     columns: int
     uploaded_at: datetime
+    header: list[str]
 
     def as_dict(self) -> dict:
         return {**self.__dict__, "uploaded_at": self.uploaded_at.isoformat()}
@@ -43,8 +44,15 @@ class FileStore:
         oid = _object_id(file_id)
         if oid is None:
             return None
-        doc = await self._files.find_one({"_id": oid, "metadata.tenant": tenant})
-        return _to_stored(doc) if doc else None
+        return _to_stored(doc) if (doc := await self._own(tenant, oid)) else None
+
+    async def _own(self, tenant: str, oid: ObjectId) -> dict | None:
+        # By `_id` alone (the lookup FerretDB can index), then the tenant: another
+        # tenant's file answers the same as an absent one.
+        doc = await self._files.find_one({"_id": oid})
+        if doc is None or (doc.get("metadata") or {}).get("tenant") != tenant:
+            return None
+        return doc
 
     async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
         cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
@@ -53,7 +61,7 @@ class FileStore:
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Delete the tenant's file; returns what was deleted, or None if there was none."""
         oid = _object_id(file_id)
-        doc = await self._files.find_one({"_id": oid, "metadata.tenant": tenant}) if oid else None
+        doc = await self._own(tenant, oid) if oid else None
         if doc is None:
             return None
         await blobs.delete_file(self._db, doc)
@@ -82,4 +90,5 @@ def _to_stored(doc: dict) -> StoredFile:
         rows=meta.get("rows", 0),
         columns=meta.get("columns", 0),
         uploaded_at=doc["uploadDate"],
+        header=list(meta.get("header", [])),
     )

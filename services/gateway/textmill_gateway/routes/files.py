@@ -47,6 +47,7 @@ class FilesController(Controller):
                     "delimiter": shape.dialect.delimiter,
                     "rows": shape.rows,
                     "columns": shape.columns,
+                    "header": list(shape.header),
                     "uploaded_by": principal.key_id,
                 },
             )

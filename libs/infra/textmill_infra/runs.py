@@ -1,0 +1,87 @@
+"""What every service agrees on about a run's storage, and the cancel fence in Redis.
+
+MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
+- `runs`: one document per run, `_id` = run id; per-shard progress under `shards.<n>`.
+- `shards`: one per shard, `_id` = `<run id>:<n>`; `offset` is the worker's checkpoint.
+- `row_indexes`: a file's RowIndex, `_id` = file id, built once by the coordinator.
+- `results.<run id>`: one collection per run, one document per analysed cell, `_id` =
+  `<column position>:<record>` zero-padded, so `_id` order is column then row order.
+  A per-run collection keeps a run's reads (pages, summary, export) to its own cells,
+  which matters on FerretDB's SQLite backend where any non-`_id` query scans the table.
+"""
+
+import asyncio
+import time
+import uuid
+
+import redis.asyncio as aioredis
+
+RUNS, SHARDS, ROW_INDEXES = "runs", "shards", "row_indexes"
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
+
+
+def shard_id(run_id: str, n: int) -> str:
+    return f"{run_id}:{n:05d}"
+
+
+def results_collection(run_id: str) -> str:
+    return f"results.{run_id}"
+
+
+def result_id(column_position: int, record: int) -> str:
+    return f"{column_position:04d}:{record:010d}"
+
+
+# Writers enter the fence before each bulk write and leave after it; cancel closes the
+# fence and then waits until no writer is inside. Once `cancel` returns, no result of
+# the run can be written any more: that is what "acknowledged" means for a cancel.
+_ENTER = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return 1
+"""
+_LEAVE = """
+local n = redis.call('DECR', KEYS[1])
+if n <= 0 then redis.call('DEL', KEYS[1]) end
+return n
+"""
+
+
+class RunGate:
+    """The cancel fence of each run, shared by every gateway and worker replica."""
+
+    def __init__(self, redis: aioredis.Redis, *, writer_ttl_seconds: int = 60) -> None:
+        self._redis = redis
+        self._ttl = writer_ttl_seconds
+        self._enter = redis.register_script(_ENTER)
+        self._leave = redis.register_script(_LEAVE)
+
+    @staticmethod
+    def _keys(run_id: str) -> tuple[str, str]:
+        return f"textmill:run:{run_id}:cancelled", f"textmill:run:{run_id}:writers"
+
+    async def enter(self, run_id: str) -> bool:
+        """False when the run is cancelled: the caller must not write."""
+        return bool(await self._enter(keys=list(self._keys(run_id)), args=[self._ttl]))
+
+    async def leave(self, run_id: str) -> None:
+        await self._leave(keys=[self._keys(run_id)[1]])
+
+    async def is_cancelled(self, run_id: str) -> bool:
+        return bool(await self._redis.exists(self._keys(run_id)[0]))
+
+    async def cancel(self, run_id: str, *, wait_seconds: float = 30.0) -> bool:
+        """Close the fence and wait for writers inside to leave; False if they did not in
+        time (a crashed writer's count expires after `writer_ttl_seconds`)."""
+        cancelled, writers = self._keys(run_id)
+        await self._redis.set(cancelled, "1", ex=7 * 24 * 3600)
+        deadline = time.monotonic() + wait_seconds
+        while time.monotonic() < deadline:
+            if int(await self._redis.get(writers) or 0) <= 0:
+                return True
+            await asyncio.sleep(0.02)
+        return False

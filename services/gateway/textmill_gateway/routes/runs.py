@@ -1,0 +1,289 @@
+"""Analysis runs: start one (`POST /api/v2/analyze`), read, list and cancel them, page
+through their results, summarise and export them, and follow them live over SSE."""
+
+from collections.abc import AsyncIterator
+
+from litestar import Controller, Request, Response, get, post
+from litestar.params import FromPath, JSONBody
+from litestar.response import ServerSentEvent, Stream
+from litestar.response.sse import ServerSentEventMessage
+from pydantic import BaseModel, Field
+
+from textmill_contracts.chains import CHAIN_NAMES
+from textmill_contracts.envelope import utc_now
+from textmill_contracts.runs import TERMINAL_STATUSES, AnalyzeRequested, RunCancelled
+from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_gateway.adapters.streams import is_terminal_run_message
+from textmill_gateway.context import Gateway
+from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
+from textmill_gateway.domain.summary import RunSummary
+from textmill_gateway.errors import ApiError, not_found
+from textmill_gateway.exports import export_run, file_header
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_infra.runs import new_run_id
+
+MAX_COLUMNS_PER_RUN = 50
+EXPORT_WINDOW_ROWS = 2_000
+
+
+class AnalyzeRequest(BaseModel):
+    file_id: str = Field(min_length=1, max_length=64)
+    columns: list[str] = Field(max_length=MAX_COLUMNS_PER_RUN)
+    chains: list[str] = Field(default_factory=lambda: ["sentiment"], max_length=len(CHAIN_NAMES))
+
+
+def run_links(run_id: str) -> dict[str, str]:
+    base = f"/api/v2/runs/{run_id}"
+    return {
+        "self": base,
+        "events": f"{base}/events",
+        "stream": f"{base}/stream",
+        "results": f"{base}/results",
+        "summary": f"{base}/summary",
+        "export": f"{base}/export?format=csv",
+        "cancel": f"{base}/cancel",
+    }
+
+
+def present(run: dict) -> dict:
+    """A run as the API shows it: progress folded from the coordinator's shard map."""
+    shards = (run.get("shards") or {}).values()
+    columns: dict[str, dict[str, int]] = {c: {"done": 0, "total": 0} for c in run["columns"]}
+    for shard in shards:
+        column = columns.setdefault(shard["column"], {"done": 0, "total": 0})
+        column["done"] += min(shard["total"], shard.get("cells", 0))
+        column["total"] += shard["total"]
+    done = sum(c["done"] for c in columns.values())
+    started, finished = run.get("started_at"), run.get("finished_at")
+    rate = None
+    if started is not None and done:
+        end = finished or utc_now()
+        elapsed = (end - started).total_seconds()
+        rate = round(done / elapsed, 1) if elapsed > 0 else None
+    total = run.get("cells_total", 0)
+    return {
+        "run_id": run["_id"],
+        "status": run["status"],
+        "file_id": run["file_id"],
+        "columns": run["columns"],
+        "chains": run["chains"],
+        "cells_total": total,
+        "cells_done": done,
+        "progress": columns,
+        "rate_cells_per_s": rate,
+        "eta_seconds": round((total - done) / rate, 1) if rate and total > done else None,
+        "error": run.get("error"),
+        "created_at": _iso(run.get("created_at")),
+        "started_at": _iso(started),
+        "finished_at": _iso(finished),
+        "links": run_links(run["_id"]),
+    }
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def own_run(gateway: Gateway, tenant: str, run_id: str) -> dict:
+    run = await gateway.runs.get(tenant, run_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run
+
+
+async def sse_events(
+    gateway: Gateway, run: dict, after: int
+) -> AsyncIterator[ServerSentEventMessage]:
+    if (
+        run["status"] in TERMINAL_STATUSES
+        and after == 0
+        and not await gateway.streams.exists(run["_id"])
+    ):
+        return  # long over and its stream expired: nothing to replay
+    async for message in gateway.streams.read(run["_id"], after):
+        if message is None:
+            yield ServerSentEventMessage(comment="keep-alive")
+            continue
+        yield ServerSentEventMessage(data=message.json(), event=message.type, id=message.seq)
+        if is_terminal_run_message(message, TERMINAL_STATUSES):
+            return
+
+
+def stream_start(from_seq: int | None, last_event_id: str | None) -> int:
+    if from_seq is not None:
+        return max(0, from_seq)
+    if last_event_id and last_event_id.strip().isdigit():
+        return int(last_event_id.strip())
+    return 0
+
+
+class RunsController(Controller):
+    path = "/api/v2"
+    tags = ["runs"]
+
+    @post("/analyze", status_code=202, summary="Start an analysis run over columns of a file")
+    async def analyze(
+        self,
+        request: Request,
+        data: JSONBody[AnalyzeRequest],
+        gateway: GatewayDep,
+        principal: PrincipalDep,
+    ) -> Response:
+        principal.require("analyst")
+        stored = await gateway.files.get(principal.tenant, data.file_id)
+        if stored is None:
+            raise not_found("file", data.file_id)
+        columns = list(dict.fromkeys(data.columns))
+        if not columns:
+            raise ApiError(422, "empty_selection", "select at least one column to analyse")
+        chains = list(dict.fromkeys(data.chains))
+        unknown_chains = [c for c in chains if c not in CHAIN_NAMES]
+        if not chains or unknown_chains:
+            raise ApiError(
+                422,
+                "unknown_chain",
+                f"unknown chain {', '.join(map(repr, unknown_chains)) or '(none given)'}; "
+                f"the chains are {', '.join(CHAIN_NAMES)}",
+                available=list(CHAIN_NAMES),
+            )
+        if stored.header:
+            unknown = [c for c in columns if c not in stored.header]
+            if unknown:
+                raise ApiError(
+                    422,
+                    "unknown_column",
+                    f"no column named {', '.join(map(repr, unknown))}",
+                    unknown=unknown,
+                    available=stored.header[:200],
+                )
+        run_id = new_run_id()
+        run = await gateway.runs.create(
+            run_id, principal.tenant, stored.id, columns, chains, stored.rows
+        )
+        command = AnalyzeRequested(
+            run_id=run_id,
+            tenant=principal.tenant,
+            file_id=stored.id,
+            columns=columns,
+            chains=chains,
+        )
+        await gateway.runtime.broker.publish(
+            command,
+            TOPICS.analyze_requested,
+            key=run_id.encode(),
+            headers={MESSAGE_TYPE_HEADER: command.schema_name},
+        )
+        if "text/event-stream" in request.headers.get("accept", ""):
+            return ServerSentEvent(sse_events(gateway, run, 0), headers={"X-Run-Id": run_id})
+        body = {"run_id": run_id, "status": "accepted", "links": run_links(run_id)}
+        return Response(body, status_code=202, headers={"Location": f"/api/v2/runs/{run_id}"})
+
+    @get("/runs", summary="The tenant's runs, newest first")
+    async def list_runs(self, gateway: GatewayDep, principal: PrincipalDep) -> dict:
+        return {"items": [present(run) for run in await gateway.runs.for_tenant(principal.tenant)]}
+
+    @get("/runs/{run_id:str}", summary="One run: status, progress per column, rate, ETA")
+    async def get_run(
+        self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
+        return present(await own_run(gateway, principal.tenant, run_id))
+
+    @post("/runs/{run_id:str}/cancel", status_code=200, summary="Cancel a run")
+    async def cancel(
+        self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
+        principal.require("analyst")
+        run = await own_run(gateway, principal.tenant, run_id)
+        if run["status"] in TERMINAL_STATUSES:
+            raise ApiError(409, "run_finished", f"run {run_id!r} is already {run['status']}")
+        if not await gateway.gate.cancel(run_id):
+            raise ApiError(503, "cancel_pending", "workers did not stop writing in time; retry")
+        await gateway.runs.mark_cancelled(run_id)
+        event = RunCancelled(run_id=run_id, tenant=principal.tenant)
+        await gateway.runtime.broker.publish(
+            event,
+            TOPICS.run_control,
+            key=run_id.encode(),
+            headers={MESSAGE_TYPE_HEADER: event.schema_name},
+        )
+        return present(await own_run(gateway, principal.tenant, run_id))
+
+    @get("/runs/{run_id:str}/results", summary="Stored results, by cursor")
+    async def results(
+        self,
+        run_id: FromPath[str],
+        gateway: GatewayDep,
+        principal: PrincipalDep,
+        cursor: str | None = None,
+        limit: int = 100,
+        column: str | None = None,
+    ) -> dict:
+        run = await own_run(gateway, principal.tenant, run_id)
+        if not 1 <= limit <= 1000:
+            raise ApiError(400, "invalid_request", "limit must be between 1 and 1000")
+        position = None
+        if column is not None:
+            header = await file_header(gateway, run)
+            if column not in run["columns"] or column not in header:
+                raise ApiError(
+                    422,
+                    "unknown_column",
+                    f"the run did not analyse a column {column!r}",
+                    available=run["columns"],
+                )
+            position = header.index(column)
+        docs = await gateway.runs.results_page(
+            run_id, after=cursor, column_position=position, limit=limit
+        )
+        next_cursor = docs[-1]["_id"] if len(docs) == limit else None
+        items = [{k: v for k, v in d.items() if k != "_id"} for d in docs]
+        return {"items": items, "next_cursor": next_cursor}
+
+    @get(
+        "/runs/{run_id:str}/summary", summary="Per column: labels, mean score, languages, keywords"
+    )
+    async def summary(
+        self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
+    ) -> dict:
+        run = await own_run(gateway, principal.tenant, run_id)
+        summary = RunSummary(run["columns"], run["chains"])
+        async for doc in gateway.runs.all_results(run_id):
+            summary.add(doc)
+        return {"run_id": run_id, "status": run["status"], **summary.as_dict()}
+
+    @get("/runs/{run_id:str}/export", summary="Original rows plus result columns, streamed")
+    async def export(
+        self,
+        run_id: FromPath[str],
+        gateway: GatewayDep,
+        principal: PrincipalDep,
+        format: str = "csv",
+    ) -> Stream:
+        run = await own_run(gateway, principal.tenant, run_id)
+        if format not in EXPORTERS:
+            raise ApiError(
+                400,
+                "invalid_request",
+                f"unknown export format {format!r}; the formats are {', '.join(EXPORTERS)}",
+            )
+        header = await file_header(gateway, run)
+        body = export_run(gateway, run, header, EXPORTERS[format], EXPORT_WINDOW_ROWS)
+        filename = f"run-{run_id}.{format}"
+        return Stream(
+            body,
+            media_type=MEDIA_TYPES[format],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @get("/runs/{run_id:str}/events", summary="The run's live stream as Server-Sent Events")
+    async def events(
+        self,
+        request: Request,
+        run_id: FromPath[str],
+        gateway: GatewayDep,
+        principal: PrincipalDep,
+        from_seq: int | None = None,
+    ) -> ServerSentEvent:
+        run = await own_run(gateway, principal.tenant, run_id)
+        after = stream_start(from_seq, request.headers.get("last-event-id"))
+        return ServerSentEvent(sse_events(gateway, run, after))

@@ -1,0 +1,62 @@
+"""Feeds every run's stream (`adapters/streams.py`) from Kafka: result batches from the
+workers and run updates from the coordinator.
+
+One consumer group per topic for all gateway replicas (`textmill-gateway-streams-*`): each Kafka
+message is appended once, by whichever replica owns its partition, and every replica
+serves clients from the same Redis stream. At-least-once (commit after the append); the
+idempotency keys are the message id and, for results, (column, record).
+"""
+
+import asyncio
+import json
+
+from faststream.kafka import KafkaBroker
+from faststream.kafka.message import KafkaMessage
+
+from textmill_contracts.runs import ResultBatch, RunUpdated
+from textmill_gateway.adapters.streams import RunStreams
+from textmill_infra.kafka import Subscription, decode
+
+RESULT_STREAMS = Subscription(group_id="textmill-gateway-streams-results")
+RUN_STREAMS = Subscription(group_id="textmill-gateway-streams-runs")
+# A run's "completed" must not overtake its last results, which travel on another topic:
+# wait (bounded) until the stream holds as many cells as the run says are done.
+CATCH_UP_SECONDS = 30.0
+
+
+class StreamFeeder:
+    def __init__(self, broker: KafkaBroker, streams: RunStreams) -> None:
+        self._broker, self._streams = broker, streams
+
+    async def on_results(self, message: KafkaMessage) -> None:
+        batch = await decode(self._broker, message, ResultBatch)
+        if batch is None:
+            return
+        prefix = (
+            f'{{"column":{_json(batch.column)},"shard_id":{_json(batch.shard_id)},'
+            f'"worker":{_json(batch.worker)},"published_at":"{batch.occurred_at.isoformat()}",'
+            '"results":['
+        )
+        cells = [
+            (f"{batch.column}\x1f{result.record}", result.model_dump_json())
+            for result in batch.results
+        ]
+        await self._streams.append_cells(batch.run_id, batch.message_id, prefix, cells, "]}")
+
+    async def on_run(self, message: KafkaMessage) -> None:
+        update = await decode(self._broker, message, RunUpdated)
+        if update is None:
+            return
+        if update.status == "completed":
+            deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
+            while await self._streams.cells_streamed(update.run_id) < update.cells_done:
+                if asyncio.get_running_loop().time() > deadline:
+                    break
+                await asyncio.sleep(0.05)
+        await self._streams.append(
+            update.run_id, update.message_id, "run", update.model_dump_json()
+        )
+
+
+def _json(value: str) -> str:
+    return json.dumps(value)

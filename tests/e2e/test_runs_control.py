@@ -1,0 +1,167 @@
+"""Runs: live SSE answers, cancel, quick analysis and bad requests, against the running stack."""
+
+import json
+import time
+
+import httpx
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from tests.e2e.conftest import assert_problem, new_tenant_client, upload
+from tests.e2e.data import reviews_csv
+from tests.e2e.runs import all_results, start_run, wait_for, ws_url
+
+
+def sse_messages(response: httpx.Response) -> list[dict]:
+    events, data, event_id = [], None, None
+    for line in response.iter_lines():
+        if line.startswith("data:"):
+            data = line[5:].strip()
+        elif line.startswith("id:"):
+            event_id = int(line[3:].strip())
+        elif line == "" and data is not None:
+            events.append({**json.loads(data), "event_id": event_id})
+            data = None
+    return events
+
+
+def test_accepting_an_event_stream_makes_the_response_the_runs_stream(alice):
+    # Given a small file
+    stored = upload(alice, "small.csv", reviews_csv(300, seed=3)).json()
+    body = {"file_id": stored["id"], "columns": ["body"], "chains": ["sentiment", "stats"]}
+    # When the run is started asking for text/event-stream
+    with alice.stream(
+        "POST", "/api/v2/analyze", json=body, headers={"Accept": "text/event-stream"}
+    ) as response:
+        assert response.headers["content-type"].startswith("text/event-stream")
+        events = sse_messages(response)
+    # Then the response carries every result and ends with the completed run
+    records = [r["record"] for e in events if e["type"] == "results" for r in e["data"]["results"]]
+    assert sorted(records) == list(range(300))
+    assert events[-1]["type"] == "run" and events[-1]["data"]["status"] == "completed"
+    assert [e["event_id"] for e in events] == [e["seq"] for e in events]
+
+
+def test_sse_replays_after_last_event_id(alice):
+    run_id = start_run(alice, reviews_csv(300, seed=4), ["body"], ["stats"])
+    wait_for(alice, run_id, {"completed"})
+    with alice.stream("GET", f"/api/v2/runs/{run_id}/events") as response:
+        everything = sse_messages(response)
+    with alice.stream(
+        "GET", f"/api/v2/runs/{run_id}/events", headers={"Last-Event-ID": "1"}
+    ) as response:
+        after_first = sse_messages(response)
+    assert [e["seq"] for e in after_first] == [e["seq"] for e in everything[1:]]
+
+
+def test_cancel_stops_the_run_and_nothing_is_written_after(alice):
+    # Given a run long enough to be cancelled midway (keywords is the slowest chain)
+    run_id = start_run(alice, reviews_csv(20_000, seed=5), ["body"], ["keywords"])
+    wait_for(alice, run_id, {"running"}, timeout=120)
+    # When it is cancelled
+    cancelled = alice.post(f"/api/v2/runs/{run_id}/cancel")
+    # Then the cancel is acknowledged, and no result is written after it
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    stored = len(all_results(alice, run_id))
+    time.sleep(4)
+    assert len(all_results(alice, run_id)) == stored < 20_000
+    assert wait_for(alice, run_id, {"cancelled"}, timeout=10)["status"] == "cancelled"
+    # And a second cancel is refused
+    assert_problem(alice.post(f"/api/v2/runs/{run_id}/cancel"), 409, "run_finished")
+
+
+def test_quick_analysis_answers_from_a_worker(alice):
+    texts = ["I love this kettle, it is wonderful!", "Terrible. Broke after a day.", "  "]
+    response = alice.post("/api/v2/analyze/text", json={"texts": texts, "chains": ["sentiment"]})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["chains"].get("sentiment", {}).get("label") for r in results[:2]] == [
+        "positive",
+        "negative",
+    ]
+    assert results[2]["status"] == "skipped"
+
+
+@pytest.fixture
+def stored_file(alice) -> str:
+    return upload(alice, "reviews.csv", reviews_csv(50)).json()["id"]
+
+
+def test_unknown_columns_are_listed(alice, stored_file):
+    response = alice.post(
+        "/api/v2/analyze", json={"file_id": stored_file, "columns": ["body", "nope"]}
+    )
+    body = assert_problem(response, 422, "unknown_column")
+    assert body["unknown"] == ["nope"] and "body" in body["available"]
+
+
+def test_an_empty_selection_is_refused(alice, stored_file):
+    response = alice.post("/api/v2/analyze", json={"file_id": stored_file, "columns": []})
+    assert_problem(response, 422, "empty_selection")
+
+
+def test_an_unknown_chain_lists_the_available_ones(alice, stored_file):
+    response = alice.post(
+        "/api/v2/analyze",
+        json={"file_id": stored_file, "columns": ["body"], "chains": ["sarcasm"]},
+    )
+    body = assert_problem(response, 422, "unknown_chain")
+    assert set(body["available"]) == {"sentiment", "language", "keywords", "pii", "stats"}
+
+
+def test_an_unknown_file_is_404(alice):
+    response = alice.post("/api/v2/analyze", json={"file_id": "0" * 24, "columns": ["body"]})
+    assert_problem(response, 404, "file_not_found")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b'{"file_id": 12, "columns": "body"}',
+        b'{"columns": ["body"]}',
+        b'{"file_id": "x", "columns": ["' + b"c" * 10 + b'"]' + b', "chains": ' + b"[1]" + b"}",
+    ],
+)
+def test_malformed_analyze_bodies_are_400(alice, body):
+    response = alice.post(
+        "/api/v2/analyze", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 400, "invalid_request")
+
+
+def test_too_many_quick_texts_are_refused(alice):
+    response = alice.post("/api/v2/analyze/text", json={"texts": ["a"] * 101})
+    assert_problem(response, 400, "invalid_request")
+
+
+def test_a_viewer_cannot_start_a_run(admin, stored_file):
+    with new_tenant_client(admin, role="viewer") as viewer:
+        response = viewer.post("/api/v2/analyze", json={"file_id": stored_file, "columns": ["x"]})
+        assert_problem(response, 403, "forbidden")
+
+
+def test_unknown_runs_are_404(alice):
+    for path in ["", "/results", "/summary", "/export", "/events"]:
+        assert_problem(alice.get(f"/api/v2/runs/nope{path}"), 404, "run_not_found")
+    assert_problem(alice.post("/api/v2/runs/nope/cancel"), 404, "run_not_found")
+
+
+def test_an_unknown_export_format_is_refused(alice):
+    run_id = start_run(alice, reviews_csv(20, seed=6), ["body"], ["stats"])
+    response = alice.get(f"/api/v2/runs/{run_id}/export", params={"format": "xml"})
+    assert_problem(response, 400, "invalid_request")
+
+
+def test_a_websocket_without_a_key_is_closed_with_4401(alice):
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    url = ws_url(alice, run_id).split("?")[0]
+    with connect(url) as socket:
+        message = json.loads(socket.recv(timeout=10))
+        assert message["type"] == "error" and message["data"]["code"] == "unauthorized"
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        assert socket.close_code == 4401

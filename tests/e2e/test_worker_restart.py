@@ -1,0 +1,57 @@
+"""A worker killed mid-shard: its shard resumes from the checkpoint and every cell is stored
+exactly once. Kills a real worker process of the local stack and starts it again."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from pymongo import MongoClient
+
+from tests.e2e.data import reviews_csv
+from tests.e2e.runs import all_results, start_run, wait_for
+from textmill_infra.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+ROWS = 12_000
+
+
+def worker_pid(instance_id: str) -> int:
+    for pid_file in (ROOT / ".local" / "run").glob("worker*.pid"):
+        if instance_id.endswith(f"-{pid_file.stem}-local"):
+            return int(pid_file.read_text())
+    raise AssertionError(f"no local worker process for {instance_id}")
+
+
+def test_a_killed_worker_resumes_its_shard_from_the_checkpoint(alice):
+    settings = Settings()
+    db = MongoClient(settings.mongo_url)[settings.mongo_db]
+    # Given a run of slow cells, split into several shards
+    run_id = start_run(alice, reviews_csv(ROWS, seed=21), ["body"], ["keywords"])
+    # When a shard has stored part of its rows (a checkpoint) ...
+    deadline, shard = time.monotonic() + 120, None
+    while time.monotonic() < deadline and shard is None:
+        for doc in db.shards.find({"run_id": run_id}):
+            if not doc["done"] and doc["offset"] > doc["start"] and doc.get("worker"):
+                shard = doc
+        time.sleep(0.05)
+    assert shard is not None, "no shard was seen mid-way"
+    # ... and the worker holding it is killed without warning, then started again
+    pid = worker_pid(shard["worker"])
+    os.killpg(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    subprocess.run(
+        [sys.executable, "deploy/local/stack.py", "up"], cwd=ROOT, check=True, capture_output=True
+    )
+    # Then the run completes ...
+    run = wait_for(alice, run_id, {"completed", "failed", "cancelled"}, timeout=300)
+    assert run["status"] == "completed", run
+    # ... the killed shard was resumed from a checkpoint, not redone from its start
+    resumed = db.shards.find_one({"_id": shard["_id"]})
+    assert resumed["done"] and resumed.get("resumed_from", 0) >= shard["offset"]
+    # ... and every cell is stored exactly once
+    keys = Counter(r["record"] for r in all_results(alice, run_id))
+    assert len(keys) == ROWS and max(keys.values()) == 1

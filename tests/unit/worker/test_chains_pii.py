@@ -1,0 +1,141 @@
+"""The pii chain: each kind of personal data found, validated, and redacted."""
+
+import time
+
+import pytest
+
+from textmill_worker.chains.pii import PiiChain
+
+CHAIN = PiiChain()
+
+
+def pii(text: str) -> dict:
+    return CHAIN.analyse([text])[0]
+
+
+def found(text: str) -> list[tuple[str, str]]:
+    return [(e["type"], e["text"]) for e in pii(text)["entities"]]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value", "redacted"),
+    [
+        ("Write to jane.doe@example.com today", "email", "jane.doe@example.com", "[EMAIL]"),
+        ("Call +44 20 7946 0958 after six", "phone", "+44 20 7946 0958", "[PHONE]"),
+        ("Paid with 4111 1111 1111 1111 yesterday", "card", "4111 1111 1111 1111", "[CARD]"),
+        (
+            "IBAN GB82 WEST 1234 5698 7654 32 please",
+            "iban",
+            "GB82 WEST 1234 5698 7654 32",
+            "[IBAN]",
+        ),
+        ("Login from 192.168.10.24 failed", "ip", "192.168.10.24", "[IP]"),
+        ("Login from 2001:db8::ff00:42:8329 failed", "ip", "2001:db8::ff00:42:8329", "[IP]"),
+        ("Photos at https://example.com/p?id=7 now", "url", "https://example.com/p?id=7", "[URL]"),
+    ],
+)
+def test_each_kind_is_found_with_its_span_and_redacted(
+    text: str, kind: str, value: str, redacted: str
+) -> None:
+    # When a text holding one entity is analysed
+    result = pii(text)
+    # Then the entity's span points at it in the original text
+    [entity] = result["entities"]
+    start = text.index(value)
+    assert entity == {"type": kind, "start": start, "end": start + len(value), "text": value}
+    assert result["count"] == 1
+    # And the redacted text replaces exactly that span
+    assert result["redacted"] == text.replace(value, redacted)
+
+
+def test_several_entities_come_in_text_order_and_are_all_redacted() -> None:
+    text = "Mail a@b.org, visit www.shop.example/x. Or ring 020 7946 0958."
+    result = pii(text)
+    assert [e["type"] for e in result["entities"]] == ["email", "url", "phone"]
+    assert result["redacted"] == "Mail [EMAIL], visit [URL]. Or ring [PHONE]."
+
+
+def test_a_sixteen_digit_number_failing_luhn_is_not_a_card() -> None:
+    assert found("Order 4111 1111 1111 1112 shipped") == []
+
+
+@pytest.mark.parametrize("card", ["4111111111111111", "4111-1111-1111-1111", "378282246310005"])
+def test_valid_test_cards_are_found_in_their_usual_spellings(card: str) -> None:
+    assert found(f"card {card}.") == [("card", card)]
+
+
+def test_a_card_inside_a_longer_run_of_numbers_is_still_found() -> None:
+    assert found("ref 2024 4111 1111 1111 1111") == [("card", "4111 1111 1111 1111")]
+
+
+def test_an_iban_with_a_wrong_check_digit_is_not_an_iban() -> None:
+    assert found("IBAN GB83 WEST 1234 5698 7654 32") == []
+
+
+def test_a_compact_lowercase_iban_is_found() -> None:
+    assert found("iban: de89370400440532013000.") == [("iban", "de89370400440532013000")]
+
+
+@pytest.mark.parametrize("text", ["999.1.1.1", "1.2.3.4.5", "10:30:45", "Foo::bar"])
+def test_invalid_addresses_are_not_ips(text: str) -> None:
+    assert [kind for kind, _ in found(f"host {text} down")] == []
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["(555) 123-4567", "555.123.4567", "06 12 34 56 78", "030/1234567", "0044 20 7946 0958"],
+)
+def test_common_national_and_international_phone_formats_are_found(phone: str) -> None:
+    assert found(f"ring {phone} now") == [("phone", phone)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "in 2019 and 2020",
+        "years 2019 2020 2021",
+        "on 12.05.2023",
+        "on 2023-01-15",
+        "costs 1.234.567",
+        "order 12345678",
+        "rated 4.5 of 5",
+    ],
+)
+def test_years_dates_and_plain_numbers_are_not_phones(text: str) -> None:
+    assert found(text) == []
+
+
+def test_an_email_wins_over_the_url_inside_it() -> None:
+    assert found("write to info@www.example.com") == [("email", "info@www.example.com")]
+
+
+def test_a_url_keeps_its_closing_bracket_but_not_sentence_punctuation() -> None:
+    assert found("see (https://en.wikipedia.org/wiki/Kettle_(appliance)).") == [
+        ("url", "https://en.wikipedia.org/wiki/Kettle_(appliance)")
+    ]
+
+
+def test_a_card_wins_over_a_phone_reading_of_its_digits() -> None:
+    assert found("+1 4111 1111 1111 1111") == [("card", "4111 1111 1111 1111")]
+
+
+def test_text_without_personal_data_is_returned_unchanged() -> None:
+    text = "The kettle is great, 5 stars!"
+    assert pii(text) == {"entities": [], "redacted": text, "count": 0}
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "1 " * 50_000,
+        "1" * 100_000,
+        "a@" * 30_000,
+        "a." * 50_000 + "@",
+        "0-" * 50_000,
+        ":" * 100_000,
+    ],
+)
+def test_hostile_strings_are_scanned_in_linear_time(hostile: str) -> None:
+    started = time.perf_counter()
+    pii(hostile)
+    assert time.perf_counter() - started < 1.0
