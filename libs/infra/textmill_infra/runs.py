@@ -4,10 +4,12 @@ MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
 - `runs`: one document per run, `_id` = run id; per-shard progress under `shards.<n>`.
 - `shards`: one per shard, `_id` = `<run id>:<n>`; `offset` is the worker's checkpoint.
 - `row_indexes`: a file's RowIndex, `_id` = file id, built once by the coordinator.
-- `results.<run id>`: one collection per run, one document per analysed cell, `_id` =
-  `<column position>:<record>` zero-padded, so `_id` order is column then row order.
-  A per-run collection keeps a run's reads (pages, summary, export) to its own cells,
-  which matters on FerretDB's SQLite backend where any non-`_id` query scans the table.
+- `results`: a run's cells in aligned batches of `RESULT_BATCH` rows of one column, `_id` =
+  `<run id>:<column position>:<first record>`; a batch is written whole, once (a duplicate
+  `_id` means it is already stored), so each (run, column, record) is stored exactly once.
+  Batches rather than one document per cell because readers (pages, summary, export) then
+  fetch a run's results by `_id` alone, 250 cells per lookup: on FerretDB's SQLite backend
+  any other query scans the whole collection.
 """
 
 import asyncio
@@ -27,12 +29,16 @@ def shard_id(run_id: str, n: int) -> str:
     return f"{run_id}:{n:05d}"
 
 
-def results_collection(run_id: str) -> str:
-    return f"results.{run_id}"
+RESULTS = "results"
+RESULT_BATCH = 250
 
 
-def result_id(column_position: int, record: int) -> str:
-    return f"{column_position:04d}:{record:010d}"
+def batch_start(record: int) -> int:
+    return record - record % RESULT_BATCH
+
+
+def result_batch_id(run_id: str, column_position: int, first_record: int) -> str:
+    return f"{run_id}:{column_position:04d}:{first_record:010d}"
 
 
 # Writers enter the fence before each bulk write and leave after it; cancel closes the

@@ -48,6 +48,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
             ("row_indexes", [("file_id", ASCENDING)], {}),
         ],
     ),
+    (5, "run results in aligned batches", [("results", [("run_id", ASCENDING)], {})]),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],

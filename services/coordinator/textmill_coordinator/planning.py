@@ -11,6 +11,8 @@ chain asked for, from single-process speeds measured on review-length texts.
 from dataclasses import dataclass
 from datetime import datetime
 
+from textmill_infra.runs import RESULT_BATCH
+
 # Cells per second of one worker process, per chain (measured on 30-300 character reviews;
 # `make bench` prints the current figures). Unknown chains count as the slowest.
 CHAIN_CELLS_PER_SECOND = {
@@ -42,7 +44,10 @@ def chain_seconds_per_cell(chains: list[str]) -> float:
 
 
 def shard_rows_for(chains: list[str], target_seconds: float = TARGET_SHARD_SECONDS) -> int:
+    """Rows per shard: a multiple of the result batch, so that shards and checkpoints fall
+    on batch boundaries and every stored batch belongs to one shard."""
     rows = int(target_seconds / chain_seconds_per_cell(chains))
+    rows -= rows % RESULT_BATCH
     return max(MIN_SHARD_ROWS, min(MAX_SHARD_ROWS, rows))
 
 

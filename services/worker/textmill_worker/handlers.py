@@ -26,13 +26,15 @@ from textmill_contracts.runs import (
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_infra.kafka import decode
 from textmill_infra.logs import get_logger
-from textmill_infra.runs import RunGate
+from textmill_infra.runs import RESULT_BATCH, RunGate
 from textmill_tabular import TabularError
-from textmill_worker.adapters.shards import ShardRows, ShardStore, result_document
+from textmill_worker.adapters.shards import ShardRows, ShardStore
 from textmill_worker.chains import Chain, UnknownChain, analyse_cells, get_chains
 
 log = get_logger(__name__)
-BATCH_ROWS = 250
+# Batches are the stored unit (aligned to RESULT_BATCH); shards start on a batch boundary,
+# and so does every checkpoint.
+BATCH_ROWS = RESULT_BATCH
 
 
 def analyse_next(
@@ -97,14 +99,14 @@ class ShardHandler:
                 if not records:
                     break  # the file ends before the planned range does
                 docs = [
-                    result_document(command.column, position, result, record)
+                    {"record": record, **result}
                     for record, result in zip(records, results, strict=True)
                 ]
                 if not await self._gate.enter(command.run_id):
                     log.info("run cancelled; shard stops", shard_id=command.shard_id)
                     return
                 try:
-                    await self._shards.write_results(command.run_id, docs)
+                    await self._shards.write_batch(command.run_id, command.column, position, docs)
                 finally:
                     await self._gate.leave(command.run_id)
                 offset = records[-1] + 1

@@ -1,19 +1,24 @@
 """Runs as the gateway reads and writes them: created here as `accepted`, planned and moved
 on by the coordinator, results written by workers (layout: `textmill_infra.runs`)."""
 
+import asyncio
 from collections.abc import AsyncIterator
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
-from textmill_infra.runs import RUNS, result_id, results_collection
+from textmill_infra.runs import RESULT_BATCH, RESULTS, RUNS, batch_start, result_batch_id
+
+_CONCURRENT_LOOKUPS = 32
+_SCAN_WINDOW = RESULT_BATCH * 40
 
 
 class RunStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
         self._runs = db[RUNS]
+        self._results = db[RESULTS]
 
     async def create(
         self,
@@ -58,34 +63,66 @@ class RunStore:
             {"$set": {"status": "cancelled", "finished_at": utc_now()}},
         )
 
-    async def results_page(
-        self, run_id: str, *, after: str | None, column_position: int | None, limit: int
-    ) -> list[dict]:
-        query: dict = {}
-        if column_position is not None:
-            low = result_id(column_position, 0)
-            high = result_id(column_position + 1, 0)
-            query["_id"] = {"$gte": low, "$lt": high}
-        if after is not None:
-            query.setdefault("_id", {})["$gt"] = after
-        cursor = (
-            self._db[results_collection(run_id)].find(query).sort("_id", ASCENDING).limit(limit)
-        )
-        return [doc async for doc in cursor]
+    async def batches(self, run_id: str, position: int, start: int, end: int) -> list[dict]:
+        """The stored result batches of one column covering records [start, end), in order,
+        fetched by `_id` (a batch not stored yet is simply absent)."""
+        firsts = range(batch_start(start), end, RESULT_BATCH)
+        docs = []
+        for chunk in range(0, len(firsts), _CONCURRENT_LOOKUPS):
+            ids = [
+                result_batch_id(run_id, position, f) for f in firsts[chunk:][:_CONCURRENT_LOOKUPS]
+            ]
+            found = await asyncio.gather(*(self._results.find_one({"_id": i}) for i in ids))
+            docs += [doc for doc in found if doc is not None]
+        return docs
 
     async def results_between(
-        self, run_id: str, column_position: int, start: int, end: int
+        self, run_id: str, position: int, start: int, end: int
     ) -> dict[int, dict]:
-        """The column's results for records [start, end), by record."""
-        query = {
-            "_id": {
-                "$gte": result_id(column_position, start),
-                "$lt": result_id(column_position, end),
-            }
-        }
+        """The column's cell results for records [start, end), by record."""
         return {
-            doc["record"]: doc async for doc in self._db[results_collection(run_id)].find(query)
+            cell["record"]: cell
+            for batch in await self.batches(run_id, position, start, end)
+            for cell in batch["results"]
+            if start <= cell["record"] < end
         }
 
-    def all_results(self, run_id: str) -> AsyncIterator[dict]:
-        return self._db[results_collection(run_id)].find({}, {"_id": 0})
+    async def results_page(
+        self,
+        run: dict,
+        positions: list[tuple[str, int]],
+        *,
+        after: tuple[int, int] | None,
+        limit: int,
+    ) -> tuple[list[dict], tuple[int, int] | None]:
+        """Up to `limit` cells after the cursor (column index in `positions`, record), in
+        column then record order; returns them and the next cursor (None at the end)."""
+        items: list[dict] = []
+        column_index, record = after if after is not None else (0, -1)
+        rows = run.get("rows", 0)
+        while column_index < len(positions) and len(items) < limit:
+            column, position = positions[column_index]
+            start = record + 1
+            end = min(rows, start + limit - len(items) + RESULT_BATCH)
+            if start >= rows:
+                column_index, record = column_index + 1, -1
+                continue
+            cells = await self.results_between(run["_id"], position, start, end)
+            for r in sorted(cells):
+                if len(items) == limit:
+                    break
+                items.append({"column": column, **cells[r]})
+                record = r
+            else:
+                record = end - 1  # nothing more stored below `end`
+        more = column_index < len(positions) and not (
+            column_index == len(positions) - 1 and record >= rows - 1
+        )
+        return items, ((column_index, record) if more else None)
+
+    async def all_results(self, run: dict, positions: list[tuple[str, int]]) -> AsyncIterator[dict]:
+        for column, position in positions:
+            for start in range(0, run.get("rows", 0), _SCAN_WINDOW):
+                for batch in await self.batches(run["_id"], position, start, start + _SCAN_WINDOW):
+                    for cell in batch["results"]:
+                        yield {"column": column, **cell}

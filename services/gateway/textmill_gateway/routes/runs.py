@@ -109,6 +109,16 @@ async def sse_events(
             return
 
 
+def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
+    """A results cursor is `<column index>.<record>`, as `next_cursor` gives it."""
+    if cursor is None:
+        return None
+    column, _, record = cursor.partition(".")
+    if not (column.isdigit() and record.lstrip("-").isdigit()):
+        raise ApiError(400, "invalid_request", f"not a results cursor: {cursor[:40]!r}")
+    return int(column), int(record)
+
+
 def stream_start(from_seq: int | None, last_event_id: str | None) -> int:
     if from_seq is not None:
         return max(0, from_seq)
@@ -221,22 +231,19 @@ class RunsController(Controller):
         run = await own_run(gateway, principal.tenant, run_id)
         if not 1 <= limit <= 1000:
             raise ApiError(400, "invalid_request", "limit must be between 1 and 1000")
-        position = None
-        if column is not None:
-            header = await file_header(gateway, run)
-            if column not in run["columns"] or column not in header:
-                raise ApiError(
-                    422,
-                    "unknown_column",
-                    f"the run did not analyse a column {column!r}",
-                    available=run["columns"],
-                )
-            position = header.index(column)
-        docs = await gateway.runs.results_page(
-            run_id, after=cursor, column_position=position, limit=limit
+        header = await file_header(gateway, run)
+        if column is not None and (column not in run["columns"] or column not in header):
+            raise ApiError(
+                422,
+                "unknown_column",
+                f"the run did not analyse a column {column!r}",
+                available=run["columns"],
+            )
+        positions = [(c, header.index(c)) for c in run["columns"] if column in (None, c)]
+        items, after = await gateway.runs.results_page(
+            run, positions, after=parse_cursor(cursor), limit=limit
         )
-        next_cursor = docs[-1]["_id"] if len(docs) == limit else None
-        items = [{k: v for k, v in d.items() if k != "_id"} for d in docs]
+        next_cursor = f"{after[0]}.{after[1]}" if after is not None else None
         return {"items": items, "next_cursor": next_cursor}
 
     @get(
@@ -247,7 +254,9 @@ class RunsController(Controller):
     ) -> dict:
         run = await own_run(gateway, principal.tenant, run_id)
         summary = RunSummary(run["columns"], run["chains"])
-        async for doc in gateway.runs.all_results(run_id):
+        header = await file_header(gateway, run)
+        positions = [(c, header.index(c)) for c in run["columns"]]
+        async for doc in gateway.runs.all_results(run, positions):
             summary.add(doc)
         return {"run_id": run_id, "status": run["status"], **summary.as_dict()}
 

@@ -1,20 +1,18 @@
 """What a worker reads and writes in MongoDB: its shard's checkpoint, the file's row index
-and rows, and the results (bulk, idempotent by `_id` = column position + record)."""
+and rows, and the results (one aligned batch per write, idempotent by the batch `_id`)."""
 
 import json
 from collections.abc import Iterator
 
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
+from pymongo.errors import DuplicateKeyError
 from pymongo.synchronous.database import Database
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.blobs import StoredFileSource
-from textmill_infra.runs import ROW_INDEXES, SHARDS, result_id, results_collection
+from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_id
 from textmill_tabular import RowIndex, read_rows
-
-DUPLICATE_KEY = 11000
 
 
 class ShardStore:
@@ -40,23 +38,23 @@ class ShardStore:
             },
         )
 
-    async def write_results(self, run_id: str, docs: list[dict]) -> int:
-        """Insert what is not stored yet; returns how many were new. A redelivered shard
-        rewrites nothing: the unique `_id` refuses the cells already stored."""
-        if not docs:
-            return 0
+    async def write_batch(
+        self, run_id: str, column: str, position: int, results: list[dict]
+    ) -> bool:
+        """Store one aligned batch of cell results; False when it was already stored (a
+        redelivered or reassigned shard rewrites nothing)."""
+        doc = {
+            "_id": result_batch_id(run_id, position, results[0]["record"]),
+            "run_id": run_id,
+            "column": column,
+            "start": results[0]["record"],
+            "results": results,
+        }
         try:
-            result = await self._db[results_collection(run_id)].insert_many(docs, ordered=False)
-            return len(result.inserted_ids)
-        except BulkWriteError as exc:
-            errors = exc.details["writeErrors"]
-            if any(e["code"] != DUPLICATE_KEY for e in errors):
-                raise
-            return len(docs) - len(errors)
-
-
-def result_document(column: str, position: int, result: dict, record: int) -> dict:
-    return {"_id": result_id(position, record), "column": column, "record": record, **result}
+            await self._db[RESULTS].insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
 
 
 class ShardRows:
