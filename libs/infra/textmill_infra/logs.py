@@ -5,6 +5,7 @@ The request id travels in the `x-request-id` header of HTTP requests and Kafka m
 """
 
 import logging
+import re
 import sys
 from contextvars import ContextVar
 
@@ -21,11 +22,24 @@ def _add_request_id(_, __, event: dict) -> dict:
     return event
 
 
+_SECRET_QUERY = re.compile(r"(api_key=)[^&\s\"']+")
+
+
+def redact_secrets(_logger, _name, event_dict: dict) -> dict:
+    """API keys can arrive in a query string (websockets cannot send headers from a
+    browser); servers log request lines, so every line is scrubbed of them."""
+    event = event_dict.get("event")
+    if isinstance(event, str) and "api_key=" in event:
+        event_dict["event"] = _SECRET_QUERY.sub(r"\1[redacted]", event)
+    return event_dict
+
+
 def configure_logging(service: str, instance_id: str, level: str = "INFO") -> None:
     """Route stdlib and structlog records through one JSON renderer on stdout."""
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
+        redact_secrets,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
         _static_fields(service=service, instance=instance_id),

@@ -8,7 +8,7 @@ Problems arrive as one `{"type": "error", "data": <problem>}` message and a clos
 
 from litestar import WebSocket, post, websocket
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, Field
 
 from textmill_contracts.chains import CHAIN_NAMES
@@ -40,7 +40,7 @@ async def _refuse(socket: WebSocket, status: int, code: str, detail: str) -> Non
 
 
 @websocket("/api/v2/runs/{run_id:str}/stream")
-async def run_stream(socket: WebSocket, run_id: str) -> None:
+async def run_stream(socket: WebSocket, run_id: FromPath[str]) -> None:
     await socket.accept()
     try:
         await _stream(socket, run_id)
