@@ -6,6 +6,7 @@ record, never of a line inside a quoted multi-line cell.
 """
 
 import bisect
+import json
 from dataclasses import asdict, dataclass
 from typing import Any, get_args
 
@@ -67,6 +68,14 @@ class RowIndex:
                 for c in self.checkpoints
             ],
         }
+
+    def to_json(self) -> str:
+        """As JSON text: stores without nested arrays (FerretDB) keep it as one string."""
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> "RowIndex":
+        return cls.from_dict(json.loads(text))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "RowIndex":

@@ -3,7 +3,6 @@ run's results for the same records, formatted by `domain/export.py`. Memory is b
 one window, whatever the file's size."""
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from itertools import islice
 
@@ -32,7 +31,7 @@ def _open_rows(gateway: Gateway, file_id: str):
     if file_doc is None:
         raise LookupError(file_id)
     indexed = db[ROW_INDEXES].find_one({"_id": file_id})
-    index = RowIndex.from_dict(json.loads(indexed["index"])) if indexed else None
+    index = RowIndex.from_json(indexed["index"]) if indexed else None
     source = StoredFileSource(db, file_doc)
     return read_rows(source, source.name, index=index)
 

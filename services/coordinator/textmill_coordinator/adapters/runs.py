@@ -1,7 +1,6 @@
 """Runs and shards in MongoDB, and each file's row index. Every write is keyed by `_id`, so
 a redelivered command or progress event rewrites what it wrote before."""
 
-import json
 from datetime import datetime
 
 from bson import ObjectId
@@ -95,7 +94,7 @@ class RowIndexes:
     def get_or_build(self, tenant: str, file_id: str) -> tuple[RowIndex, list[str]]:
         cached = self._db[ROW_INDEXES].find_one({"_id": file_id})
         if cached is not None:
-            return RowIndex.from_dict(json.loads(cached["index"])), cached["header"]
+            return RowIndex.from_json(cached["index"]), cached["header"]
         doc = self._file(tenant, file_id)
         source = StoredFileSource(self._db, doc)
         index = build_row_index(source, source.name)
@@ -105,7 +104,7 @@ class RowIndexes:
         self._db[ROW_INDEXES].replace_one(
             {"_id": file_id},
             # As JSON text: FerretDB stores no nested arrays (the checkpoints are rows).
-            {"file_id": file_id, "index": json.dumps(index.to_dict()), "header": header},
+            {"file_id": file_id, "index": index.to_json(), "header": header},
             upsert=True,
         )
         return index, header

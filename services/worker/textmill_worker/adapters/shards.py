@@ -1,7 +1,6 @@
 """What a worker reads and writes in MongoDB: its shard's checkpoint, the file's row index
 and rows, and the results (one aligned batch per write, idempotent by the batch `_id`)."""
 
-import json
 from collections.abc import Iterator
 
 from bson import ObjectId
@@ -80,6 +79,6 @@ class ShardRows:
             columns=[column],
             start=start,
             end=end,
-            index=RowIndex.from_dict(json.loads(indexed["index"])),
+            index=RowIndex.from_json(indexed["index"]),
         )
         return header.index(column), rows
