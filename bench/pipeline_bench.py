@@ -95,7 +95,7 @@ def end_to_end(client: httpx.Client, key: str, file_id: str, cells: int) -> dict
             if message["type"] == "results":
                 first = first or now
                 streamed += len(message["data"]["results"])
-                published = datetime.fromisoformat(message["data"]["published_at"]).timestamp()
+                published = datetime.fromisoformat(message["data"]["occurred_at"]).timestamp()
                 latencies.append((now - published) * 1000)
             elif message["type"] == "run" and message["data"]["status"] in {
                 "completed",

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     profile_sample_rows: int = Field(default=10_000, gt=0)
     profile_cache_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     profile_cache_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # Processes a worker runs its chains in; 0: in the worker process itself.
+    worker_pool: int = Field(default=0, ge=0, le=256)
 
     def port_for(self, service: ServiceName) -> int:
         if service == "gateway":

@@ -34,7 +34,8 @@ HEARTBEATS = Subscription(
 # Run commands and progress: at-least-once (commit after the handler), from the earliest
 # uncommitted record; each handler is idempotent by the key its module names.
 ANALYZE = Subscription(group_id="textmill-coordinator")
-PROGRESS = Subscription(group_id="textmill-coordinator-progress")
+# Run completion waits on progress: fetch every 100 ms at most (see Subscription).
+PROGRESS = Subscription(group_id="textmill-coordinator-progress", fetch_max_wait_ms=100)
 CONTROL = Subscription(group_id="textmill-coordinator-control")
 SWEEP_SECONDS = 5.0
 
@@ -47,7 +48,12 @@ def create_app(settings: Settings) -> AsgiFastStream:
     heartbeats = HeartbeatHandler(runtime.broker, table)
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
-    runs = RunCoordinator(runtime.broker, RunStore(db), RowIndexes(sync_mongo[settings.mongo_db]))
+    runs = RunCoordinator(
+        runtime.broker,
+        RunStore(db),
+        RowIndexes(sync_mongo[settings.mongo_db]),
+        shard_partitions=settings.kafka_topic_partitions,
+    )
 
     @runtime.broker.subscriber(TOPICS.heartbeats, **HEARTBEATS.kwargs())
     async def on_heartbeat(message: KafkaMessage) -> None:

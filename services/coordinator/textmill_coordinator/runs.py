@@ -41,9 +41,11 @@ class RunCoordinator:
         runs: RunStore,
         row_indexes: RowIndexes,
         *,
+        shard_partitions: int,
         progress_interval: float = 0.5,
     ) -> None:
         self._broker, self._runs, self._row_indexes = broker, runs, row_indexes
+        self._shard_partitions = shard_partitions
         self._progress_interval = progress_interval
         self._last_published: dict[str, float] = {}
 
@@ -94,16 +96,19 @@ class RunCoordinator:
         run = await self._runs.record_progress(event.run_id, n, event.cells, event.done)
         if run is None or run["status"] in TERMINAL_STATUSES:
             return
-        if run["status"] == "queued":
-            await self._runs.set_status(
-                event.run_id, "running", only_from=["queued"], started_at=utc_now()
-            )
         if event.failed:
             await self._fail(run, f"shard {event.shard_id} failed: {event.failed}")
             return
-        run = await self._runs.get(event.run_id)
+        if run["status"] == "queued":
+            started = utc_now()
+            if await self._runs.set_status(
+                event.run_id, "running", only_from=["queued"], started_at=started
+            ):
+                run = {**run, "status": "running", "started_at": started}
+            else:
+                run = await self._runs.get(event.run_id)  # cancelled or failed meanwhile
         progress = fold_progress(run.get("shards", {}), run.get("started_at"), utc_now())
-        if progress.complete:
+        if progress.complete and run["status"] not in TERMINAL_STATUSES:
             await self._runs.set_status(
                 event.run_id, "completed", only_from=ACTIVE, finished_at=utc_now()
             )
@@ -160,10 +165,13 @@ class RunCoordinator:
             chains=run["chains"],
             attempt=attempt,
         )
+        # Round robin over the partitions, not by key hash: the workers (each owning some
+        # partitions) then get a fair share of a run's shards.
         await self._broker.publish(
             command,
             TOPICS.shards,
             key=shard["_id"].encode(),
+            partition=shard["n"] % self._shard_partitions,
             headers={MESSAGE_TYPE_HEADER: command.schema_name},
         )
 

@@ -4,21 +4,24 @@ workers and run updates from the coordinator.
 One consumer group per topic for all gateway replicas (`textmill-gateway-streams-*`): each Kafka
 message is appended once, by whichever replica owns its partition, and every replica
 serves clients from the same Redis stream. At-least-once (commit after the append); the
-idempotency keys are the message id and, for results, (column, record).
+idempotency keys are the message id and, for results, the batch's (column, first record).
+A result batch reaches clients as its worker published it: the message is validated, and
+its original JSON is passed on rather than encoded again.
 """
 
 import asyncio
-import json
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
-from textmill_contracts.runs import ResultBatch, RunUpdated
+from textmill_contracts.runs import TERMINAL_STATUSES, ResultBatch, RunUpdated
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.kafka import Subscription, decode
 
-RESULT_STREAMS = Subscription(group_id="textmill-gateway-streams-results")
-RUN_STREAMS = Subscription(group_id="textmill-gateway-streams-runs")
+# Clients wait on these (see Subscription): results within 20 ms, run updates (sent at
+# most every 0.5 s) within 100 ms.
+RESULT_STREAMS = Subscription(group_id="textmill-gateway-streams-results", fetch_max_wait_ms=20)
+RUN_STREAMS = Subscription(group_id="textmill-gateway-streams-runs", fetch_max_wait_ms=100)
 # A run's "completed" must not overtake its last results, which travel on another topic:
 # wait (bounded) until the stream holds as many cells as the run says are done.
 CATCH_UP_SECONDS = 30.0
@@ -32,16 +35,12 @@ class StreamFeeder:
         batch = await decode(self._broker, message, ResultBatch)
         if batch is None:
             return
-        prefix = (
-            f'{{"column":{_json(batch.column)},"shard_id":{_json(batch.shard_id)},'
-            f'"worker":{_json(batch.worker)},"published_at":"{batch.occurred_at.isoformat()}",'
-            '"results":['
+        if not batch.results:
+            return  # workers publish no empty batch; nothing to show a client
+        key = f"{batch.column}\x1f{batch.results[0].record}"
+        await self._streams.append_results(
+            batch.run_id, batch.message_id, key, len(batch.results), message.body
         )
-        cells = [
-            (f"{batch.column}\x1f{result.record}", result.model_dump_json())
-            for result in batch.results
-        ]
-        await self._streams.append_cells(batch.run_id, batch.message_id, prefix, cells, "]}")
 
     async def on_run(self, message: KafkaMessage) -> None:
         update = await decode(self._broker, message, RunUpdated)
@@ -54,9 +53,9 @@ class StreamFeeder:
                     break
                 await asyncio.sleep(0.05)
         await self._streams.append(
-            update.run_id, update.message_id, "run", update.model_dump_json()
+            update.run_id,
+            update.message_id,
+            "run",
+            update.model_dump_json(),
+            final=update.status in TERMINAL_STATUSES,
         )
-
-
-def _json(value: str) -> str:
-    return json.dumps(value)

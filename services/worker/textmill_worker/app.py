@@ -1,6 +1,7 @@
 """The worker's composition root: analyses shards in the `textmill-workers` consumer group
-(one worker process per core; Kafka spreads the shard partitions over them) and answers
-quick text analyses."""
+(Kafka spreads the shard partitions over the members) and answers quick text analyses.
+The chains run in this process (`TEXTMILL_WORKER_POOL=0`, run one worker per core) or in a
+pool of that many processes (see `compute.py`)."""
 
 import asyncio
 import logging
@@ -15,7 +16,7 @@ from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_infra.stores import make_sync_mongo
 from textmill_worker.adapters.shards import ShardRows, ShardStore
-from textmill_worker.chains import warm_up
+from textmill_worker.compute import make_compute
 from textmill_worker.handlers import QuickHandler, ShardHandler
 
 # At-least-once: a shard's offset is committed only once the shard is stored; a worker
@@ -34,16 +35,18 @@ def create_app(settings: Settings) -> AsgiFastStream:
     redis = runtime.attach_redis()
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
+    compute = make_compute(settings.worker_pool)
+    runtime.on_close.append(lambda: asyncio.to_thread(compute.close))
     shards = ShardHandler(
         runtime.broker,
         ShardStore(db),
         ShardRows(sync_mongo[settings.mongo_db]),
         RunGate(redis),
         settings.instance_id,
+        compute=compute,
     )
-    quick = QuickHandler(runtime.broker)
-    # Load every chain's models before the first shard, not during it.
-    runtime.on_startup.append(lambda: asyncio.to_thread(warm_up))
+    quick = QuickHandler(runtime.broker, compute)
+    runtime.on_startup.append(compute.start)
 
     @runtime.broker.subscriber(TOPICS.shards, **SHARDS.kwargs())
     async def on_shard(message: KafkaMessage) -> None:

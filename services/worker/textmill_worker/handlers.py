@@ -1,16 +1,23 @@
 """The worker's Kafka handlers: analyse one shard, or a handful of texts for a quick reply.
 
-A shard is idempotent by (run, column, record): results are inserted with that key, so a
-redelivered or reassigned shard writes only what is missing, and it starts from the
-shard's checkpoint (`offset`), which moves after every stored batch. Before each write the
-worker enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
+A shard is idempotent by (run, column, record): results are stored in aligned batches
+keyed by their first record, so a redelivered or reassigned shard writes only what is
+missing, and it starts from the shard's checkpoint (`offset`). The checkpoint moves after
+stored batches, at most every `CHECKPOINT_SECONDS` (a resumed shard redoes at most that
+much work, and its rewrites are refused as duplicates). Before each write the worker
+enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
+
+The chains run `compute.depth` batches ahead of the store: while one batch is written
+and published, the next ones are being analysed.
 """
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import Iterator
 from itertools import islice
 
+import pydantic_core
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
@@ -29,21 +36,24 @@ from textmill_infra.logs import get_logger
 from textmill_infra.runs import RESULT_BATCH, RunGate
 from textmill_tabular import TabularError
 from textmill_worker.adapters.shards import ShardRows, ShardStore
-from textmill_worker.chains import Chain, UnknownChain, analyse_cells, get_chains
+from textmill_worker.chains import UnknownChain, get_chains
+from textmill_worker.compute import Compute, InProcess
 
 log = get_logger(__name__)
 # Batches are the stored unit (aligned to RESULT_BATCH); shards start on a batch boundary,
 # and so does every checkpoint.
 BATCH_ROWS = RESULT_BATCH
+CHECKPOINT_SECONDS = 1.0
+PROGRESS_SECONDS = 0.5
+JSON = "application/json"
 
 
-def analyse_next(
-    rows: Iterator[tuple[int, list[str]]], chains: list[Chain], limit: int
-) -> tuple[list[int], list[dict]]:
-    """Read up to `limit` rows and analyse them: (records, cell results). Runs in a thread."""
+def take_rows(
+    rows: Iterator[tuple[int, list[str]]], limit: int
+) -> tuple[list[int], list[str | None]]:
+    """The next `limit` rows: (records, the column's values). Runs in a thread."""
     taken = list(islice(rows, limit))
-    records = [record for record, _ in taken]
-    return records, analyse_cells(chains, [values[0] for _, values in taken])
+    return [record for record, _ in taken], [values[0] for _, values in taken]
 
 
 class ShardHandler:
@@ -55,10 +65,12 @@ class ShardHandler:
         gate: RunGate,
         worker: str,
         *,
+        compute: Compute | None = None,
         batch_rows: int = BATCH_ROWS,
     ) -> None:
         self._broker, self._shards, self._rows, self._gate = broker, shards, rows, gate
         self._worker, self._batch_rows = worker, batch_rows
+        self._compute = compute or InProcess()
 
     async def on_shard(self, message: KafkaMessage) -> None:
         command = await decode(self._broker, message, ShardAssigned)
@@ -87,35 +99,57 @@ class ShardHandler:
             await self._progress(command, offset, failed=f"{type(exc).__name__}: {exc}")
 
     async def _analyse(self, command: ShardAssigned, offset: int) -> None:
-        chains = get_chains(command.chains)
+        get_chains(command.chains)  # an unknown chain fails the shard before any work
         position, rows = await asyncio.to_thread(
             self._rows.open, command.file_id, command.column, offset, command.end
         )
+        in_flight: deque[tuple[list[int], asyncio.Future[list[dict]]]] = deque()
+        exhausted = False
+        checkpointed = progressed = time.monotonic()
         try:
-            while offset < command.end:
-                records, results = await asyncio.to_thread(
-                    analyse_next, rows, chains, self._batch_rows
+            while True:
+                while not exhausted and len(in_flight) < self._compute.depth:
+                    records, texts = await asyncio.to_thread(take_rows, rows, self._batch_rows)
+                    if not records:
+                        exhausted = True  # the file may end before the planned range does
+                        break
+                    analysed = asyncio.ensure_future(self._compute.analyse(command.chains, texts))
+                    in_flight.append((records, analysed))
+                if not in_flight:
+                    break
+                records, analysed = in_flight.popleft()
+                cells = pydantic_core.to_json(
+                    [
+                        {"record": record, **result}
+                        for record, result in zip(records, await analysed, strict=True)
+                    ]
                 )
-                if not records:
-                    break  # the file ends before the planned range does
-                docs = [
-                    {"record": record, **result}
-                    for record, result in zip(records, results, strict=True)
-                ]
                 if not await self._gate.enter(command.run_id):
                     log.info("run cancelled; shard stops", shard_id=command.shard_id)
                     return
                 try:
-                    await self._shards.write_batch(command.run_id, command.column, position, docs)
+                    await self._shards.write_batch(
+                        command.run_id, command.column, position, records, cells
+                    )
                 finally:
                     await self._gate.leave(command.run_id)
                 offset = records[-1] + 1
-                await self._shards.checkpoint(
-                    command.shard_id, offset, offset - command.start, offset >= command.end
-                )
-                await self._publish_results(command, docs)
-                await self._progress(command, offset, done=offset >= command.end)
+                done, now = offset >= command.end, time.monotonic()
+                steps = [self._publish_results(command, cells)]
+                if done or now - checkpointed >= CHECKPOINT_SECONDS:
+                    steps.append(
+                        self._shards.checkpoint(
+                            command.shard_id, offset, offset - command.start, done
+                        )
+                    )
+                    checkpointed = now
+                await asyncio.gather(*steps)
+                if done or now - progressed >= PROGRESS_SECONDS:
+                    await self._progress(command, offset, done=done)  # after the checkpoint
+                    progressed = now
         finally:
+            for _, analysed in in_flight:
+                analysed.cancel()
             await asyncio.to_thread(rows.close)
         if offset < command.end:
             await self._shards.checkpoint(
@@ -123,25 +157,21 @@ class ShardHandler:
             )
             await self._progress(command, command.end, done=True)
 
-    async def _publish_results(self, command: ShardAssigned, docs: list[dict]) -> None:
-        event = ResultBatch(
+    async def _publish_results(self, command: ShardAssigned, cells: bytes) -> None:
+        # The cells are JSON already (as stored): publish them without a model per cell.
+        body = ResultBatch.encode(
+            cells,
             run_id=command.run_id,
             tenant=command.tenant,
             shard_id=command.shard_id,
             column=command.column,
             worker=self._worker,
-            results=[
-                CellResult(
-                    record=d["record"], status=d["status"], reason=d["reason"], chains=d["chains"]
-                )
-                for d in docs
-            ],
         )
         await self._broker.publish(
-            event,
+            body,
             TOPICS.results,
             key=command.run_id.encode(),
-            headers={MESSAGE_TYPE_HEADER: event.schema_name},
+            headers={MESSAGE_TYPE_HEADER: ResultBatch.schema_name, "content-type": JSON},
         )
 
     async def _progress(
@@ -168,16 +198,17 @@ class ShardHandler:
 class QuickHandler:
     """`AnalyzeTexts`: at most 100 texts, answered on the requester's reply topic."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    def __init__(self, broker: KafkaBroker, compute: Compute | None = None) -> None:
         self._broker = broker
+        self._compute = compute or InProcess()
 
     async def on_texts(self, message: KafkaMessage) -> None:
         command = await decode(self._broker, message, AnalyzeTexts)
         if command is None:
             return
         started = time.perf_counter()
-        chains = get_chains(command.chains)
-        results = await asyncio.to_thread(analyse_cells, chains, list(command.texts))
+        get_chains(command.chains)  # the gateway asks only for known chains
+        results = await self._compute.analyse(command.chains, list(command.texts))
         reply = TextsAnalyzed(
             correlation_id=command.correlation_id,
             results=[CellResult(record=i, **result) for i, result in enumerate(results)],

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from bson import ObjectId
 from bson.errors import InvalidId
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 from pymongo.synchronous.database import Database
@@ -65,12 +66,14 @@ class RunStore:
         return [s async for s in self._shards.find({"run_id": run_id, "done": False})]
 
     async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> dict | None:
-        """Fold one shard's progress in (monotonic: a late, older event changes nothing)."""
+        """Fold one shard's progress in (monotonic: a late, older event changes nothing);
+        returns the run as it is after that."""
         update: dict = {"$max": {f"shards.{n}.cells": cells}}
         if done:
             update["$set"] = {f"shards.{n}.done": True}
-        await self._runs.update_one({"_id": run_id}, update)
-        return await self.get(run_id)
+        return await self._runs.find_one_and_update(
+            {"_id": run_id}, update, return_document=ReturnDocument.AFTER
+        )
 
     async def set_status(
         self, run_id: str, status: str, *, only_from: list[str], **fields: datetime | str | None

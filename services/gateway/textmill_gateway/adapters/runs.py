@@ -8,10 +8,17 @@ from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
-from textmill_infra.runs import RESULT_BATCH, RESULTS, RUNS, batch_start, result_batch_id
+from textmill_infra.runs import (
+    RESULT_BATCH,
+    RESULTS,
+    RUNS,
+    batch_start,
+    result_batch_cells,
+    result_batch_id,
+)
 
 _CONCURRENT_LOOKUPS = 32
-_SCAN_WINDOW = RESULT_BATCH * 40
+_SCAN_WINDOW = RESULT_BATCH * 10
 
 
 class RunStore:
@@ -83,7 +90,7 @@ class RunStore:
         return {
             cell["record"]: cell
             for batch in await self.batches(run_id, position, start, end)
-            for cell in batch["results"]
+            for cell in result_batch_cells(batch)
             if start <= cell["record"] < end
         }
 
@@ -124,5 +131,5 @@ class RunStore:
         for column, position in positions:
             for start in range(0, run.get("rows", 0), _SCAN_WINDOW):
                 for batch in await self.batches(run["_id"], position, start, start + _SCAN_WINDOW):
-                    for cell in batch["results"]:
+                    for cell in result_batch_cells(batch):
                         yield {"column": column, **cell}

@@ -2,43 +2,47 @@
 replica, fed from Kafka and read by any number of websocket and SSE clients.
 
 Appending is one Lua script, so that deduplication and the sequence number are atomic:
-a Kafka message seen twice (at-least-once) is appended once, and a cell already streamed
-(a shard redone after a crash) is dropped from a later batch. Entry ids are `<seq>-1`, so
-"everything after sequence n" is the exclusive range `(n-1` and a reconnecting client
-replays exactly what it missed. Clients read at their own pace with XREAD: a slow client
-holds nothing back from the run or from other clients.
+a Kafka message seen twice (at-least-once) is appended once, and a result batch already
+streamed (a shard redone after a crash publishes its stored batches again) is dropped.
+Result batches are aligned (`textmill_infra.runs`), so (column, first record) names one
+batch whoever computed it. Entry ids are `<seq>-1`, so "everything after sequence n" is
+the exclusive range `(n-1` and a reconnecting client replays exactly what it missed.
+Clients read at their own pace with XREAD: a slow client holds nothing back from the run
+or from other clients.
+
+Memory: result batches are kept zlib-compressed (~25 KB per 1,000 sentiment cells, an
+eighth of their JSON), and a stream lives `ttl_seconds` (24 h) after its latest message
+while the run goes on, `retain_seconds` (1 h) once the run has ended: long enough to
+reconnect and replay, short enough that Redis (whose policy is `noeviction`: a full Redis
+refuses writes rather than lose keys) does not fill up with finished runs.
 """
 
 import json
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# KEYS: stream, seen message ids, seen cells, sequence.
-# ARGV: ttl, message id, type, payload prefix, payload suffix, then (cell key, item json)*.
+# KEYS: stream, seen message ids, seen result batches, sequence, cells streamed.
+# ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key ("" for other
+# types), its cells.
 _APPEND = """
 local ttl = tonumber(ARGV[1])
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
-local body
-if #ARGV > 5 then
-  local items = {}
-  for i = 6, #ARGV, 2 do
-    if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then table.insert(items, ARGV[i + 1]) end
-  end
-  if #items == 0 then
+if ARGV[6] ~= '' then
+  if redis.call('SADD', KEYS[3], ARGV[6]) == 0 then
     redis.call('EXPIRE', KEYS[2], ttl)
     return 0
   end
-  body = ARGV[4] .. table.concat(items, ',') .. ARGV[5]
-else
-  body = ARGV[4] .. ARGV[5]
+  redis.call('INCRBY', KEYS[5], tonumber(ARGV[7]))
 end
 local seq = redis.call('INCR', KEYS[4])
-redis.call('XADD', KEYS[1], seq .. '-1', 'type', ARGV[3], 'data', body)
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+redis.call('XADD', KEYS[1], seq .. '-1', 'type', ARGV[3], 'data', ARGV[4], 'codec', ARGV[5])
+for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
 return seq
 """
+_READ_COUNT = 50  # messages per XREAD: up to ~10 MB of result JSON once decompressed
 
 
 @dataclass(frozen=True)
@@ -52,35 +56,44 @@ class StreamMessage:
 
 
 class RunStreams:
-    def __init__(self, redis: aioredis.Redis, *, ttl_seconds: int = 24 * 3600) -> None:
-        self._redis, self._ttl = redis, ttl_seconds
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        ttl_seconds: int = 24 * 3600,
+        retain_seconds: int = 3600,
+    ) -> None:
+        self._redis, self._ttl, self._retain = redis, ttl_seconds, retain_seconds
         self._append = redis.register_script(_APPEND)
 
     @staticmethod
     def _keys(run_id: str) -> list[str]:
         base = f"textmill:stream:{run_id}"
-        return [base, f"{base}:messages", f"{base}:cells", f"{base}:seq"]
+        return [base, f"{base}:messages", f"{base}:batches", f"{base}:seq", f"{base}:cells"]
 
-    async def append(self, run_id: str, message_id: str, type_: str, data: str) -> int:
-        """Append once per message id; returns the sequence number, 0 for a duplicate."""
-        args = [self._ttl, message_id, type_, data, ""]
+    async def append(
+        self, run_id: str, message_id: str, type_: str, data: str | bytes, *, final: bool = False
+    ) -> int:
+        """Append once per message id; returns the sequence number, 0 for a duplicate.
+        `final`: the run has ended, keep its stream `retain_seconds` from now."""
+        ttl = self._retain if final else self._ttl
+        args = [ttl, message_id, type_, data, "", "", 0]
         return int(await self._append(keys=self._keys(run_id), args=args))
 
-    async def append_cells(
-        self, run_id: str, message_id: str, prefix: str, cells: list[tuple[str, str]], suffix: str
+    async def append_results(
+        self, run_id: str, message_id: str, batch: str, cells: int, data: bytes
     ) -> int:
-        """Append `prefix + [items of cells not streamed before] + suffix` as one `results`
-        message; returns its sequence number, 0 when nothing was new."""
-        args: list = [self._ttl, message_id, "results", prefix, suffix]
-        for key, item in cells:
-            args += [key, item]
+        """Append a `results` message once per message id and once per result batch (named
+        by `batch`); returns its sequence number, 0 when it was streamed before."""
+        packed = zlib.compress(data, 1)
+        args = [self._ttl, message_id, "results", packed, "zlib", batch, cells]
         return int(await self._append(keys=self._keys(run_id), args=args))
 
     async def exists(self, run_id: str) -> bool:
         return bool(await self._redis.exists(self._keys(run_id)[0]))
 
     async def cells_streamed(self, run_id: str) -> int:
-        return int(await self._redis.scard(self._keys(run_id)[2]))
+        return int(await self._redis.get(self._keys(run_id)[4]) or 0)
 
     async def read(
         self, run_id: str, after: int = 0, *, block_ms: int = 3_000
@@ -91,17 +104,17 @@ class RunStreams:
         key = self._keys(run_id)[0]
         last = f"{after}-1" if after > 0 else "0-0"
         while True:
-            batch = await self._redis.xread({key: last}, count=500, block=block_ms)
+            batch = await self._redis.xread({key: last}, count=_READ_COUNT, block=block_ms)
             if not batch:
                 yield None
                 continue
             for entry_id, fields in batch[0][1]:
                 last = entry_id.decode()
-                yield StreamMessage(
-                    seq=int(last.split("-", 1)[0]),
-                    type=fields[b"type"].decode(),
-                    data=fields[b"data"].decode(),
-                )
+                data = fields[b"data"]
+                if fields.get(b"codec") == b"zlib":
+                    data = zlib.decompress(data)
+                seq = int(last.split("-", 1)[0])
+                yield StreamMessage(seq=seq, type=fields[b"type"].decode(), data=data.decode())
 
 
 def is_terminal_run_message(message: StreamMessage, terminal: frozenset[str]) -> bool:

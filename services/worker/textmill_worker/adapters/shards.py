@@ -10,7 +10,7 @@ from pymongo.synchronous.database import Database
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.blobs import StoredFileSource
-from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_id
+from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_doc
 from textmill_tabular import RowIndex, read_rows
 
 
@@ -38,17 +38,12 @@ class ShardStore:
         )
 
     async def write_batch(
-        self, run_id: str, column: str, position: int, results: list[dict]
+        self, run_id: str, column: str, position: int, records: list[int], cells: bytes
     ) -> bool:
-        """Store one aligned batch of cell results; False when it was already stored (a
-        redelivered or reassigned shard rewrites nothing)."""
-        doc = {
-            "_id": result_batch_id(run_id, position, results[0]["record"]),
-            "run_id": run_id,
-            "column": column,
-            "start": results[0]["record"],
-            "results": results,
-        }
+        """Store one aligned batch (`cells`: the JSON list of its results, one per record);
+        False when it was already stored (a redelivered or reassigned shard rewrites
+        nothing)."""
+        doc = result_batch_doc(run_id, column, position, records[0], len(records), cells)
         try:
             await self._db[RESULTS].insert_one(doc)
         except DuplicateKeyError:

@@ -1,0 +1,87 @@
+"""Where a worker runs its chains: beside its event loop in a thread (`InProcess`), or in a
+pool of processes (`ProcessPool`, `TEXTMILL_WORKER_POOL=n`).
+
+Both take a batch of texts and give back one result per text; the shard handler keeps
+`depth` batches in flight, so that the chains never wait for the store or Kafka. A
+worker process per core with `InProcess` and one worker process with a pool of one
+process per core are the two ways to use every core; `make bench-pipeline` measures both.
+"""
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol
+
+from textmill_worker.chains import analyse_cells, get_chains, warm_up
+
+
+class Compute(Protocol):
+    depth: int  # batches worth keeping in flight
+
+    async def start(self) -> None:
+        """Load every chain's models now, so the first shard does not pay for them."""
+        ...
+
+    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]: ...
+
+    def close(self) -> None: ...
+
+
+def analyse_texts(chains: list[str], texts: list[str | None]) -> list[dict]:
+    return analyse_cells(get_chains(chains), texts)
+
+
+class InProcess:
+    """A thread of this process: one batch analysed while the previous one is stored."""
+
+    depth = 2
+
+    async def start(self) -> None:
+        await asyncio.to_thread(warm_up)
+
+    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]:
+        return await asyncio.to_thread(analyse_texts, chains, texts)
+
+    def close(self) -> None:
+        pass
+
+
+def _start_pool_process() -> None:
+    logging.getLogger("yake").setLevel(logging.ERROR)  # see app.py: it quotes cell text
+    warm_up()
+
+
+class ProcessPool:
+    """`processes` spawned processes, each with the chains' models loaded; this process
+    only reads rows, stores and publishes."""
+
+    def __init__(self, processes: int) -> None:
+        if processes < 1:
+            raise ValueError(f"a pool needs at least one process, not {processes}")
+        self.depth, self._processes = processes + 1, processes
+        self._pool = ProcessPoolExecutor(
+            processes,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of a running loop
+            initializer=_start_pool_process,
+        )
+
+    async def start(self) -> None:
+        # One task per process at once: each submission finds no idle process and starts
+        # one, which warms its models up in its initializer.
+        loop = asyncio.get_running_loop()
+        started = [
+            loop.run_in_executor(self._pool, analyse_texts, [], []) for _ in range(self._processes)
+        ]
+        await asyncio.gather(*started)
+
+    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, analyse_texts, chains, texts)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def make_compute(pool_processes: int) -> Compute:
+    return ProcessPool(pool_processes) if pool_processes > 0 else InProcess()
