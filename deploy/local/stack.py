@@ -243,6 +243,9 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
     if service == "worker":
         env["RAYON_NUM_THREADS"] = "1"  # one process per core: lingua must not fan out too
+        # The workers share the machine with the servers and the gateway: analysis yields
+        # the CPU to them (measured: stream latency p95 falls, throughput holds).
+        env["TEXTMILL_WORKER_NICE"] = os.environ.get("TEXTMILL_WORKER_NICE", "10")
     base = f"http://{settings.http_host}:{port}"
     return Part(
         name=name,

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
+from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
@@ -55,9 +56,16 @@ class Subscription:
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     fetch_max_wait_ms: int = 500
     max_partition_fetch_bytes: int = 8 * 1024 * 1024
+    # A batch subscriber's handler gets every record fetched (up to `max_records`) at once
+    # and the offset is committed once per batch, not once per record. When a poll finds
+    # nothing FastStream sleeps `batch_timeout_ms` on top of the poll's own wait of as long:
+    # its default, 200 ms, showed as 400 ms stalls in the stream.
+    batch: bool = False
+    max_records: int = 100
+    batch_timeout_ms: int = 10
 
     def kwargs(self) -> dict[str, Any]:
-        return {
+        kwargs = {
             "group_id": self.group_id,
             "ack_policy": self.ack_policy,
             "auto_offset_reset": self.auto_offset_reset,
@@ -65,9 +73,16 @@ class Subscription:
             "max_partition_fetch_bytes": self.max_partition_fetch_bytes,
             "decoder": keep_body,
         }
+        if self.batch:
+            kwargs |= {
+                "batch": True,
+                "max_records": self.max_records,
+                "batch_timeout_ms": self.batch_timeout_ms,
+            }
+        return kwargs
 
 
-async def keep_body(message: KafkaMessage) -> bytes:
+async def keep_body(message: KafkaMessage) -> bytes | list[bytes]:
     """Every handler validates its message's body itself (`decode`); FastStream's default
     decoder would first parse each JSON body into dicts nobody reads (in the gateway's
     stream feeder, as much CPU as the validation)."""
@@ -133,8 +148,13 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
     A body that can never be valid (not JSON, wrong shape, an unknown major version) is
     poison: retrying cannot help, so it is parked with the reason and the offset moves on.
     """
+    return await decode_record(broker, message.raw_message, model)
+
+
+async def decode_record(broker: KafkaBroker, record: ConsumerRecord, model: type[M]) -> M | None:
+    """`decode` for one record of a batch subscriber's batch."""
     try:
-        decoded = model.model_validate_json(message.body)
+        decoded = model.model_validate_json(record.value or b"")
     except ValidationError as exc:
         reason = (
             f"{model.__name__}: {exc.error_count()} validation error(s): {exc.errors()[0]['msg']}"
@@ -146,15 +166,14 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
             return decoded
         reason = f"{model.__name__}: schema major {major} unsupported (expected {expected})"
     log.warning("dead-lettering a poison message", extra={"reason": reason})
-    raw = message.raw_message
     await broker.publish(
-        message.body,
+        record.value or b"",
         TOPICS.dead_letters,
         headers={
             "x-dead-letter-reason": reason[:500],
-            "x-original-topic": raw.topic,
-            "x-original-partition": str(raw.partition),
-            "x-original-offset": str(raw.offset),
+            "x-original-topic": record.topic,
+            "x-original-partition": str(record.partition),
+            "x-original-offset": str(record.offset),
         },
     )
     return None

@@ -6,6 +6,7 @@ A service's `create_app()` builds a `ServiceRuntime`, registers its subscribers 
 """
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -70,6 +71,11 @@ class ServiceRuntime:
             await hook()
 
     async def started(self) -> None:
+        # Everything built while starting (modules, models, the app) lives as long as the
+        # process: move it out of the collector's sight, so that a full collection scans
+        # only what requests allocate (it scanned it all: ~150 ms pauses in the stream).
+        gc.collect()
+        gc.freeze()
         self.heartbeat.start()
 
     async def drain(self) -> None:

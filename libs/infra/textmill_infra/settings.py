@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     profile_cache_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     # Processes a worker runs its chains in; 0: in the worker process itself.
     worker_pool: int = Field(default=0, ge=0, le=256)
+    # Added to a worker's nice value: analysis is throughput work, and on a machine it shares
+    # with the latency paths (gateway, Kafka, Redis) those should get the CPU first.
+    worker_nice: int = Field(default=0, ge=0, le=19)
 
     def port_for(self, service: ServiceName) -> int:
         if service == "gateway":

@@ -25,9 +25,10 @@ from textmill_contracts.runs import (
 )
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_coordinator.adapters.runs import FileGone, RowIndexes, RunStore
-from textmill_coordinator.planning import fold_progress, plan_shards, shard_rows_for
+from textmill_coordinator.planning import plan_shards, shard_rows_for
 from textmill_infra.kafka import decode
 from textmill_infra.logs import get_logger
+from textmill_infra.progress import fold_progress
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)

@@ -5,6 +5,7 @@ pool of that many processes (see `compute.py`)."""
 
 import asyncio
 import logging
+import os
 
 from faststream.asgi import AsgiFastStream
 from faststream.kafka.annotations import KafkaMessage
@@ -30,6 +31,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
     # YAKE logs a warning quoting the cell's text when it gives up on one: cell text may be
     # personal data, and the cell's result already says it has no keywords.
     logging.getLogger("yake").setLevel(logging.ERROR)
+    if settings.worker_nice:
+        os.nice(settings.worker_nice)  # a pool's processes inherit it
     runtime = ServiceRuntime(name="worker", settings=settings)
     db = runtime.attach_mongo()
     redis = runtime.attach_redis()

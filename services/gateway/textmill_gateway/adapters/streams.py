@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# KEYS: stream, seen message ids, seen result batches, sequence, cells streamed.
+# KEYS: stream, seen message ids, seen result batches, cells streamed.
 # ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key ("" for other
-# types), its cells.
+# types), its cells. The next sequence number is the stream's last one plus one: no
+# separate counter that could disagree with the stream.
 _APPEND = """
 local ttl = tonumber(ARGV[1])
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
@@ -35,11 +36,13 @@ if ARGV[6] ~= '' then
     redis.call('EXPIRE', KEYS[2], ttl)
     return 0
   end
-  redis.call('INCRBY', KEYS[5], tonumber(ARGV[7]))
+  redis.call('INCRBY', KEYS[4], tonumber(ARGV[7]))
 end
-local seq = redis.call('INCR', KEYS[4])
+local seq = 1
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if top[1] then seq = tonumber(string.match(top[1][1], '^%d+')) + 1 end
 redis.call('XADD', KEYS[1], seq .. '-1', 'type', ARGV[3], 'data', ARGV[4], 'codec', ARGV[5])
-for i = 1, 5 do redis.call('EXPIRE', KEYS[i], ttl) end
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
 return seq
 """
 _READ_COUNT = 50  # messages per XREAD: up to ~10 MB of result JSON once decompressed
@@ -69,7 +72,7 @@ class RunStreams:
     @staticmethod
     def _keys(run_id: str) -> list[str]:
         base = f"textmill:stream:{run_id}"
-        return [base, f"{base}:messages", f"{base}:batches", f"{base}:seq", f"{base}:cells"]
+        return [base, f"{base}:messages", f"{base}:batches", f"{base}:cells"]
 
     async def append(
         self, run_id: str, message_id: str, type_: str, data: str | bytes, *, final: bool = False
@@ -93,7 +96,7 @@ class RunStreams:
         return bool(await self._redis.exists(self._keys(run_id)[0]))
 
     async def cells_streamed(self, run_id: str) -> int:
-        return int(await self._redis.get(self._keys(run_id)[4]) or 0)
+        return int(await self._redis.get(self._keys(run_id)[3]) or 0)
 
     async def read(
         self, run_id: str, after: int = 0, *, block_ms: int = 3_000

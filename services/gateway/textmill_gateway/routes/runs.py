@@ -20,6 +20,7 @@ from textmill_gateway.domain.summary import RunSummary
 from textmill_gateway.errors import ApiError, not_found
 from textmill_gateway.exports import export_run, file_header
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_infra.progress import fold_progress
 from textmill_infra.runs import new_run_id
 
 MAX_COLUMNS_PER_RUN = 50
@@ -47,19 +48,11 @@ def run_links(run_id: str) -> dict[str, str]:
 
 def present(run: dict) -> dict:
     """A run as the API shows it: progress folded from the coordinator's shard map."""
-    shards = (run.get("shards") or {}).values()
-    columns: dict[str, dict[str, int]] = {c: {"done": 0, "total": 0} for c in run["columns"]}
-    for shard in shards:
-        column = columns.setdefault(shard["column"], {"done": 0, "total": 0})
-        column["done"] += min(shard["total"], shard.get("cells", 0))
-        column["total"] += shard["total"]
-    done = sum(c["done"] for c in columns.values())
     started, finished = run.get("started_at"), run.get("finished_at")
-    rate = None
-    if started is not None and done:
-        end = finished or utc_now()
-        elapsed = (end - started).total_seconds()
-        rate = round(done / elapsed, 1) if elapsed > 0 else None
+    progress = fold_progress(run.get("shards") or {}, started, finished or utc_now())
+    columns = {c: {"done": 0, "total": 0} for c in run["columns"]}  # before planning too
+    for column, (done, total) in progress.columns.items():
+        columns[column] = {"done": done, "total": total}
     total = run.get("cells_total", 0)
     return {
         "run_id": run["_id"],
@@ -68,10 +61,10 @@ def present(run: dict) -> dict:
         "columns": run["columns"],
         "chains": run["chains"],
         "cells_total": total,
-        "cells_done": done,
+        "cells_done": progress.cells_done,
         "progress": columns,
-        "rate_cells_per_s": rate,
-        "eta_seconds": round((total - done) / rate, 1) if rate and total > done else None,
+        "rate_cells_per_s": progress.rate_cells_per_s,
+        "eta_seconds": progress.eta_seconds if total > progress.cells_done else None,
         "error": run.get("error"),
         "created_at": _iso(run.get("created_at")),
         "started_at": _iso(started),
