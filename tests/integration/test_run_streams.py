@@ -1,0 +1,255 @@
+"""Each run's live stream and its cancel fence against the real Redis: sequencing,
+deduplication, replay, compression, expiry. Each test has a run id of its own."""
+
+import asyncio
+import json
+import uuid
+import zlib
+
+import pytest
+
+from textmill_contracts.runs import TERMINAL_STATUSES
+from textmill_gateway.adapters.streams import RunStreams, StreamMessage, is_terminal_run_message
+from textmill_infra.runs import RunGate
+
+TTL_SECONDS, RETAIN_SECONDS = 900, 120
+
+
+@pytest.fixture
+async def run_id(redis):
+    run = f"test-{uuid.uuid4().hex}"
+    yield run
+    keys = [k async for k in redis.scan_iter(match=f"textmill:*:{run}*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+@pytest.fixture
+def streams(redis) -> RunStreams:
+    return RunStreams(redis, ttl_seconds=TTL_SECONDS, retain_seconds=RETAIN_SECONDS)
+
+
+async def _replay(streams: RunStreams, run_id: str, after: int = 0) -> list[StreamMessage]:
+    """Everything the stream holds after `after`, up to the first idle wait."""
+    seen = []
+    async for message in streams.read(run_id, after, block_ms=50):
+        if message is None:
+            return seen
+        seen.append(message)
+    raise AssertionError("read() ended instead of waiting")
+
+
+def _run_json(status: str, cells_done: int = 0) -> str:
+    return json.dumps({"status": status, "cells_done": cells_done})
+
+
+def _results_json(column: str, first: int, count: int) -> bytes:
+    cells = [
+        {"record": r, "status": "ok", "reason": None, "chains": {"stats": {"chars": r}}}
+        for r in range(first, first + count)
+    ]
+    return json.dumps({"column": column, "results": cells}).encode()
+
+
+# ---- appending -----------------------------------------------------------------------------
+
+
+async def test_messages_get_sequence_numbers_one_two_three_in_order(streams, run_id):
+    seqs = [await streams.append(run_id, f"m{i}", "run", _run_json("running", i)) for i in range(3)]
+    assert seqs == [1, 2, 3]
+    assert await streams.exists(run_id)
+    replayed = await _replay(streams, run_id)
+    assert [(m.seq, m.type, json.loads(m.data)["cells_done"]) for m in replayed] == [
+        (1, "run", 0),
+        (2, "run", 1),
+        (3, "run", 2),
+    ]
+
+
+async def test_a_message_seen_twice_is_appended_once(streams, run_id):
+    """Given a Kafka message delivered twice (at-least-once), then the second append
+    returns 0 and the stream holds it once."""
+    assert await streams.append(run_id, "m1", "run", _run_json("queued")) == 1
+    assert await streams.append(run_id, "m1", "run", _run_json("queued")) == 0
+    assert await streams.append(run_id, "m2", "run", _run_json("running")) == 2
+    assert [m.seq for m in await _replay(streams, run_id)] == [1, 2]
+
+
+async def test_a_result_batch_streamed_before_is_dropped_under_a_new_message_id(streams, run_id):
+    """Given a batch streamed once, when a redone shard publishes the same batch again
+    under a new message id, then it is dropped and its cells count once."""
+    first = _results_json("review", 0, 1_000)
+    assert await streams.append_results(run_id, "m1", "review\x1f0", 1_000, first) == 1
+    assert await streams.append_results(run_id, "m2", "review\x1f0", 1_000, first) == 0
+    assert await streams.append_results(run_id, "m1", "review\x1f1000", 1_000, first) == 0
+    second = _results_json("review", 1_000, 250)
+    assert await streams.append_results(run_id, "m3", "review\x1f1000", 250, second) == 2
+    assert await streams.append_results(run_id, "m4", "title\x1f0", 7, b"{}") == 3
+    assert await streams.cells_streamed(run_id) == 1_257
+    assert [m.seq for m in await _replay(streams, run_id)] == [1, 2, 3]
+
+
+async def test_a_run_nobody_streamed_has_no_stream_and_no_cells(streams, run_id):
+    assert not await streams.exists(run_id)
+    assert await streams.cells_streamed(run_id) == 0
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+async def test_reading_after_n_replays_exactly_what_came_after_n(streams, run_id):
+    for i in range(1, 6):
+        await streams.append(run_id, f"m{i}", "run", _run_json("running", i))
+    for after in range(0, 7):
+        assert [m.seq for m in await _replay(streams, run_id, after)] == list(range(after + 1, 6))
+
+
+async def test_a_reader_waits_for_live_messages_after_an_idle_none(streams, run_id):
+    """Given a reader at the end of the stream, when it has waited once and a message is
+    then appended, then the reader yields it next."""
+    await streams.append(run_id, "m1", "run", _run_json("queued"))
+    reader = streams.read(run_id, 0, block_ms=50)
+    try:
+        assert (await anext(reader)).seq == 1
+        assert await anext(reader) is None
+        await streams.append(run_id, "m2", "run", _run_json("running"))
+        message = await asyncio.wait_for(anext(reader), timeout=2)
+        assert message is not None
+        assert (message.seq, json.loads(message.data)["status"]) == (2, "running")
+    finally:
+        await reader.aclose()
+
+
+async def test_results_are_stored_compressed_and_read_back_as_their_json(redis, streams, run_id):
+    body = _results_json("review", 0, 500)
+    await streams.append_results(run_id, "m1", "review\x1f0", 500, body)
+    await streams.append(run_id, "m2", "run", _run_json("running"))
+    [(_, stored), (_, plain)] = await redis.xrange(f"textmill:stream:{run_id}")
+    assert stored[b"codec"] == b"zlib"
+    assert stored[b"type"] == b"results"
+    assert stored[b"data"] != body
+    assert len(stored[b"data"]) < len(body)
+    assert zlib.decompress(stored[b"data"]) == body
+    assert plain[b"codec"] == b""
+    [results, run] = await _replay(streams, run_id)
+    assert (results.type, results.data) == ("results", body.decode())
+    assert (run.type, run.data) == ("run", _run_json("running"))
+
+
+async def test_hostile_json_text_is_passed_through_unchanged(streams, run_id):
+    text = json.dumps(
+        {"status": "running", "note": 'quote " \\ newline\n café 日本語 🫖'}, ensure_ascii=False
+    )
+    await streams.append(run_id, "m1", "run", text)
+    await streams.append_results(run_id, "m2", "c\x1f0", 1, text.encode())
+    assert [m.data for m in await _replay(streams, run_id)] == [text, text]
+
+
+# ---- expiry --------------------------------------------------------------------------------
+
+
+async def _ttls(redis, run_id: str) -> list[int]:
+    base = f"textmill:stream:{run_id}"
+    keys = [base, f"{base}:messages", f"{base}:batches", f"{base}:cells"]
+    return [await redis.ttl(key) for key in keys]
+
+
+async def test_a_live_run_stream_lives_ttl_seconds(redis, streams, run_id):
+    await streams.append_results(run_id, "m1", "c\x1f0", 3, b"{}")
+    await streams.append(run_id, "m2", "run", _run_json("running"))
+    assert all(TTL_SECONDS - 5 <= ttl <= TTL_SECONDS for ttl in await _ttls(redis, run_id))
+
+
+async def test_a_final_message_keeps_the_stream_only_retain_seconds(redis, streams, run_id):
+    """Given a running run's stream, when its final update is appended, then every key of
+    the stream expires `retain_seconds` from now instead of `ttl_seconds`."""
+    await streams.append_results(run_id, "m1", "c\x1f0", 3, b"{}")
+    await streams.append(run_id, "m2", "run", _run_json("running"))
+    await streams.append(run_id, "m3", "run", _run_json("completed"), final=True)
+    assert all(RETAIN_SECONDS - 5 <= ttl <= RETAIN_SECONDS for ttl in await _ttls(redis, run_id))
+
+
+# ---- terminal messages ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("type_", "status", "terminal"),
+    [
+        ("run", "completed", True),
+        ("run", "failed", True),
+        ("run", "cancelled", True),
+        ("run", "running", False),
+        ("run", "queued", False),
+        ("results", "completed", False),
+    ],
+)
+def test_only_a_run_message_with_a_terminal_status_ends_a_stream(
+    type_: str, status: str, terminal: bool
+) -> None:
+    message = StreamMessage(seq=1, type=type_, data=_run_json(status))
+    assert is_terminal_run_message(message, TERMINAL_STATUSES) is terminal
+
+
+def test_a_run_message_without_a_status_is_not_terminal() -> None:
+    message = StreamMessage(seq=1, type="run", data='{"cells_done": 3}')
+    assert not is_terminal_run_message(message, TERMINAL_STATUSES)
+
+
+# ---- the cancel fence ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def gate(redis) -> RunGate:
+    return RunGate(redis)
+
+
+async def test_a_writer_enters_an_open_fence_and_leaving_balances_it(redis, gate, run_id):
+    writers = f"textmill:run:{run_id}:writers"
+    assert await gate.enter(run_id) is True
+    assert await gate.enter(run_id) is True
+    assert int(await redis.get(writers)) == 2
+    await gate.leave(run_id)
+    await gate.leave(run_id)
+    assert not await redis.exists(writers)
+    assert not await gate.is_cancelled(run_id)
+    assert await gate.cancel(run_id, wait_seconds=1) is True
+
+
+async def test_after_a_cancel_no_writer_may_enter(gate, run_id):
+    assert await gate.cancel(run_id, wait_seconds=1) is True
+    assert await gate.is_cancelled(run_id)
+    assert await gate.enter(run_id) is False
+    assert await gate.enter(run_id) is False
+
+
+async def test_a_cancel_waits_for_the_writer_inside_to_leave(gate, run_id):
+    """Given a writer inside the fence, when the run is cancelled, then the cancel is not
+    acknowledged until the writer leaves, and no new writer gets in meanwhile."""
+    assert await gate.enter(run_id)
+    cancelling = asyncio.create_task(gate.cancel(run_id, wait_seconds=10))
+    try:
+        await asyncio.sleep(0.1)
+        assert not cancelling.done()
+        assert await gate.is_cancelled(run_id)
+        assert await gate.enter(run_id) is False
+        await gate.leave(run_id)
+        assert await asyncio.wait_for(cancelling, timeout=2) is True
+    finally:
+        cancelling.cancel()
+
+
+async def test_a_cancel_gives_up_on_a_writer_that_never_leaves(gate, run_id):
+    assert await gate.enter(run_id)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await gate.cancel(run_id, wait_seconds=0.2) is False
+    assert 0.2 <= loop.time() - started < 2
+    assert await gate.is_cancelled(run_id)
+
+
+async def test_only_the_cancelled_run_is_fenced(gate, run_id):
+    other = f"{run_id}-other"  # its keys are cleaned up with the run's
+    await gate.cancel(run_id, wait_seconds=1)
+    assert not await gate.is_cancelled(other)
+    assert await gate.enter(other) is True
+    await gate.leave(other)

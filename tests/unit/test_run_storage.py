@@ -1,0 +1,185 @@
+"""How a run's results are stored and published: aligned batches of compressed cells, and
+the `ResultBatch` event built around cells that are JSON already."""
+
+import zlib
+from datetime import UTC, datetime
+
+import pydantic_core
+import pytest
+
+from textmill_contracts.runs import CellResult, ResultBatch
+from textmill_infra.runs import (
+    RESULT_BATCH,
+    RESULT_CODEC,
+    batch_start,
+    result_batch_cells,
+    result_batch_doc,
+    result_batch_id,
+)
+
+RUN = "0123456789abcdef0123456789abcdef"
+
+
+def _cell(record: int, **fields: object) -> dict:
+    return {"record": record, "status": "ok", "reason": None, "chains": {}, **fields}
+
+
+def _stored(cells: list[dict], first_record: int = 2_000, position: int = 3) -> dict:
+    return result_batch_doc(
+        RUN, "review", position, first_record, len(cells), pydantic_core.to_json(cells)
+    )
+
+
+# ---- stored batches ----------------------------------------------------------------------
+
+
+def test_a_stored_batch_gives_back_its_cells() -> None:
+    """Given three cell results, when stored as a batch and read back, then they are equal."""
+    cells = [
+        _cell(2_000, chains={"sentiment": {"version": "1.0.0", "label": "positive"}}),
+        {"record": 2_001, "status": "skipped", "reason": "empty cell", "chains": {}},
+        _cell(2_002, status="failed", reason="failed chains: pii"),
+    ]
+    assert result_batch_cells(_stored(cells)) == cells
+
+
+def test_a_stored_batch_is_keyed_by_run_column_position_and_first_record() -> None:
+    """Given a batch of column 3 starting at record 2,000, then its `_id` is the batch id
+    of exactly that, and its plain fields say where it starts and how many cells it has."""
+    doc = _stored([_cell(2_000), _cell(2_001)], first_record=2_000, position=3)
+    assert doc["_id"] == result_batch_id(RUN, 3, 2_000)
+    assert doc["_id"] == f"{RUN}:0003:0000002000"
+    assert (doc["run_id"], doc["column"], doc["start"], doc["count"]) == (
+        RUN,
+        "review",
+        2_000,
+        2,
+    )
+    assert doc["codec"] == RESULT_CODEC
+
+
+def test_batch_ids_of_different_columns_or_starts_differ() -> None:
+    ids = {result_batch_id(RUN, p, s) for p in (0, 1, 10) for s in (0, 1_000, 10_000)}
+    assert len(ids) == 9
+
+
+def test_the_cells_are_stored_compressed_not_as_nested_documents() -> None:
+    """Given a batch of repetitive cells, then the stored cells are the zlib of their JSON,
+    smaller than the JSON itself, and there is no nested `results` field."""
+    cells = [_cell(i, chains={"stats": {"chars": 10, "words": 2}}) for i in range(1_000)]
+    raw = pydantic_core.to_json(cells)
+    doc = result_batch_doc(RUN, "review", 0, 0, len(cells), raw)
+    assert "results" not in doc
+    assert zlib.decompress(doc["cells"]) == raw
+    assert len(doc["cells"]) < len(raw) // 4
+
+
+def test_an_empty_batch_reads_back_as_no_cells() -> None:
+    assert result_batch_cells(_stored([])) == []
+
+
+def test_a_legacy_nested_batch_is_read_as_it_is() -> None:
+    """Given a batch of an earlier version (nested `results`, no codec), then its results
+    come back untouched."""
+    results = [_cell(0), _cell(1, status="skipped", reason="empty cell")]
+    legacy = {"_id": result_batch_id(RUN, 0, 0), "run_id": RUN, "results": results}
+    assert result_batch_cells(legacy) is results
+
+
+def test_an_unknown_codec_is_refused_naming_it() -> None:
+    """Given a batch written with a codec this version does not know, then reading it
+    raises a ValueError that names the codec and the batch."""
+    doc = {**_stored([_cell(2_000)]), "codec": "msgpack+zstd"}
+    with pytest.raises(ValueError, match="msgpack\\+zstd") as refused:
+        result_batch_cells(doc)
+    assert doc["_id"] in str(refused.value)
+
+
+HOSTILE_TEXTS = [
+    'she said "it\'s fine" \\ then left',
+    "line one\nline two\r\nline three\ttabbed",
+    "replaced lone surrogates: \ufffd and \ufffd\ufffd",
+    "non-ASCII: café, naïve, Ελληνικά, 日本語, emoji 🫖🔥, RTL עברית",
+    "\x00\x01 control characters \x1f and a BOM \ufeff",
+    "x" * 200_000,
+    '} ] , "results": [] { \' :',
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE_TEXTS, ids=lambda t: repr(t[:20]))
+def test_hostile_content_survives_the_round_trip(text: str) -> None:
+    """Given cells whose reason and chain output carry hostile text, when stored and read
+    back, then every character is intact."""
+    cells = [
+        _cell(
+            5_000,
+            status="failed",
+            reason=text,
+            chains={"keywords": {"version": "1.0.0", "keywords": [{"text": text}]}},
+        ),
+        {"record": 5_001, "status": "ok", "reason": None, "chains": {text[:50]: {"x": text}}},
+    ]
+    assert result_batch_cells(_stored(cells, first_record=5_000)) == cells
+
+
+# ---- alignment -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("record", "start"),
+    [(0, 0), (1, 0), (999, 0), (1_000, 1_000), (1_001, 1_000), (12_345, 12_000), (10**9, 10**9)],
+)
+def test_batch_start_is_the_aligned_start_of_the_records_batch(record: int, start: int) -> None:
+    assert batch_start(record) == start
+
+
+def test_every_record_of_a_batch_shares_one_batch_start() -> None:
+    """Given the records of two adjacent batches, then each batch has one start, a multiple
+    of RESULT_BATCH, and the next batch starts RESULT_BATCH later."""
+    assert RESULT_BATCH == 1_000
+    first = {batch_start(r) for r in range(3 * RESULT_BATCH, 4 * RESULT_BATCH)}
+    second = {batch_start(r) for r in range(4 * RESULT_BATCH, 5 * RESULT_BATCH)}
+    assert first == {3 * RESULT_BATCH}
+    assert second == {4 * RESULT_BATCH}
+
+
+# ---- the ResultBatch event -----------------------------------------------------------------
+
+FIELDS = {
+    "message_id": "m-1",
+    "occurred_at": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
+    "run_id": RUN,
+    "tenant": "acme",
+    "shard_id": f"{RUN}:00004",
+    "column": 'odd "column" \\ name',
+    "worker": "worker-7",
+}
+
+
+def test_an_encoded_batch_is_a_valid_result_batch_with_the_same_fields_and_results() -> None:
+    """Given cells already JSON, when encoded as a ResultBatch, then the event validates
+    and carries exactly the fields and results given, an awkward column name included."""
+    cells = [
+        _cell(4_000, chains={"sentiment": {"version": "1.0.0", "label": "neutral"}}),
+        {"record": 4_001, "status": "skipped", "reason": "empty cell", "chains": {}},
+    ]
+    body = ResultBatch.encode(pydantic_core.to_json(cells), **FIELDS)
+    batch = ResultBatch.model_validate_json(body)
+    assert batch.model_dump(exclude={"results"}) == {"schema_version": "1.0", **FIELDS}
+    assert batch.results == [CellResult.model_validate(c) for c in cells]
+    assert batch.column == 'odd "column" \\ name'
+
+
+def test_an_encoded_batch_equals_the_same_event_built_as_a_model() -> None:
+    cells = [_cell(7, status="failed", reason='quote " and \\ and\nnewline')]
+    body = ResultBatch.encode(pydantic_core.to_json(cells), **FIELDS)
+    built = ResultBatch(results=[CellResult.model_validate(c) for c in cells], **FIELDS)
+    assert ResultBatch.model_validate_json(body) == built
+
+
+def test_an_encoded_batch_with_no_results_is_valid_and_empty() -> None:
+    body = ResultBatch.encode(b"[]", **FIELDS)
+    batch = ResultBatch.model_validate_json(body)
+    assert batch.results == []
+    assert batch.worker == "worker-7"
+    assert batch.message_id == "m-1"

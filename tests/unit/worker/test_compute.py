@@ -1,0 +1,95 @@
+"""Where a worker runs its chains: in a thread of its own process or in a process pool.
+Either way a batch of texts gives the same results as the runner called directly."""
+
+import pytest
+
+from textmill_worker.chains import analyse_cells, get_chains
+from textmill_worker.compute import InProcess, ProcessPool, make_compute
+
+TEXTS: list[str | None] = [
+    "The kettle boils fast and looks lovely.",
+    "Terrible lid, it squeaks and leaks. Never again!",
+    None,
+    "",
+    "   ",
+    "n/a",
+    "Ça marche très bien, merci 🫖",
+    'quotes " and \\ backslashes\nand a newline',
+    "lone surrogate \ud800 in a cell",
+]
+
+
+def _expected(chains: list[str], texts: list[str | None]) -> list[dict]:
+    return analyse_cells(get_chains(chains), texts)
+
+
+@pytest.fixture(scope="module")
+async def pool():
+    """One pool of one process for the module: spawning and warming it takes seconds."""
+    pool = ProcessPool(1)
+    try:
+        await pool.start()
+        yield pool
+    finally:
+        pool.close()
+
+
+async def test_in_process_gives_what_the_runner_gives() -> None:
+    compute = InProcess()
+    try:
+        results = await compute.analyse(["sentiment"], TEXTS)
+    finally:
+        compute.close()
+    assert results == _expected(["sentiment"], TEXTS)
+    assert [r["status"] for r in results] == ["ok", "ok"] + ["skipped"] * 4 + ["ok"] * 3
+    assert results[0]["chains"]["sentiment"]["label"] == "positive"
+
+
+async def test_a_process_pool_gives_what_the_runner_gives(pool: ProcessPool) -> None:
+    results = await pool.analyse(["sentiment"], TEXTS)
+    assert results == _expected(["sentiment"], TEXTS)
+    assert results == await InProcess().analyse(["sentiment"], TEXTS)
+
+
+async def test_a_process_pool_runs_several_chains_in_order(pool: ProcessPool) -> None:
+    chains = ["stats", "sentiment", "pii"]
+    results = await pool.analyse(chains, TEXTS[:2])
+    assert results == _expected(chains, TEXTS[:2])
+    assert list(results[0]["chains"]) == chains
+
+
+@pytest.mark.parametrize("texts", [[], [None], [None, "", " "]], ids=["none", "null", "blanks"])
+async def test_a_process_pool_handles_empty_batches_and_cells(
+    pool: ProcessPool, texts: list[str | None]
+) -> None:
+    results = await pool.analyse(["sentiment"], texts)
+    assert results == _expected(["sentiment"], texts)
+    assert results == [{"status": "skipped", "reason": "empty cell", "chains": {}}] * len(texts)
+
+
+def test_a_pool_keeps_one_batch_more_in_flight_than_it_has_processes(pool: ProcessPool) -> None:
+    assert pool.depth == 2
+    assert InProcess.depth == 2
+
+
+@pytest.mark.parametrize("processes", [0, -1])
+def test_a_pool_without_processes_is_refused(processes: int) -> None:
+    with pytest.raises(ValueError, match=str(processes)):
+        ProcessPool(processes)
+
+
+def test_no_pool_processes_means_in_process() -> None:
+    compute = make_compute(0)
+    try:
+        assert isinstance(compute, InProcess)
+    finally:
+        compute.close()
+
+
+def test_pool_processes_mean_a_process_pool_of_that_size() -> None:
+    compute = make_compute(2)
+    try:
+        assert isinstance(compute, ProcessPool)
+        assert compute.depth == 3
+    finally:
+        compute.close()
