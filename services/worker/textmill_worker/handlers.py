@@ -7,15 +7,13 @@ stored batches, at most every `CHECKPOINT_SECONDS` (a resumed shard redoes at mo
 much work, and its rewrites are refused as duplicates). Before each write the worker
 enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
 
-The chains run `compute.depth` batches ahead of the store: while one batch is written
-and published, the next ones are being analysed.
+Rows are read and analysed up to `compute.depth` batches ahead of the store
+(`readahead.py`): while one batch is written and published, the next ones are being read
+and analysed.
 """
 
 import asyncio
 import time
-from collections import deque
-from collections.abc import Iterator
-from itertools import islice
 
 import pydantic_core
 from faststream.kafka import KafkaBroker
@@ -38,6 +36,7 @@ from textmill_tabular import TabularError
 from textmill_worker.adapters.shards import ShardRows, ShardStore
 from textmill_worker.chains import UnknownChain, get_chains
 from textmill_worker.compute import Compute, InProcess
+from textmill_worker.readahead import ReadAhead
 
 log = get_logger(__name__)
 # Batches are the stored unit (aligned to RESULT_BATCH); shards start on a batch boundary,
@@ -46,14 +45,6 @@ BATCH_ROWS = RESULT_BATCH
 CHECKPOINT_SECONDS = 1.0
 PROGRESS_SECONDS = 0.5
 JSON = "application/json"
-
-
-def take_rows(
-    rows: Iterator[tuple[int, list[str]]], limit: int
-) -> tuple[list[int], list[str | None]]:
-    """The next `limit` rows: (records, the column's values). Runs in a thread."""
-    taken = list(islice(rows, limit))
-    return [record for record, _ in taken], [values[0] for _, values in taken]
 
 
 class ShardHandler:
@@ -103,25 +94,20 @@ class ShardHandler:
         position, rows = await asyncio.to_thread(
             self._rows.open, command.file_id, command.column, offset, command.end
         )
-        in_flight: deque[tuple[list[int], asyncio.Future[list[dict]]]] = deque()
-        exhausted = False
+        reader = ReadAhead(
+            rows,
+            self._batch_rows,
+            self._compute.depth,
+            lambda texts: self._compute.analyse(command.chains, texts),
+        )
         checkpointed = progressed = time.monotonic()
         try:
-            while True:
-                while not exhausted and len(in_flight) < self._compute.depth:
-                    records, texts = await asyncio.to_thread(take_rows, rows, self._batch_rows)
-                    if not records:
-                        exhausted = True  # the file may end before the planned range does
-                        break
-                    analysed = asyncio.ensure_future(self._compute.analyse(command.chains, texts))
-                    in_flight.append((records, analysed))
-                if not in_flight:
-                    break
-                records, analysed = in_flight.popleft()
+            while (batch := await reader.next()) is not None:
+                records, results = batch
                 cells = pydantic_core.to_json(
                     [
                         {"record": record, **result}
-                        for record, result in zip(records, await analysed, strict=True)
+                        for record, result in zip(records, results, strict=True)
                     ]
                 )
                 if not await self._gate.enter(command.run_id):
@@ -148,8 +134,7 @@ class ShardHandler:
                     await self._progress(command, offset, done=done)  # after the checkpoint
                     progressed = now
         finally:
-            for _, analysed in in_flight:
-                analysed.cancel()
+            await reader.close()
             await asyncio.to_thread(rows.close)
         if offset < command.end:
             await self._shards.checkpoint(
