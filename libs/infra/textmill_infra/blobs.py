@@ -10,6 +10,7 @@ A file is visible (its `fs.files` document exists) only once all its chunks are 
 and is made invisible before its chunks are deleted: a reader never sees half a file.
 """
 
+import asyncio
 import io
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,7 @@ from pymongo.synchronous.database import Database
 
 CHUNK_SIZE = 255 * 1024
 WRITE_BATCH = 16  # chunks per insert: about 4 MB per round trip
+DELETE_WINDOW = 32  # chunk deletes in flight at once
 
 
 def chunk_id(file_id: ObjectId, n: int) -> str:
@@ -70,9 +72,13 @@ async def delete_file(db: AsyncDatabase, file_doc: dict) -> None:
 
 
 async def _delete_chunks(db: AsyncDatabase, file_id: ObjectId, count: int) -> None:
-    ids = [chunk_id(file_id, n) for n in range(count)]
-    for start in range(0, len(ids), 500):
-        await db["fs.chunks"].delete_many({"_id": {"$in": ids[start : start + 500]}})
+    # One `{_id: x}` delete per chunk, a window at a time: FerretDB's SQLite backend does not
+    # push `$in` down, so one `delete_many` scanned every chunk of every file (31 s with a
+    # few GB stored).
+    chunks = db["fs.chunks"]
+    for start in range(0, count, DELETE_WINDOW):
+        window = range(start, min(count, start + DELETE_WINDOW))
+        await asyncio.gather(*(chunks.delete_one({"_id": chunk_id(file_id, n)}) for n in window))
 
 
 class ChunkReader(io.RawIOBase):
