@@ -3,7 +3,8 @@
 MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
 - `runs`: one document per run, `_id` = run id; per-shard progress under `shards.<n>`.
 - `shards`: one per shard, `_id` = `<run id>:<n>`; `offset` is the worker's checkpoint.
-- `row_indexes`: a file's RowIndex, `_id` = file id, built once by the coordinator.
+- `row_indexes`: a file's RowIndex, `_id` = file id, built by the gateway on upload (or by
+  the coordinator for a file stored without one); see `row_index_doc`.
 - `results`: a run's cells in aligned batches of `RESULT_BATCH` rows of one column, `_id` =
   `<run id>:<column position>:<first record>`; a batch is written whole, once (a duplicate
   `_id` means it is already stored), so each (run, column, record) is stored exactly once.
@@ -26,6 +27,12 @@ import redis.asyncio as aioredis
 from bson import Binary
 
 RUNS, SHARDS, ROW_INDEXES = "runs", "shards", "row_indexes"
+
+
+def row_index_doc(file_id: str, index_json: str, header: list[str]) -> dict:
+    """A file's row index as stored: as JSON text (`RowIndex.to_json`), because FerretDB
+    stores no nested arrays (the checkpoints are rows)."""
+    return {"_id": file_id, "file_id": file_id, "index": index_json, "header": header}
 
 
 def new_run_id() -> str:

@@ -15,7 +15,7 @@ from textmill_tabular.errors import (
 )
 from textmill_tabular.reader import TableReader
 from textmill_tabular.row_index import Checkpoint, Position, RowIndex
-from textmill_tabular.row_ranges import build_row_index, read_rows
+from textmill_tabular.row_ranges import build_row_index, read_rows, validate_and_index
 from textmill_tabular.table import TableShape, detect_file, open_table, validate
 
 __all__ = [
@@ -36,4 +36,5 @@ __all__ = [
     "open_table",
     "read_rows",
     "validate",
+    "validate_and_index",
 ]

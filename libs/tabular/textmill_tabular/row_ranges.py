@@ -13,7 +13,7 @@ from pathlib import Path
 from textmill_tabular.errors import UnknownColumn
 from textmill_tabular.reader import TableReader
 from textmill_tabular.row_index import Checkpoint, RowIndex
-from textmill_tabular.table import open_table
+from textmill_tabular.table import TableShape, open_table
 
 DEFAULT_EVERY = 4096
 _LISTED_COLUMNS = 20
@@ -30,6 +30,19 @@ def build_row_index(
     """Count the data rows in one streaming pass, noting where every `every`th one starts.
 
     `sheet` and `limits` are `open_table`'s."""
+    return validate_and_index(path, filename, every=every, sheet=sheet, **limits)[1]
+
+
+def validate_and_index(
+    path: Path,
+    filename: str | None = None,
+    *,
+    every: int = DEFAULT_EVERY,
+    sheet: str | None = None,
+    **limits: int,
+) -> tuple[TableShape, RowIndex]:
+    """`validate` and `build_row_index` in one streaming pass (the gateway, on upload: the
+    file is local then, and a run needs no second read of it to plan its shards)."""
     if every < 1:
         raise ValueError(f"every must be positive, not {every}")
     checkpoints: list[Checkpoint] = []
@@ -39,14 +52,16 @@ def build_row_index(
             if position is not None and row % every == 0:
                 checkpoints.append(Checkpoint(row=row, position=position))
             rows = row + 1
-        dialect = table.dialect
-    return RowIndex(
+        dialect, header = table.dialect, tuple(table.header)
+    shape = TableShape(rows=rows, columns=len(header), dialect=dialect, header=header)
+    index = RowIndex(
         dialect=dialect,
         size=path.stat().st_size,
         rows=rows,
         every=every,
         checkpoints=tuple(checkpoints),
     )
+    return shape, index
 
 
 def read_rows(

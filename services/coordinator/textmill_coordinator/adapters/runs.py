@@ -13,7 +13,7 @@ from pymongo.synchronous.database import Database
 from textmill_contracts.envelope import utc_now
 from textmill_coordinator.planning import ShardPlan
 from textmill_infra.blobs import StoredFileSource
-from textmill_infra.runs import ROW_INDEXES, RUNS, SHARDS, shard_id
+from textmill_infra.runs import ROW_INDEXES, RUNS, SHARDS, row_index_doc, shard_id
 from textmill_tabular import RowIndex, build_row_index, open_table
 
 DUPLICATE_KEY = 11000
@@ -89,7 +89,8 @@ class RunStore:
 
 
 class RowIndexes:
-    """A file's row index, built once (a full read of the stored file) and kept by file id."""
+    """A file's row index: stored by the gateway on upload; built here (a full read of the
+    stored file) for a file stored without one."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -105,10 +106,7 @@ class RowIndexes:
         with open_table(source, source.name) as table:
             header = list(table.header)
         self._db[ROW_INDEXES].replace_one(
-            {"_id": file_id},
-            # As JSON text: FerretDB stores no nested arrays (the checkpoints are rows).
-            {"file_id": file_id, "index": index.to_json(), "header": header},
-            upsert=True,
+            {"_id": file_id}, row_index_doc(file_id, index.to_json(), header), upsert=True
         )
         return index, header
 

@@ -9,6 +9,7 @@ from bson.errors import InvalidId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra import blobs
+from textmill_infra.runs import ROW_INDEXES, row_index_doc
 
 
 @dataclass(frozen=True)
@@ -36,8 +37,19 @@ class FileStore:
         self._db = db
         self._files = db["fs.files"]
 
-    async def save(self, path: Path, *, filename: str, metadata: dict) -> StoredFile:
+    async def save(
+        self, path: Path, *, filename: str, metadata: dict, row_index: str | None = None
+    ) -> StoredFile:
+        """Store the file, and its row index (`RowIndex.to_json`) first when given: a run of
+        the file then plans its shards without reading the file again."""
         doc = await blobs.save_file(self._db, path, filename=filename, metadata=metadata)
+        if row_index is not None:
+            file_id = str(doc["_id"])
+            await self._db[ROW_INDEXES].replace_one(
+                {"_id": file_id},
+                row_index_doc(file_id, row_index, metadata.get("header", [])),
+                upsert=True,
+            )
         return _to_stored(doc)
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
@@ -65,6 +77,7 @@ class FileStore:
         if doc is None:
             return None
         await blobs.delete_file(self._db, doc)
+        await self._db[ROW_INDEXES].delete_one({"_id": file_id})
         return _to_stored(doc)
 
 

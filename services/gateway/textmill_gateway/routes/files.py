@@ -12,7 +12,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.uploads import receive_upload
 from textmill_gateway.errors import ApiError, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_tabular import TableShape, TabularError, validate
+from textmill_tabular import RowIndex, TableShape, TabularError, validate_and_index
 
 
 class FilesController(Controller):
@@ -25,7 +25,7 @@ class FilesController(Controller):
         settings = gateway.runtime.settings
         upload = await receive_upload(request, settings.max_upload_bytes, gateway.upload_dir)
         try:
-            shape = await asyncio.to_thread(
+            shape, index = await asyncio.to_thread(
                 _validate, upload.path, upload.filename, settings.max_columns
             )
             if shape.rows * shape.columns > settings.max_cells:
@@ -50,6 +50,7 @@ class FilesController(Controller):
                     "header": list(shape.header),
                     "uploaded_by": principal.key_id,
                 },
+                row_index=index.to_json(),
             )
         finally:
             upload.path.unlink(missing_ok=True)
@@ -81,9 +82,9 @@ class FilesController(Controller):
         await gateway.runtime.broker.publish(event, TOPICS.files, key=deleted.id.encode())
 
 
-def _validate(path: Path, filename: str, max_columns: int) -> TableShape:
+def _validate(path: Path, filename: str, max_columns: int) -> tuple[TableShape, RowIndex]:
     try:
-        return validate(path, filename, max_columns=max_columns)
+        return validate_and_index(path, filename, max_columns=max_columns)
     except TabularError as exc:
         extra = {k: v for k, v in (("row", exc.row), ("column", exc.column)) if v is not None}
         raise ApiError(exc.status, exc.code, exc.detail, **extra) from exc
