@@ -11,9 +11,13 @@ import asyncio
 import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
 
+from textmill_infra.logs import get_logger
 from textmill_worker.chains import analyse_cells, get_chains, warm_up
+
+log = get_logger(__name__)
 
 
 class Compute(Protocol):
@@ -62,14 +66,22 @@ def _start_pool_process() -> None:
 
 class ProcessPool:
     """`processes` spawned processes, each with the chains' models loaded; this process
-    only reads rows, stores and publishes."""
+    only reads rows, stores and publishes.
+
+    A pool process that dies (killed for memory, a crash in native code) breaks the whole
+    executor: every later call would fail. The pool is then replaced and the call raises
+    `BrokenProcessPool`, so the shard is redelivered and resumes from its checkpoint on
+    fresh processes."""
 
     def __init__(self, processes: int) -> None:
         if processes < 1:
             raise ValueError(f"a pool needs at least one process, not {processes}")
         self.depth, self._processes = processes + 1, processes
-        self._pool = ProcessPoolExecutor(
-            processes,
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            self._processes,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a running loop
             initializer=_start_pool_process,
         )
@@ -84,8 +96,17 @@ class ProcessPool:
         await asyncio.gather(*started)
 
     async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, analyse_texts, chains, texts)
+        pool = self._pool
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                pool, analyse_texts, chains, texts
+            )
+        except BrokenProcessPool:
+            if pool is self._pool:  # the first caller to see it replaces it
+                log.warning("a chain process died; starting a new pool")
+                self._pool = self._new_pool()
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,6 +1,8 @@
 """Where a worker runs its chains: in a thread of its own process or in a process pool.
 Either way a batch of texts gives the same results as the runner called directly."""
 
+from concurrent.futures.process import BrokenProcessPool
+
 import pytest
 
 from textmill_worker.chains import analyse_cells, get_chains
@@ -93,3 +95,22 @@ def test_pool_processes_mean_a_process_pool_of_that_size() -> None:
         assert compute.depth == 3
     finally:
         compute.close()
+
+
+async def test_a_dead_pool_process_fails_one_call_then_the_pool_is_replaced() -> None:
+    own = ProcessPool(1)
+    try:
+        await own.start()
+        # Given a pool whose process dies (killed for memory, say)
+        victim = next(iter(own._pool._processes.values()))
+        victim.kill()
+        victim.join()
+        # Then the call that meets the broken pool fails (its shard is redelivered) ...
+        with pytest.raises(BrokenProcessPool):
+            await own.analyse(["stats"], ["A short sentence."])
+        # ... and the next one runs on a new process
+        assert await own.analyse(["stats"], ["A short sentence."]) == _expected(
+            ["stats"], ["A short sentence."]
+        )
+    finally:
+        own.close()
