@@ -12,6 +12,8 @@ and is made invisible before its chunks are deleted: a reader never sees half a 
 
 import asyncio
 import io
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -81,6 +83,45 @@ async def _delete_chunks(db: AsyncDatabase, file_id: ObjectId, count: int) -> No
         await asyncio.gather(*(chunks.delete_one({"_id": chunk_id(file_id, n)}) for n in window))
 
 
+class ChunkCache:
+    """Recently read chunks, least recently used out first, bounded in bytes; shared by the
+    readers of one process (thread-safe). A stored file never changes (a new upload is a
+    new file id), so a cached chunk is never stale. A run reads each row range once per
+    selected column, one shard after the other: the second read comes from here, not from
+    the store."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max, self._bytes = max_bytes, 0
+        self._chunks: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            data = self._chunks.get(key)
+            if data is not None:
+                self._chunks.move_to_end(key)
+            return data
+
+    def put(self, key: str, data: bytes) -> None:
+        if len(data) > self._max:
+            return
+        with self._lock:
+            if key in self._chunks:
+                return
+            self._chunks[key] = data
+            self._bytes += len(data)
+            while self._bytes > self._max:
+                _, evicted = self._chunks.popitem(last=False)
+                self._bytes -= len(evicted)
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+
+CHUNK_CACHE = ChunkCache(32 * 1024 * 1024)  # 128 chunks
+
+
 class ChunkReader(io.RawIOBase):
     """A seekable, read-only binary stream over a stored file, one chunk fetched at a time."""
 
@@ -116,12 +157,17 @@ class ChunkReader(io.RawIOBase):
 
     def _chunk(self, n: int) -> bytes:
         if self._cached[0] != n:
-            doc = self._chunks.find_one({"_id": chunk_id(self._id, n)}, {"data": 1})
-            if doc is None:  # written by a standard GridFS client: the slow, standard lookup
-                doc = self._chunks.find_one({"files_id": self._id, "n": n}, {"data": 1})
-            if doc is None:
-                raise OSError(f"chunk {n} of stored file {self._id} is missing")
-            self._cached = (n, bytes(doc["data"]))
+            key = chunk_id(self._id, n)
+            data = CHUNK_CACHE.get(key)
+            if data is None:
+                doc = self._chunks.find_one({"_id": key}, {"data": 1})
+                if doc is None:  # written by a standard GridFS client: the slow lookup
+                    doc = self._chunks.find_one({"files_id": self._id, "n": n}, {"data": 1})
+                if doc is None:
+                    raise OSError(f"chunk {n} of stored file {self._id} is missing")
+                data = bytes(doc["data"])
+                CHUNK_CACHE.put(key, data)
+            self._cached = (n, data)
         return self._cached[1]
 
 

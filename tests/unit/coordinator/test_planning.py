@@ -106,14 +106,15 @@ def test_shards_are_numbered_from_zero_and_start_on_a_batch_boundary(rows: int) 
     assert all(p.start % RESULT_BATCH == 0 for p in plans)
 
 
-def test_shards_go_column_by_column_in_row_order() -> None:
-    """Given 2,500 rows and two columns, then the first column's shards come first."""
+def test_shards_go_row_range_by_row_range_with_each_ranges_columns_together() -> None:
+    """Given 2,500 rows and two columns, then both columns of a row range come before the
+    next range (so the range's part of the file is read while it is cached)."""
     assert plan_shards(2_500, ["a", "b"], 1_000) == [
         ShardPlan(0, "a", 0, 1_000),
-        ShardPlan(1, "a", 1_000, 2_000),
-        ShardPlan(2, "a", 2_000, 2_500),
-        ShardPlan(3, "b", 0, 1_000),
-        ShardPlan(4, "b", 1_000, 2_000),
+        ShardPlan(1, "b", 0, 1_000),
+        ShardPlan(2, "a", 1_000, 2_000),
+        ShardPlan(3, "b", 1_000, 2_000),
+        ShardPlan(4, "a", 2_000, 2_500),
         ShardPlan(5, "b", 2_000, 2_500),
     ]
 
