@@ -1,6 +1,6 @@
 """Every topic name, in one place. Names are `textmill.<kind>.<subject>.v<major>`."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -19,20 +19,8 @@ class Topics:
     runs: str = "textmill.events.run.v1"
 
     def all(self) -> list[str]:
-        return [
-            self.profile_requested,
-            self.replies,
-            self.heartbeats,
-            self.files,
-            self.dead_letters,
-            self.analyze_requested,
-            self.shards,
-            self.analyze_texts,
-            self.run_control,
-            self.results,
-            self.shard_progress,
-            self.runs,
-        ]
+        """Every topic, in declaration order (the services create them at start-up)."""
+        return [getattr(self, field.name) for field in fields(self)]
 
 
 TOPICS = Topics()
