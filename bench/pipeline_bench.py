@@ -85,8 +85,9 @@ def pandas_vader(path: Path) -> float:
     return len(frame) * len(COLUMNS) / (time.perf_counter() - started)
 
 
-def set_layout(layout: Layout) -> None:
-    """Stop every local worker, then start `layout` (stack.py starts what is missing)."""
+def set_layout(layout: Layout | None) -> None:
+    """Stop every local worker, then start `layout`, or the layout the environment asks for
+    (stack.py's default) when None; stack.py starts what is missing."""
     for pid_file in RUN.glob("worker*.pid"):
         pgid = int(pid_file.read_text())
         try:
@@ -98,7 +99,7 @@ def set_layout(layout: Layout) -> None:
             time.sleep(0.1)
         pid_file.unlink(missing_ok=True)
     env = dict(os.environ)
-    if layout.workers:  # 0: as the environment says (stack.py's default)
+    if layout is not None:
         env["TEXTMILL_WORKER_PROCESSES"] = str(layout.workers)
         env["TEXTMILL_WORKER_POOL"] = str(layout.pool)
     subprocess.run(
@@ -197,7 +198,7 @@ def main() -> None:
                     set_layout(layout)
                     runs[layout] = end_to_end(client, key, file_id, cells)
             finally:
-                set_layout(Layout("as configured", 0, 0))
+                set_layout(None)
     table = render(cells, args.rows, raw, baseline, runs)
     print(table)
     out = ROOT / "bench" / "results" / "pipeline.md"
