@@ -3,8 +3,9 @@
 A shard is idempotent by (run, column, record): results are stored in aligned batches
 keyed by their first record, so a redelivered or reassigned shard writes only what is
 missing, and it starts from the shard's checkpoint (`offset`). The checkpoint moves after
-stored batches, at most every `CHECKPOINT_SECONDS` (a resumed shard redoes at most that
-much work, and its rewrites are refused as duplicates). Before each write the worker
+stored batches, at most every `CHECKPOINT_SECONDS`: a resumed shard redoes at most that
+much work (its rewrites are refused as duplicates), and a shard of sentiment cells (30
+batches) costs a handful of updates rather than one per batch. Before each write the worker
 enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
 
 Rows are read and analysed up to `compute.depth` batches ahead of the store
@@ -42,7 +43,7 @@ log = get_logger(__name__)
 # Batches are the stored unit (aligned to RESULT_BATCH); shards start on a batch boundary,
 # and so does every checkpoint.
 BATCH_ROWS = RESULT_BATCH
-CHECKPOINT_SECONDS = 1.0
+CHECKPOINT_SECONDS = 0.25
 PROGRESS_SECONDS = 0.5
 JSON = "application/json"
 
