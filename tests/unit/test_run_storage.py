@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pydantic_core
 import pytest
+from pydantic import ValidationError
 
-from textmill_contracts.runs import CellResult, ResultBatch
+from textmill_contracts.runs import CellResult, ResultBatch, ResultBatchKeys
 from textmill_infra.runs import (
     RESULT_BATCH,
     RESULT_CODEC,
@@ -183,3 +184,36 @@ def test_an_encoded_batch_with_no_results_is_valid_and_empty() -> None:
     assert batch.results == []
     assert batch.worker == "worker-7"
     assert batch.message_id == "m-1"
+
+
+# ---- a ResultBatch read for its keys only (the gateway's stream feeder) --------------------
+
+
+def test_a_batch_read_for_its_keys_has_the_fields_and_record_numbers_of_the_batch() -> None:
+    cells = [_cell(4_000), {"record": 4_001, "status": "skipped", "reason": "empty cell"}]
+    body = ResultBatch.encode(pydantic_core.to_json(cells), **FIELDS)
+    keys = ResultBatchKeys.model_validate_json(body)
+    assert keys.model_dump(exclude={"results"}) == {"schema_version": "1.0", **FIELDS}
+    assert [cell.record for cell in keys.results] == [4_000, 4_001]
+    assert ResultBatchKeys.schema_name == ResultBatch.schema_name
+
+
+@pytest.mark.parametrize(
+    "results",
+    [
+        b'"not a list"',
+        b'[{"status": "ok"}]',  # no record
+        b'[{"record": -1, "status": "ok"}]',
+        b'[{"record": "seven", "status": "ok"}]',
+        b"[1, 2]",
+    ],
+)
+def test_a_batch_whose_record_numbers_are_missing_or_wrong_is_refused(results: bytes) -> None:
+    with pytest.raises(ValidationError):
+        ResultBatchKeys.model_validate_json(ResultBatch.encode(results, **FIELDS))
+
+
+def test_a_batch_without_its_routing_fields_is_refused() -> None:
+    body = pydantic_core.to_json({"results": [_cell(0)], "column": "body"})
+    with pytest.raises(ValidationError):
+        ResultBatchKeys.model_validate_json(body)

@@ -5,8 +5,9 @@ One consumer group per topic for all gateway replicas (`textmill-gateway-streams
 message is appended once, by whichever replica owns its partition, and every replica
 serves clients from the same Redis stream. At-least-once (commit after the append); the
 idempotency keys are the message id and, for results, the batch's (column, first record).
-A result batch reaches clients as its worker published it: the message is validated, and
-its original JSON is passed on rather than encoded again.
+A result batch reaches clients as its worker published it: the feeder validates what it
+routes and dedupes on (`ResultBatchKeys`: run, column, message id, record numbers), and
+passes the original JSON on rather than parse its cells and encode them again.
 """
 
 import asyncio
@@ -14,7 +15,7 @@ import asyncio
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
-from textmill_contracts.runs import TERMINAL_STATUSES, ResultBatch, RunUpdated
+from textmill_contracts.runs import TERMINAL_STATUSES, ResultBatchKeys, RunUpdated
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.kafka import Subscription, decode, decode_record
 
@@ -37,7 +38,7 @@ class StreamFeeder:
     async def on_results(self, message: KafkaMessage) -> None:
         """A batch of `ResultBatch` records, appended in order."""
         for record in message.raw_message:
-            batch = await decode_record(self._broker, record, ResultBatch)
+            batch = await decode_record(self._broker, record, ResultBatchKeys)
             if batch is None or not batch.results:
                 continue  # dead-lettered; or empty, which no worker publishes
             key = f"{batch.column}\x1f{batch.results[0].record}"
