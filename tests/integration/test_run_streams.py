@@ -169,6 +169,18 @@ async def test_a_final_message_keeps_the_stream_only_retain_seconds(redis, strea
     assert all(RETAIN_SECONDS - 5 <= ttl <= RETAIN_SECONDS for ttl in await _ttls(redis, run_id))
 
 
+async def test_results_arriving_after_the_final_message_do_not_extend_the_stream(
+    redis, streams, run_id
+):
+    """Given a stream whose run has ended, when a late result batch and a late update
+    arrive, then they are streamed and the stream still expires `retain_seconds` after the
+    end, not `ttl_seconds` after them."""
+    await streams.append(run_id, "m1", "run", _run_json("completed"), final=True)
+    assert await streams.append_results(run_id, "m2", "c\x1f0", 3, b"{}") == 2
+    assert await streams.append(run_id, "m3", "run", _run_json("completed")) == 3
+    assert all(RETAIN_SECONDS - 5 <= ttl <= RETAIN_SECONDS for ttl in await _ttls(redis, run_id))
+
+
 # ---- terminal messages ---------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ or from other clients.
 
 Memory: result batches are kept zlib-compressed (~25 KB per 1,000 sentiment cells, an
 eighth of their JSON), and a stream lives `ttl_seconds` (24 h) after its latest message
-while the run goes on, `retain_seconds` (1 h) once the run has ended: long enough to
+while the run goes on, `retain_seconds` (1 h) once the run has ended (a late message does
+not extend it): long enough to
 reconnect and replay, short enough that Redis (whose policy is `noeviction`: a full Redis
 refuses writes rather than lose keys) does not fill up with finished runs.
 """
@@ -24,12 +25,20 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# KEYS: stream, seen message ids, seen result batches, cells streamed.
+# KEYS: stream, seen message ids, seen result batches, cells streamed, the run-ended mark.
 # ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key ("" for other
-# types), its cells. The next sequence number is the stream's last one plus one: no
-# separate counter that could disagree with the stream.
+# types), its cells, "1" if the run has ended. The next sequence number is the stream's last
+# one plus one: no separate counter that could disagree with the stream. Once the run has
+# ended, a late message (results that lost the race with the final update) keeps the
+# stream's remaining lifetime instead of extending it to `ttl`.
 _APPEND = """
 local ttl = tonumber(ARGV[1])
+if ARGV[8] == '1' then
+  redis.call('SET', KEYS[5], '1', 'EX', ttl)
+else
+  local left = redis.call('TTL', KEYS[5])
+  if left > 0 then ttl = left end
+end
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
 if ARGV[6] ~= '' then
   if redis.call('SADD', KEYS[3], ARGV[6]) == 0 then
@@ -72,7 +81,7 @@ class RunStreams:
     @staticmethod
     def _keys(run_id: str) -> list[str]:
         base = f"textmill:stream:{run_id}"
-        return [base, f"{base}:messages", f"{base}:batches", f"{base}:cells"]
+        return [base, f"{base}:messages", f"{base}:batches", f"{base}:cells", f"{base}:ended"]
 
     async def append(
         self, run_id: str, message_id: str, type_: str, data: str | bytes, *, final: bool = False
@@ -80,7 +89,7 @@ class RunStreams:
         """Append once per message id; returns the sequence number, 0 for a duplicate.
         `final`: the run has ended, keep its stream `retain_seconds` from now."""
         ttl = self._retain if final else self._ttl
-        args = [ttl, message_id, type_, data, "", "", 0]
+        args = [ttl, message_id, type_, data, "", "", 0, "1" if final else ""]
         return int(await self._append(keys=self._keys(run_id), args=args))
 
     async def append_results(
@@ -89,7 +98,7 @@ class RunStreams:
         """Append a `results` message once per message id and once per result batch (named
         by `batch`); returns its sequence number, 0 when it was streamed before."""
         packed = zlib.compress(data, 1)
-        args = [self._ttl, message_id, "results", packed, "zlib", batch, cells]
+        args = [self._ttl, message_id, "results", packed, "zlib", batch, cells, ""]
         return int(await self._append(keys=self._keys(run_id), args=args))
 
     async def exists(self, run_id: str) -> bool:
