@@ -82,10 +82,9 @@ class CellResult(BaseModel):
     chains: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-class ResultBatch(Message):
-    """Results a worker has just stored (key: run_id): one stored batch of one column, aligned
-    on a multiple of the batch size, so a redone shard publishes the same batches again.
-    Consumers dedupe on (column, first record), or on (column, record)."""
+class _ResultBatchHead(Message):
+    """The fields of a result batch other than its cells, shared by `ResultBatch` and
+    `ResultBatchKeys`."""
 
     schema_name: ClassVar[str] = "results.stored"
     run_id: str
@@ -93,6 +92,13 @@ class ResultBatch(Message):
     shard_id: str
     column: str
     worker: str
+
+
+class ResultBatch(_ResultBatchHead):
+    """Results a worker has just stored (key: run_id): one stored batch of one column, aligned
+    on a multiple of the batch size, so a redone shard publishes the same batches again.
+    Consumers dedupe on (column, first record), or on (column, record)."""
+
     results: list[CellResult]
 
     @classmethod
@@ -112,18 +118,12 @@ class CellKey(BaseModel):
     record: int = Field(ge=0)
 
 
-class ResultBatchKeys(Message):
+class ResultBatchKeys(_ResultBatchHead):
     """A `ResultBatch` read for what routes and dedupes it (run, column, record numbers) by a
     consumer that passes its cells on as published, such as the gateway's stream feeder:
     skipping the cells' contents makes reading 1,000 sentiment cells 3× cheaper (1.7 against
     5.4 ms). Not a schema of its own: the message on the topic is the `ResultBatch`."""
 
-    schema_name: ClassVar[str] = ResultBatch.schema_name
-    run_id: str
-    tenant: str
-    shard_id: str
-    column: str
-    worker: str
     results: list[CellKey]
 
 
