@@ -37,6 +37,7 @@ CHAINS: dict[str, Chain] = {
 }
 
 NULL_TOKENS = frozenset({"null", "none", "nan", "n/a", "na", "-"})
+NULL_TOKEN_CHARS = max(map(len, NULL_TOKENS))  # casefolding never shortens a text
 SURROGATES = re.compile(r"[\ud800-\udfff]")
 MAX_ERROR_CHARS = 500
 WARM_UP_TEXT = "Warm up the models: this kettle is lovely, call +44 20 7946 0958."
@@ -103,8 +104,10 @@ def _analysable(text: object) -> str | None:
     if not isinstance(text, str):
         text = str(text)  # a reader's number; a float NaN becomes "nan" and is skipped
     stripped = text.strip()
-    if not stripped or stripped.casefold() in NULL_TOKENS:
+    if not stripped or (len(stripped) <= NULL_TOKEN_CHARS and stripped.casefold() in NULL_TOKENS):
         return None
+    if text.isascii():
+        return text
     return SURROGATES.sub("\ufffd", text)  # one code point for one: offsets still hold
 
 

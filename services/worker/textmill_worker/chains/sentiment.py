@@ -13,12 +13,14 @@ Choices:
 - Only the first 20,000 characters are analysed; `truncated` says whether that cap was hit
   (always present, so every result has the same keys).
 - Numbers are rounded to 4 places: more is noise, and results are stored per cell.
+- VADER's scores come from `vader.Analyzer`: the same floats as vaderSentiment's own
+  analyser, in about two thirds of the time.
 """
 
 import re
 from functools import cache
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from textmill_worker.chains.vader import Analyzer
 
 NAME = "sentiment"
 VERSION = "1.0.0"
@@ -30,9 +32,9 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 @cache
-def analyzer() -> SentimentIntensityAnalyzer:
+def analyzer() -> Analyzer:
     """Built once per process: it reads VADER's lexicon from disk."""
-    return SentimentIntensityAnalyzer()
+    return Analyzer()
 
 
 class SentimentChain:
@@ -46,21 +48,34 @@ class SentimentChain:
 def score(text: str) -> dict:
     truncated = len(text) > MAX_CHARS
     text = text[:MAX_CHARS]
-    pieces = split_into_pieces(text) if len(text) > LONG_TEXT else [text]
+    if len(text) > LONG_TEXT:
+        compound, pos, neu, neg = _weighted(split_into_pieces(text))
+    else:  # one piece: the same arithmetic as `_weighted`, without the loop
+        polarity = analyzer().polarity_scores(text)
+        length, total = len(text), len(text) or 1
+        compound = 0.0 + polarity["compound"] * length / total
+        pos = 0.0 + polarity["pos"] * length / total
+        neu = 0.0 + polarity["neu"] * length / total
+        neg = 0.0 + polarity["neg"] * length / total
+    named = label(compound)
+    return {
+        "label": named,
+        "compound": round(compound, 4),
+        "confidence": round(_confidence(named, compound), 4),
+        "scores": {"pos": round(pos, 4), "neu": round(neu, 4), "neg": round(neg, 4)},
+        "truncated": truncated,
+    }
+
+
+def _weighted(pieces: list[str]) -> tuple[float, float, float, float]:
+    """compound, pos, neu and neg over the pieces, each piece weighted by its length."""
     weighted = {"compound": 0.0, "pos": 0.0, "neu": 0.0, "neg": 0.0}
     total = sum(len(piece) for piece in pieces) or 1
     for piece in pieces:
         polarity = analyzer().polarity_scores(piece)
         for key in weighted:
             weighted[key] += polarity[key] * len(piece) / total
-    compound = weighted["compound"]
-    return {
-        "label": label(compound),
-        "compound": round(compound, 4),
-        "confidence": round(confidence(compound), 4),
-        "scores": {key: round(weighted[key], 4) for key in ("pos", "neu", "neg")},
-        "truncated": truncated,
-    }
+    return weighted["compound"], weighted["pos"], weighted["neu"], weighted["neg"]
 
 
 def label(compound: float) -> str:
@@ -72,7 +87,11 @@ def label(compound: float) -> str:
 
 
 def confidence(compound: float) -> float:
-    if label(compound) == "neutral":
+    return _confidence(label(compound), compound)
+
+
+def _confidence(named: str, compound: float) -> float:
+    if named == "neutral":
         return max(0.0, 1 - abs(compound) / THRESHOLD)
     return min(1.0, abs(compound))
 
