@@ -28,7 +28,7 @@ from textmill_coordinator.adapters.runs import FileGone, RowIndexes, RunStore
 from textmill_coordinator.planning import plan_shards, shard_rows_for
 from textmill_infra.kafka import decode
 from textmill_infra.logs import get_logger
-from textmill_infra.progress import fold_progress
+from textmill_infra.progress import RunProgress, fold_progress
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
@@ -117,7 +117,7 @@ class RunCoordinator:
             await self._publish_run(run, force=True)
             log.info("run completed", run_id=event.run_id, cells=progress.cells_done)
         else:
-            await self._publish_run(run, force=False)
+            await self._publish_run(run, force=False, progress=progress)
 
     async def on_run_cancelled(self, message: KafkaMessage) -> None:
         event = await decode(self._broker, message, RunCancelled)
@@ -176,13 +176,17 @@ class RunCoordinator:
             headers={MESSAGE_TYPE_HEADER: command.schema_name},
         )
 
-    async def _publish_run(self, run: dict, *, force: bool) -> None:
+    async def _publish_run(
+        self, run: dict, *, force: bool, progress: RunProgress | None = None
+    ) -> None:
+        """`progress`: the run's progress when the caller has just folded it."""
         loop_time = asyncio.get_running_loop().time()
         last = self._last_published.get(run["_id"], 0.0)
         if not force and loop_time - last < self._progress_interval:
             return
         self._last_published[run["_id"]] = loop_time
-        progress = fold_progress(run.get("shards", {}), run.get("started_at"), utc_now())
+        if progress is None:
+            progress = fold_progress(run.get("shards", {}), run.get("started_at"), utc_now())
         event = RunUpdated(
             run_id=run["_id"],
             tenant=run["tenant"],
