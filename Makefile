@@ -39,5 +39,5 @@ bench: bench-profile bench-pipeline  ## every benchmark (tables printed and writ
 bench-profile: install  ## profile of a 100k-row x 10-column file, cold and cached, via the gateway
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.profile_bench
 
-bench-pipeline: install  ## raw chain vs pandas+VADER vs end-to-end runs: 1 process, 2 worker processes, a pool of 2
+bench-pipeline: install  ## raw chain vs pandas+VADER vs end-to-end runs: 1 process, a pool of 1, 2 worker processes, a pool of 2
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.pipeline_bench
