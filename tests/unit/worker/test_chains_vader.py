@@ -59,8 +59,11 @@ FAST = Analyzer()
 
 
 def test_scores_equal_vaders_on_many_rule_heavy_texts() -> None:
+    # Given 20,000 texts dense in the words VADER's rules look at
     corpus = texts(20_000, seed=7)
+    # When both analysers score them
     differing = [t for t in corpus if FAST.polarity_scores(t) != REFERENCE.polarity_scores(t)]
+    # Then every score is the same float
     assert differing == []
 
 
@@ -83,6 +86,7 @@ def test_scores_equal_vaders_on_many_rule_heavy_texts() -> None:
     ],
 )
 def test_scores_equal_vaders_on_edge_cases(text: str) -> None:
+    # Given an edge case, when both analysers score it, then the scores are the same
     assert FAST.polarity_scores(text) == REFERENCE.polarity_scores(text)
 
 
@@ -90,8 +94,10 @@ def test_a_text_without_emojis_takes_the_fast_path(monkeypatch: pytest.MonkeyPat
     def refuse(*args: object) -> None:
         raise AssertionError("VADER's own per-word rules were used")
 
+    # Given VADER's own per-word rules made to fail
     monkeypatch.setattr(vader.SentimentIntensityAnalyzer, "sentiment_valence", refuse)
     monkeypatch.setattr(vader.SentimentIntensityAnalyzer, "_negation_check", refuse)
+    # When a text without emojis is scored, then the overrides score it (and negate it)
     assert FAST.polarity_scores("I do not love this kettle")["compound"] < 0
 
 
@@ -103,6 +109,11 @@ def test_a_text_with_an_emoji_is_scored_by_vader_itself(monkeypatch: pytest.Monk
         calls.append(args)
         return original(self, *args)
 
+    # Given VADER's own score of a text with an emoji, and its per-word rule counted
+    expected = REFERENCE.polarity_scores("lovely 😀")
     monkeypatch.setattr(vader.SentimentIntensityAnalyzer, "sentiment_valence", counted)
-    assert FAST.polarity_scores("lovely 😀") == REFERENCE.polarity_scores("lovely 😀")
+    # When the faster analyser scores it
+    scores = FAST.polarity_scores("lovely 😀")
+    # Then VADER's own code scored it, to the same result
     assert calls
+    assert scores == expected
