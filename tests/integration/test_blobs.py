@@ -19,7 +19,18 @@ def sync_db(settings, scratch_db):
 
 @pytest.fixture
 def payload(tmp_path):
+    """Text, then random bytes, then text: compressed and plain chunks in one file."""
+    text = b"".join(b"%d,a review that says %d things\n" % (i, i % 13) for i in range(40_000))
     path = tmp_path / "payload.bin"
+    path.write_bytes(
+        text[: blobs.CHUNK_SIZE] + os.urandom(blobs.CHUNK_SIZE) + text[: blobs.CHUNK_SIZE // 2]
+    )
+    return path
+
+
+@pytest.fixture
+def random_payload(tmp_path):
+    path = tmp_path / "random.bin"
     path.write_bytes(os.urandom(blobs.CHUNK_SIZE * 2 + 1234))
     return path
 
@@ -37,8 +48,9 @@ async def test_reads_seek_across_chunk_boundaries(scratch_db, sync_db, payload):
     doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
     expected = payload.read_bytes()
     with blobs.StoredFileSource(sync_db, doc).open() as stream:
-        stream.seek(blobs.CHUNK_SIZE - 10)
-        assert stream.read(20) == expected[blobs.CHUNK_SIZE - 10 : blobs.CHUNK_SIZE + 10]
+        for boundary in (blobs.CHUNK_SIZE, 2 * blobs.CHUNK_SIZE):
+            stream.seek(boundary - 10)  # compressed → plain, plain → compressed
+            assert stream.read(20) == expected[boundary - 10 : boundary + 10]
         stream.seek(-5, io.SEEK_END)
         assert stream.read() == expected[-5:]
 
@@ -51,10 +63,27 @@ async def test_files_written_by_a_standard_gridfs_client_are_readable(scratch_db
         assert stream.read() == payload.read_bytes()
 
 
-async def test_files_saved_here_are_readable_by_a_standard_gridfs_client(scratch_db, payload):
+async def test_text_chunks_are_stored_compressed_and_random_ones_plain(scratch_db, payload):
+    # Given a file of text, random bytes and text again
+    # When it is saved
     doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    # Then its text chunks are compressed and its random chunk is stored as it is
+    chunks = await scratch_db["fs.chunks"].find({"files_id": doc["_id"]}).to_list()
+    stored = {c["n"]: (c.get("codec"), len(c["data"])) for c in chunks}
+    assert [stored[n][0] for n in sorted(stored)] == ["zlib", None, "zlib"]
+    assert stored[0][1] < blobs.CHUNK_SIZE / 3 and stored[1][1] == blobs.CHUNK_SIZE
+    # And the file's length and chunk size are those of the original bytes
+    assert doc["length"] == payload.stat().st_size and doc["chunkSize"] == blobs.CHUNK_SIZE
+
+
+async def test_an_incompressible_file_is_readable_by_a_standard_gridfs_client(
+    scratch_db, random_payload
+):
+    # Given a file whose chunks do not compress, saved here
+    doc = await blobs.save_file(scratch_db, random_payload, filename="r.bin", metadata={})
+    # When a standard GridFS client reads it, Then it gets the file
     stream = await AsyncGridFSBucket(scratch_db).open_download_stream(doc["_id"])
-    assert await stream.read() == payload.read_bytes()
+    assert await stream.read() == random_payload.read_bytes()
 
 
 async def test_a_deleted_file_leaves_no_chunk(scratch_db, payload):

@@ -4,7 +4,17 @@ Why not PyMongo's GridFS classes alone: FerretDB's SQLite backend pushes only `_
 filters down to storage, so GridFS reads (`files_id` + `n`, sorted) scan every chunk of
 every stored file: measured at about 0.85 s per chunk with 100 MB stored, growing with
 the store. Chunks written here carry a deterministic `_id` (`<file id>:<n>`), so readers
-fetch them by `_id`; the layout stays GridFS, so standard GridFS tools still read them.
+fetch them by `_id`.
+
+Chunks are compressed one by one (zlib level 1; `codec: "zlib"` on the chunk) when that
+saves at least a tenth of their size, as it does for every text format. FerretDB keeps a
+binary as base64 inside its JSON and decodes all of it on every read: a 255 KB chunk of
+CSV cost 13 ms of its CPU to read, the same chunk compressed (3.3× smaller) about a
+quarter of that, while the worker inflates it in under 1 ms. `length` and `chunkSize` stay
+those of the original bytes, so chunk n still holds bytes [n × chunkSize, (n+1) ×
+chunkSize) and readers seek as before. A chunk without a codec (incompressible data, files
+written by a standard GridFS client) is read as it is; a standard GridFS client reads
+only files whose chunks all have none.
 
 A file is visible (its `fs.files` document exists) only once all its chunks are written,
 and is made invisible before its chunks are deleted: a reader never sees half a file.
@@ -13,6 +23,7 @@ and is made invisible before its chunks are deleted: a reader never sees half a 
 import asyncio
 import io
 import threading
+import zlib
 from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,8 +33,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.synchronous.database import Database
 
 CHUNK_SIZE = 255 * 1024
-WRITE_BATCH = 16  # chunks per insert: about 4 MB per round trip
+WRITE_BATCH = 16  # chunks per insert: at most about 4 MB per round trip
 DELETE_WINDOW = 32  # chunk deletes in flight at once
+CODEC = "zlib"
+WORTH_COMPRESSING = 0.9  # keep the compressed form when it is at most this share of the size
 
 
 def chunk_id(file_id: ObjectId, n: int) -> str:
@@ -34,21 +47,51 @@ def chunk_count(length: int, chunk_size: int) -> int:
     return (length + chunk_size - 1) // chunk_size
 
 
+def chunk_doc(file_id: ObjectId, n: int, data: bytes) -> dict:
+    """Chunk n as stored: compressed when that pays (see the module's docstring)."""
+    doc = {"_id": chunk_id(file_id, n), "files_id": file_id, "n": n}
+    packed = zlib.compress(data, 1)
+    if len(packed) <= len(data) * WORTH_COMPRESSING:
+        return doc | {"data": Binary(packed), "codec": CODEC}
+    return doc | {"data": Binary(data)}
+
+
+def chunk_data(doc: dict) -> bytes:
+    """The original bytes of a stored chunk; OSError for a codec or data it cannot read."""
+    codec, data = doc.get("codec"), bytes(doc["data"])
+    if codec is None:
+        return data
+    if codec != CODEC:
+        raise OSError(f"chunk {doc['_id']} has an unknown codec {codec!r}")
+    try:
+        return zlib.decompress(data)
+    except zlib.error as exc:
+        raise OSError(f"chunk {doc['_id']} is corrupt: {exc}") from exc
+
+
+def _chunk_docs(file_id: ObjectId, first: int, pieces: list[bytes]) -> list[dict]:
+    return [chunk_doc(file_id, first + i, data) for i, data in enumerate(pieces)]
+
+
 async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: dict) -> dict:
     """Store the local file `path`; returns its `fs.files` document, as stored."""
-    file_id, n, length, batch = ObjectId(), 0, 0, []
+    file_id, n, length, pieces = ObjectId(), 0, 0, []
+
+    async def write() -> None:
+        # Compressed in a thread (zlib lets go of the GIL): ~2 ms a chunk, off the loop.
+        docs = await asyncio.to_thread(_chunk_docs, file_id, n - len(pieces), pieces)
+        await db["fs.chunks"].insert_many(docs, ordered=True)
+        pieces.clear()
+
     try:
         with path.open("rb") as source:
             while data := source.read(CHUNK_SIZE):
-                batch.append(
-                    {"_id": chunk_id(file_id, n), "files_id": file_id, "n": n, "data": Binary(data)}
-                )
+                pieces.append(data)
                 n, length = n + 1, length + len(data)
-                if len(batch) == WRITE_BATCH:
-                    await db["fs.chunks"].insert_many(batch, ordered=True)
-                    batch = []
-        if batch:
-            await db["fs.chunks"].insert_many(batch, ordered=True)
+                if len(pieces) == WRITE_BATCH:
+                    await write()
+        if pieces:
+            await write()
         now = datetime.now(UTC)
         doc = {
             "_id": file_id,
@@ -160,12 +203,13 @@ class ChunkReader(io.RawIOBase):
             key = chunk_id(self._id, n)
             data = CHUNK_CACHE.get(key)
             if data is None:
-                doc = self._chunks.find_one({"_id": key}, {"data": 1})
+                fields = {"data": 1, "codec": 1}
+                doc = self._chunks.find_one({"_id": key}, fields)
                 if doc is None:  # written by a standard GridFS client: the slow lookup
-                    doc = self._chunks.find_one({"files_id": self._id, "n": n}, {"data": 1})
+                    doc = self._chunks.find_one({"files_id": self._id, "n": n}, fields)
                 if doc is None:
                     raise OSError(f"chunk {n} of stored file {self._id} is missing")
-                data = bytes(doc["data"])
+                data = chunk_data(doc)
                 CHUNK_CACHE.put(key, data)
             self._cached = (n, data)
         return self._cached[1]
