@@ -16,7 +16,6 @@ and analysed.
 import asyncio
 import time
 
-import pydantic_core
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
@@ -99,18 +98,12 @@ class ShardHandler:
             rows,
             self._batch_rows,
             self._compute.depth,
-            lambda texts: self._compute.analyse(command.chains, texts),
+            lambda records, texts: self._compute.cells(command.chains, records, texts),
         )
         checkpointed = progressed = time.monotonic()
         try:
             while (batch := await reader.next()) is not None:
-                records, results = batch
-                cells = pydantic_core.to_json(
-                    [
-                        {"record": record, **result}
-                        for record, result in zip(records, results, strict=True)
-                    ]
-                )
+                records, cells = batch
                 if not await self._gate.enter(command.run_id):
                     log.info("run cancelled; shard stops", shard_id=command.shard_id)
                     return

@@ -10,9 +10,13 @@ as soon as its rows are read, keeping up to `depth` batches read ahead of the st
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from itertools import islice
+from typing import Generic, TypeVar
 
 Rows = Iterator[tuple[int, list[str]]]
-Analyse = Callable[[list[str | None]], Awaitable[list[dict]]]
+Analysed = TypeVar("Analysed")
+# (records, the column's values) → what the batch's analysis gives (for a shard: its cells'
+# JSON).
+Analyse = Callable[[list[int], list[str | None]], Awaitable[Analysed]]
 
 
 def take_rows(rows: Rows, limit: int) -> tuple[list[int], list[str | None]]:
@@ -21,15 +25,15 @@ def take_rows(rows: Rows, limit: int) -> tuple[list[int], list[str | None]]:
     return [record for record, _ in taken], [values[0] for _, values in taken]
 
 
-class ReadAhead:
-    def __init__(self, rows: Rows, batch_rows: int, depth: int, analyse: Analyse) -> None:
+class ReadAhead(Generic[Analysed]):
+    def __init__(self, rows: Rows, batch_rows: int, depth: int, analyse: Analyse[Analysed]) -> None:
         self._rows, self._stopping = rows, False
         self._queue: asyncio.Queue = asyncio.Queue()
         self._slots = asyncio.Semaphore(max(1, depth))  # batches read and not yet taken
         self._task = asyncio.create_task(self._read(batch_rows, analyse))
 
-    async def next(self) -> tuple[list[int], list[dict]] | None:
-        """The next batch's records and results, in file order; None after the last one.
+    async def next(self) -> tuple[list[int], Analysed] | None:
+        """The next batch's records and analysis, in file order; None after the last one.
         Raises what reading the rows raised."""
         item = await self._queue.get()
         if item is None:
@@ -48,7 +52,7 @@ class ReadAhead:
         await asyncio.wait({self._task})
         self._discard()
 
-    async def _read(self, batch_rows: int, analyse: Analyse) -> None:
+    async def _read(self, batch_rows: int, analyse: Analyse[Analysed]) -> None:
         try:
             while not self._stopping:
                 await self._slots.acquire()
@@ -57,7 +61,7 @@ class ReadAhead:
                 records, texts = await asyncio.to_thread(take_rows, self._rows, batch_rows)
                 if not records:
                     break
-                self._queue.put_nowait((records, asyncio.ensure_future(analyse(texts))))
+                self._queue.put_nowait((records, asyncio.ensure_future(analyse(records, texts))))
         except Exception as exc:
             self._queue.put_nowait(exc)
             return

@@ -1,6 +1,7 @@
 """Where a worker runs its chains: in a thread of its own process or in a process pool.
 Either way a batch of texts gives the same results as the runner called directly."""
 
+import json
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -67,6 +68,35 @@ async def test_a_process_pool_handles_empty_batches_and_cells(
     results = await pool.analyse(["sentiment"], texts)
     assert results == _expected(["sentiment"], texts)
     assert results == [{"status": "skipped", "reason": "empty cell", "chains": {}}] * len(texts)
+
+
+def _expected_cells(chains: list[str], records: list[int], texts: list[str | None]) -> list:
+    return [{"record": r, **c} for r, c in zip(records, _expected(chains, texts), strict=True)]
+
+
+async def test_a_shard_batch_comes_back_as_the_json_of_its_cells_with_their_records(
+    pool: ProcessPool,
+) -> None:
+    # Given a batch of a shard's rows (records 1,000 on), hostile characters included
+    records = list(range(1_000, 1_000 + len(TEXTS)))
+    local = InProcess()
+    try:
+        # When either layout analyses it for the store
+        pooled = await pool.cells(["sentiment", "stats"], records, TEXTS)
+        threaded = await local.cells(["sentiment", "stats"], records, TEXTS)
+    finally:
+        local.close()
+    # Then both give the same JSON: one cell result per record, in order, as the runner gives
+    assert pooled == threaded
+    assert json.loads(pooled) == _expected_cells(["sentiment", "stats"], records, TEXTS)
+
+
+async def test_a_batch_whose_records_and_texts_differ_in_length_is_refused(
+    pool: ProcessPool,
+) -> None:
+    # Given one record too few for the texts, When the pool is asked, Then it refuses
+    with pytest.raises(ValueError, match="zip"):
+        await pool.cells(["stats"], [0], ["one", "two"])
 
 
 def test_a_pool_keeps_one_batch_more_in_flight_than_it_has_processes(pool: ProcessPool) -> None:

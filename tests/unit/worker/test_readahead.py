@@ -16,9 +16,9 @@ def rows(count: int, fail_at: int | None = None) -> Iterator[tuple[int, list[str
         yield record, [f"text {record}"]
 
 
-async def upper(texts: list[str | None]) -> list[dict]:
+async def upper(records: list[int], texts: list[str | None]) -> list[dict]:
     await asyncio.sleep(0.001 * (len(texts) % 3))  # batches finish out of order
-    return [{"text": (t or "").upper()} for t in texts]
+    return [{"record": r, "text": (t or "").upper()} for r, t in zip(records, texts, strict=True)]
 
 
 async def drain(reader: ReadAhead) -> list[tuple[list[int], list[dict]]]:
@@ -41,7 +41,7 @@ async def test_batches_come_in_file_order_with_their_results(depth):
     batches = await drain(reader)
     await reader.close()
     assert [records for records, _ in batches] == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert batches[2][1] == [{"text": "TEXT 8"}, {"text": "TEXT 9"}]
+    assert batches[2][1] == [{"record": 8, "text": "TEXT 8"}, {"record": 9, "text": "TEXT 9"}]
 
 
 async def test_no_rows_means_no_batch():
@@ -62,7 +62,7 @@ async def test_a_reading_error_reaches_the_caller_after_the_rows_before_it():
 async def test_closing_early_stops_reading_and_cancels_batches_in_flight():
     started: list[asyncio.Future] = []
 
-    async def slow(texts: list[str | None]) -> list[dict]:
+    async def slow(records: list[int], texts: list[str | None]) -> list[dict]:
         started.append(asyncio.get_running_loop().create_future())
         await started[-1]  # never resolved: only cancellation ends it
         return []
