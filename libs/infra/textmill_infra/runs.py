@@ -3,6 +3,8 @@
 MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
 - `runs`: one document per run, `_id` = run id; per-shard progress under `shards.<n>`.
 - `shards`: one per shard, `_id` = `<run id>:<n>`; `offset` is the worker's checkpoint.
+- `active_runs`: one per queued or running run, `_id` = run id, so that finding the runs
+  under way does not scan `runs`.
 - `row_indexes`: a file's RowIndex, `_id` = file id, built by the gateway on upload (or by
   the coordinator for a file stored without one); see `row_index_doc`.
 - `results`: a run's cells in aligned batches of `RESULT_BATCH` rows of one column, `_id` =
@@ -27,6 +29,9 @@ import redis.asyncio as aioredis
 from bson import Binary
 
 RUNS, SHARDS, ROW_INDEXES = "runs", "shards", "row_indexes"
+# One document per queued or running run (`_id` = run id): what the coordinator's sweep
+# reads instead of querying `runs` by status.
+ACTIVE_RUNS = "active_runs"
 
 
 def row_index_doc(file_id: str, index_json: str, header: list[str]) -> dict:

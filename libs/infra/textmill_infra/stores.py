@@ -49,6 +49,11 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
         ],
     ),
     (5, "run results in aligned batches", [("results", [("run_id", ASCENDING)], {})]),
+    (
+        6,
+        "the registry of runs under way, read by the coordinator's sweep (oldest first)",
+        [("active_runs", [("since", ASCENDING)], {})],
+    ),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],

@@ -48,9 +48,10 @@ def create_app(settings: Settings) -> AsgiFastStream:
     heartbeats = HeartbeatHandler(runtime.broker, table)
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
+    run_store = RunStore(db)
     runs = RunCoordinator(
         runtime.broker,
-        RunStore(db),
+        run_store,
         RowIndexes(sync_mongo[settings.mongo_db]),
         shard_partitions=settings.kafka_topic_partitions,
     )
@@ -75,9 +76,15 @@ def create_app(settings: Settings) -> AsgiFastStream:
     sweeper: list[asyncio.Task] = []
 
     async def sweep_forever() -> None:
+        registered = False
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
+                if not registered:
+                    missing = await run_store.register_active()
+                    registered = True
+                    if missing:
+                        log.info("active runs entered in the sweep's registry", runs=missing)
                 moved = await runs.reassign_stalled(await table.alive(), stall)
                 if moved:
                     log.warning("stalled shards re-published", shards=moved)

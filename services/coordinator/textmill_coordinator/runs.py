@@ -84,7 +84,7 @@ class RunCoordinator:
                     command.run_id, "completed", only_from=ACTIVE, finished_at=utc_now()
                 )
                 run = await self._runs.get(command.run_id)
-        for shard in await self._runs.shards_not_done(command.run_id):
+        for shard in await self._runs.shards_not_done(run):
             await self._publish_shard(run, shard, attempt=1)
         await self._publish_run(run, force=True)
         log.info("run planned", run_id=command.run_id, shards=len(run.get("shards", {})))
@@ -137,7 +137,7 @@ class RunCoordinator:
         consumer stays in the group."""
         count, now = 0, utc_now()
         for run in await self._runs.active():
-            for shard in await self._runs.shards_not_done(run["_id"]):
+            for shard in await self._runs.shards_not_done(run):
                 worker, touched = shard.get("worker"), shard.get("updated_at")
                 if worker is None or worker in alive or touched is None:
                     continue

@@ -1,0 +1,164 @@
+"""The coordinator's sweep against the real store and Kafka: which runs are under way (read
+from the `active_runs` registry, not by a query on `runs`), which of their shards are not
+done, and the re-publication of the shards of a worker that went silent."""
+
+import json
+import uuid
+from datetime import timedelta
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from tests.integration.conftest import records
+from textmill_contracts.envelope import utc_now
+from textmill_contracts.topics import TOPICS
+from textmill_coordinator.adapters.runs import RunStore
+from textmill_coordinator.planning import ShardPlan
+from textmill_coordinator.runs import RunCoordinator
+from textmill_infra.kafka import make_broker
+from textmill_infra.runs import ACTIVE_RUNS, RUNS, SHARDS, shard_id
+
+PLANS = [ShardPlan(n, "review", n * 100, (n + 1) * 100) for n in range(4)]
+
+
+async def new_run(db, status: str = "accepted") -> str:
+    run_id = uuid.uuid4().hex
+    await db[RUNS].insert_one(
+        {
+            "_id": run_id,
+            "tenant": "t",
+            "file_id": "f",
+            "columns": ["review"],
+            "chains": ["sentiment"],
+            "status": status,
+            "created_at": utc_now(),
+        }
+    )
+    return run_id
+
+
+async def queued_run(store: RunStore, db) -> str:
+    run_id = await new_run(db)
+    await store.save_plan(run_id, PLANS, ["sentiment"])
+    return run_id
+
+
+async def claim(db, shard: str, worker: str, touched) -> None:
+    fields = {"worker": worker, "attempt": 1, "updated_at": touched}
+    await db[SHARDS].update_one({"_id": shard}, {"$set": fields})
+
+
+async def test_a_planned_run_is_under_way_until_it_ends(scratch_db):
+    # Given a run planned into four shards
+    store = RunStore(scratch_db)
+    run_id = await queued_run(store, scratch_db)
+    # Then the sweep sees it, with every shard pending, in order
+    assert [r["_id"] for r in await store.active()] == [run_id]
+    run = await store.get(run_id)
+    assert [s["_id"] for s in await store.shards_not_done(run)] == [
+        shard_id(run_id, n) for n in range(4)
+    ]
+    # When it completes
+    await store.set_status(run_id, "completed", only_from=["queued"], finished_at=utc_now())
+    # Then it has left the registry
+    assert await store.active() == []
+    assert await scratch_db[ACTIVE_RUNS].count_documents({}) == 0
+
+
+async def test_shards_done_by_the_worker_or_by_the_run_are_not_pending(scratch_db):
+    # Given a planned run whose shard 1 the worker finished, and shard 2 the run recorded done
+    store = RunStore(scratch_db)
+    run_id = await queued_run(store, scratch_db)
+    await scratch_db[SHARDS].update_one({"_id": shard_id(run_id, 1)}, {"$set": {"done": True}})
+    await store.record_progress(run_id, 2, 100, True)
+    # When the pending shards are read
+    pending = await store.shards_not_done(await store.get(run_id))
+    # Then only shards 0 and 3 are
+    assert [s["n"] for s in pending] == [0, 3]
+
+
+async def test_a_run_without_shards_has_none_pending(scratch_db):
+    # Given a run not planned yet (no `shards` in its document)
+    store = RunStore(scratch_db)
+    run_id = await new_run(scratch_db)
+    # Then it has nothing pending, and no lookup fails
+    assert await store.shards_not_done(await store.get(run_id)) == []
+
+
+async def test_entries_of_runs_ended_elsewhere_or_gone_are_dropped(scratch_db):
+    # Given three registered runs: one the gateway cancelled itself, one deleted, one running
+    store = RunStore(scratch_db)
+    cancelled, deleted, running = [await queued_run(store, scratch_db) for _ in range(3)]
+    await scratch_db[RUNS].update_one({"_id": cancelled}, {"$set": {"status": "cancelled"}})
+    await scratch_db[RUNS].delete_one({"_id": deleted})
+    await store.set_status(running, "running", only_from=["queued"])
+    # When the sweep reads the runs under way
+    active = await store.active()
+    # Then only the running one is, and the other entries are gone
+    assert [r["_id"] for r in active] == [running]
+    assert [d["_id"] async for d in scratch_db[ACTIVE_RUNS].find({})] == [running]
+
+
+async def test_a_run_accepted_but_not_queued_yet_is_kept_but_not_swept(scratch_db):
+    # Given a run registered by a planner that crashed before it set "queued"
+    store = RunStore(scratch_db)
+    run_id = await new_run(scratch_db)
+    await scratch_db[ACTIVE_RUNS].insert_one({"_id": run_id, "since": utc_now()})
+    # Then the sweep leaves it alone and keeps its entry for the redelivered command
+    assert await store.active() == []
+    assert await scratch_db[ACTIVE_RUNS].count_documents({"_id": run_id}) == 1
+
+
+async def test_runs_under_way_but_missing_from_the_registry_are_entered_once(scratch_db):
+    # Given runs stored before the registry existed: queued, running, completed
+    store = RunStore(scratch_db)
+    queued = await new_run(scratch_db, "queued")
+    running = await new_run(scratch_db, "running")
+    await new_run(scratch_db, "completed")
+    # When a coordinator starts, twice
+    first, second = await store.register_active(), await store.register_active()
+    # Then the two under way are entered, once
+    assert (first, second) == (2, 0)
+    assert {r["_id"] for r in await store.active()} == {queued, running}
+
+
+@pytest.fixture
+async def broker(settings):
+    broker = make_broker(settings, "test-sweep", CollectorRegistry())
+    await broker.connect()
+    yield broker
+    await broker.stop()
+
+
+async def test_the_shards_of_a_silent_worker_are_published_again(
+    scratch_db, settings, broker, consumer_factory
+):
+    # Given a running run: shard 0 claimed by a worker gone for 10 minutes, shard 1 by a live
+    # worker, shard 2 by the gone worker a moment ago, shard 3 done
+    store = RunStore(scratch_db)
+    run_id = await queued_run(store, scratch_db)
+    await store.set_status(run_id, "running", only_from=["queued"])
+    long_ago = utc_now() - timedelta(minutes=10)
+    for n, worker, touched in [
+        (0, "gone", long_ago),
+        (1, "alive", long_ago),
+        (2, "gone", utc_now()),
+    ]:
+        await claim(scratch_db, shard_id(run_id, n), worker, touched)
+    await scratch_db[SHARDS].update_one({"_id": shard_id(run_id, 3)}, {"$set": {"done": True}})
+    shards = await consumer_factory(TOPICS.shards)
+    coordinator = RunCoordinator(
+        broker, store, row_indexes=None, shard_partitions=settings.kafka_topic_partitions
+    )
+    # When the sweep runs with only "alive" heartbeating and a stall of one minute
+    moved = await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1))
+    # Then shard 0 alone is published again, as its next attempt
+    assert moved == 1
+    mine = [
+        json.loads(r.value)
+        for r in await records(shards, lambda r: run_id.encode() in r.value)
+        if run_id.encode() in r.value
+    ]
+    assert [(m["shard_id"], m["attempt"], m["start"], m["end"]) for m in mine] == [
+        (shard_id(run_id, 0), 2, 0, 100)
+    ]
