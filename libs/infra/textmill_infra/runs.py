@@ -13,7 +13,7 @@ MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
   Batches rather than one document per cell because readers (pages, summary, export) then
   fetch a run's results by `_id` alone, 1,000 cells per lookup: on FerretDB's SQLite
   backend any other query scans the whole collection. The cells are one compressed JSON
-  value (`encode_cells`), not nested documents: FerretDB spends ~35 µs per cell turning
+  value (`result_batch_doc`), not nested documents: FerretDB spends ~35 µs per cell turning
   nested documents into its SQLite JSON, more than the sentiment chain itself, and ~3 µs
   on the compressed form (`make bench-pipeline` shows the effect). The batch's metadata
   (run, column, first record, count) stays in plain fields.

@@ -77,9 +77,7 @@ class RunStore:
         }
         # Registered before it is queued: a crash in between leaves an entry that `active`
         # skips (the run is still "accepted") until the redelivered command queues it.
-        await self._active.update_one(
-            {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
-        )
+        await self._register(run_id)
         await self._runs.update_one(
             {"_id": run_id, "status": "accepted"},
             {"$set": {**progress, "status": "queued", "queued_at": utc_now()}},
@@ -128,16 +126,20 @@ class RunStore:
         """Enter every queued or running run in `active_runs` (a scan of `runs`, once, when a
         coordinator starts: runs queued by a version without the registry, or whose entry
         was lost); returns how many were missing."""
-        found = [
+        found = {
             run["_id"] async for run in self._runs.find({"status": {"$in": SWEPT}}, {"_id": 1})
-        ]
+        }
         known = {doc["_id"] async for doc in self._active.find({}, {"_id": 1})}
-        for run_id in found:
-            if run_id not in known:
-                await self._active.update_one(
-                    {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
-                )
-        return len(set(found) - known)
+        for run_id in found - known:
+            await self._register(run_id)
+        return len(found - known)
+
+    async def _register(self, run_id: str) -> None:
+        """Enter the run in `active_runs` (idempotent: a second entry keeps the first's
+        `since`)."""
+        await self._active.update_one(
+            {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
+        )
 
     @staticmethod
     async def _by_id(collection, ids: list[str]) -> list[dict | None]:
