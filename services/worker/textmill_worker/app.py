@@ -38,7 +38,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
     redis = runtime.attach_redis()
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
-    compute = make_compute(settings.worker_pool)
+    compute = make_compute(settings.worker_pool, idle=settings.worker_idle_chains)
     runtime.on_close.append(lambda: asyncio.to_thread(compute.close))
     shards = ShardHandler(
         runtime.broker,

@@ -14,6 +14,7 @@ process per core are the two ways to use every core; `make bench-pipeline` measu
 import asyncio
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Protocol
@@ -81,8 +82,10 @@ class InProcess:
         self._thread.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_pool_process() -> None:
+def _start_pool_process(idle: bool) -> None:
     logging.getLogger("yake").setLevel(logging.ERROR)  # see app.py: it quotes cell text
+    if idle:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
     warm_up()
 
 
@@ -93,12 +96,18 @@ class ProcessPool:
     A pool process that dies (killed for memory, a crash in native code) breaks the whole
     executor: every later call would fail. The pool is then replaced and the call raises
     `BrokenProcessPool`, so the shard is redelivered and resumes from its checkpoint on
-    fresh processes."""
+    fresh processes.
 
-    def __init__(self, processes: int) -> None:
+    `idle`: the processes run under Linux's SCHED_IDLE policy, so that any other runnable
+    task on the machine, this worker's own loop included, takes the CPU from the chains at
+    once, where a nice value only weighs their share. For a worker sharing its cores with
+    latency paths (the local stack: gateway, Kafka, Redis); on a machine kept busy by other
+    work the chains would get next to nothing."""
+
+    def __init__(self, processes: int, *, idle: bool = False) -> None:
         if processes < 1:
             raise ValueError(f"a pool needs at least one process, not {processes}")
-        self.depth, self._processes = processes + 1, processes
+        self.depth, self._processes, self._idle = processes + 1, processes, idle
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -106,6 +115,7 @@ class ProcessPool:
             self._processes,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a running loop
             initializer=_start_pool_process,
+            initargs=(self._idle,),
         )
 
     async def start(self) -> None:
@@ -138,5 +148,8 @@ class ProcessPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_compute(pool_processes: int) -> Compute:
-    return ProcessPool(pool_processes) if pool_processes > 0 else InProcess()
+def make_compute(pool_processes: int, *, idle: bool = False) -> Compute:
+    """A pool of `pool_processes` (under SCHED_IDLE if `idle`), or chains in this process
+    when 0: a thread of it shares the interpreter's lock with the loop, and one that could
+    not get the CPU would hold the loop up, so `idle` applies to pool processes only."""
+    return ProcessPool(pool_processes, idle=idle) if pool_processes > 0 else InProcess()

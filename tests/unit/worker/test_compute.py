@@ -2,6 +2,7 @@
 Either way a batch of texts gives the same results as the runner called directly."""
 
 import json
+import os
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -108,6 +109,32 @@ def test_a_pool_keeps_one_batch_more_in_flight_than_it_has_processes(pool: Proce
 def test_a_pool_without_processes_is_refused(processes: int) -> None:
     with pytest.raises(ValueError, match=str(processes)):
         ProcessPool(processes)
+
+
+async def test_pool_processes_run_under_the_normal_policy_by_default(pool: ProcessPool) -> None:
+    assert await pool._run(os.sched_getscheduler, 0) == os.SCHED_OTHER
+
+
+async def test_an_idle_pool_runs_its_chains_under_sched_idle() -> None:
+    # Given a pool asked to yield the CPU to every other task
+    idle = make_compute(1, idle=True)
+    try:
+        await idle.start()
+        # Then its process runs under SCHED_IDLE, and its chains give what the runner gives
+        assert await idle._run(os.sched_getscheduler, 0) == os.SCHED_IDLE
+        assert await idle.analyse(["sentiment"], TEXTS) == _expected(["sentiment"], TEXTS)
+    finally:
+        idle.close()
+    # ... while this process keeps its own policy
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
+def test_idle_applies_to_pool_processes_only() -> None:
+    compute = make_compute(0, idle=True)
+    try:
+        assert isinstance(compute, InProcess)
+    finally:
+        compute.close()
 
 
 def test_no_pool_processes_means_in_process() -> None:
