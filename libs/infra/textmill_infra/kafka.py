@@ -48,7 +48,7 @@ class Subscription:
     and that someone waits on lower it; a consumer that sees a message now and then gets
     it at once anyway (the broker answers a waiting fetch as soon as data arrives).
     `max_partition_fetch_bytes` lets one fetch carry several result batches (aiokafka's
-    default is 1 MiB).
+    default is 1 MiB). A flow of records that someone waits on is a `feed.RecordFeed`.
     """
 
     group_id: str | None
@@ -56,16 +56,9 @@ class Subscription:
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     fetch_max_wait_ms: int = 500
     max_partition_fetch_bytes: int = 8 * 1024 * 1024
-    # A batch subscriber's handler gets every record fetched (up to `max_records`) at once
-    # and the offset is committed once per batch, not once per record. When a poll finds
-    # nothing FastStream sleeps `batch_timeout_ms` on top of the poll's own wait of as long:
-    # its default, 200 ms, showed as 400 ms stalls in the stream.
-    batch: bool = False
-    max_records: int = 100
-    batch_timeout_ms: int = 10
 
     def kwargs(self) -> dict[str, Any]:
-        kwargs = {
+        return {
             "group_id": self.group_id,
             "ack_policy": self.ack_policy,
             "auto_offset_reset": self.auto_offset_reset,
@@ -73,19 +66,12 @@ class Subscription:
             "max_partition_fetch_bytes": self.max_partition_fetch_bytes,
             "decoder": keep_body,
         }
-        if self.batch:
-            kwargs |= {
-                "batch": True,
-                "max_records": self.max_records,
-                "batch_timeout_ms": self.batch_timeout_ms,
-            }
-        return kwargs
 
 
-async def keep_body(message: KafkaMessage) -> bytes | list[bytes]:
+async def keep_body(message: KafkaMessage) -> bytes:
     """Every handler validates its message's body itself (`decode`); FastStream's default
-    decoder would first parse each JSON body into dicts nobody reads (in the gateway's
-    stream feeder, as much CPU as the validation)."""
+    decoder would first parse each JSON body into dicts nobody reads (as much CPU as the
+    validation, measured in the gateway's stream feeder)."""
     return message.body
 
 
@@ -152,7 +138,7 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
 
 
 async def decode_record(broker: KafkaBroker, record: ConsumerRecord, model: type[M]) -> M | None:
-    """`decode` for one record of a batch subscriber's batch."""
+    """`decode` for a record handed over by a `feed.RecordFeed`."""
     try:
         decoded = model.model_validate_json(record.value or b"")
     except ValidationError as exc:

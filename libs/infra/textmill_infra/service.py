@@ -48,6 +48,9 @@ class ServiceRuntime:
     heartbeat: HeartbeatEmitter = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)
     on_startup: list[Hook] = field(default_factory=list)
+    # Run once the broker is up: consumers of their own (`feed.RecordFeed`) whose handlers
+    # publish through it.
+    after_startup: list[Hook] = field(default_factory=list)
     on_shutdown: list[Hook] = field(default_factory=list)
     # Run after the broker has stopped, so no handler still uses what they close.
     on_close: list[Hook] = field(default_factory=list)
@@ -77,6 +80,8 @@ class ServiceRuntime:
         gc.collect()
         gc.freeze()
         self.heartbeat.start()
+        for hook in self.after_startup:
+            await hook()
 
     async def drain(self) -> None:
         self.heartbeat.status = "draining"

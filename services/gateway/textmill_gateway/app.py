@@ -29,7 +29,13 @@ from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.live import analyze_texts, run_stream
 from textmill_gateway.routes.profile import ProfileController
 from textmill_gateway.routes.runs import RunsController
-from textmill_gateway.streaming import RESULT_STREAMS, RUN_STREAMS, StreamFeeder
+from textmill_gateway.streaming import (
+    RESULTS_FETCH_MAX_WAIT_MS,
+    RESULTS_GROUP,
+    RUN_STREAMS,
+    StreamFeeder,
+)
+from textmill_infra.feed import RecordFeed
 from textmill_infra.logs import get_logger
 from textmill_infra.runs import RunGate
 from textmill_infra.service import ServiceRuntime
@@ -61,9 +67,18 @@ def create_app(settings: Settings) -> Litestar:
     )
     feeder = StreamFeeder(runtime.broker, gateway.streams)
 
-    @runtime.broker.subscriber(TOPICS.results, **RESULT_STREAMS.kwargs())
-    async def on_results(message: KafkaMessage) -> None:
-        await feeder.on_results(message)
+    results = RecordFeed(
+        settings,
+        topic=TOPICS.results,
+        group_id=RESULTS_GROUP,
+        handle=feeder.on_results,
+        client_id=f"textmill-gateway-{settings.instance_id}-results",
+        registry=runtime.registry,
+        fetch_max_wait_ms=RESULTS_FETCH_MAX_WAIT_MS,
+    )
+    runtime.after_startup.append(results.start)
+    runtime.on_shutdown.append(results.stop)
+    runtime.checks["results-feed"] = results.ready
 
     @runtime.broker.subscriber(TOPICS.runs, **RUN_STREAMS.kwargs())
     async def on_run(message: KafkaMessage) -> None:

@@ -1,5 +1,5 @@
 """Feeds every run's stream (`adapters/streams.py`) from Kafka: result batches from the
-workers and run updates from the coordinator.
+workers (a `RecordFeed`: clients wait on them) and run updates from the coordinator.
 
 One consumer group per topic for all gateway replicas (`textmill-gateway-streams-*`): each Kafka
 message is appended once, by whichever replica owns its partition, and every replica
@@ -12,6 +12,7 @@ passes the original JSON on rather than parse its cells and encode them again.
 
 import asyncio
 
+from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
@@ -20,11 +21,8 @@ from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.kafka import Subscription, decode, decode_record
 
 # Clients wait on these (see Subscription): results within 20 ms, run updates (sent at
-# most every 0.5 s) within 100 ms. Results come in batches of records, one commit each: a
-# commit per record (~10-30 ms) made the feeder the stream's bottleneck.
-RESULT_STREAMS = Subscription(
-    group_id="textmill-gateway-streams-results", fetch_max_wait_ms=20, batch=True
-)
+# most every 0.5 s) within 100 ms.
+RESULTS_GROUP, RESULTS_FETCH_MAX_WAIT_MS = "textmill-gateway-streams-results", 20
 RUN_STREAMS = Subscription(group_id="textmill-gateway-streams-runs", fetch_max_wait_ms=100)
 # A run's "completed" must not overtake its last results, which travel on another topic:
 # wait (bounded) until the stream holds as many cells as the run says are done.
@@ -35,9 +33,9 @@ class StreamFeeder:
     def __init__(self, broker: KafkaBroker, streams: RunStreams) -> None:
         self._broker, self._streams = broker, streams
 
-    async def on_results(self, message: KafkaMessage) -> None:
-        """A batch of `ResultBatch` records, appended in order."""
-        for record in message.raw_message:
+    async def on_results(self, records: list[ConsumerRecord]) -> None:
+        """`ResultBatch` records of one partition, appended in order."""
+        for record in records:
             batch = await decode_record(self._broker, record, ResultBatchKeys)
             if batch is None or not batch.results:
                 continue  # dead-lettered; or empty, which no worker publishes

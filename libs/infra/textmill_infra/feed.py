@@ -1,0 +1,186 @@
+"""`RecordFeed`: a consumer-group subscription for a flow of records that someone waits on
+(the gateway's feed of result batches into the runs' live streams), where FastStream's
+batch subscriber added latency:
+
+- after a poll that finds nothing it sleeps as long again (`batch_timeout_ms`), and a
+  record that arrives meanwhile waits out the sleep (the feed saw a batch 10.8 ms after
+  its worker published it at p50 with a 10 ms poll, 6.0 ms with a 1 ms poll, which spun
+  at ~10 % of a core while idle);
+- it commits after each batch before it polls again, and a commit took 7 ms at p50 and
+  14 ms at p95 on the loaded machine: records that arrived meanwhile waited for it.
+
+A feed polls with a long timeout instead (aiokafka hands records over as soon as they
+arrive) and commits in the background.
+
+Delivery: at-least-once. A partition's offset is committed only past records its handler
+has returned from. A handler that raises is handed the same records again after a backoff
+(in place: the partition's order holds, nothing after them is handled first), so it must
+be idempotent and should dead-letter what no retry can fix. Commits coalesce: one in
+flight, the next carries the newest offsets. A commit that fails (a rebalance moved the
+partition) is logged: the new owner is handed those records again, which idempotence
+absorbs. A partition being revoked first waits for the commit in flight and commits what
+was handled. A new group starts from the earliest record.
+"""
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from prometheus_client import CollectorRegistry, Counter
+
+from textmill_infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[ConsumerRecord]], Awaitable[None]]
+POLL_MS = 1_000  # how long a poll waits when nothing comes (records end it at once)
+RETRY_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # then 5 s between tries
+
+
+class RecordFeed:
+    """Hands each fetched run of records of one partition, in order, to `handle`.
+
+    `fetch_max_wait_ms` bounds latency as well (see `Subscription`): aiokafka keeps one
+    fetch in flight, which the broker holds this long when the other partitions are empty.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        topic: str,
+        group_id: str,
+        handle: Handler,
+        client_id: str,
+        registry: CollectorRegistry | None = None,
+        fetch_max_wait_ms: int = 20,
+        max_records: int = 100,
+        max_partition_fetch_bytes: int = 8 * 1024 * 1024,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
+    ) -> None:
+        self.topic, self.group_id = topic, group_id
+        self._handle, self._max_records, self._delays = handle, max_records, retry_delays
+        self._consumer_config: dict[str, Any] = {
+            "bootstrap_servers": settings.kafka_bootstrap,
+            "group_id": group_id,
+            "client_id": client_id,
+            "enable_auto_commit": False,
+            "auto_offset_reset": "earliest",
+            "fetch_max_wait_ms": fetch_max_wait_ms,
+            "max_partition_fetch_bytes": max_partition_fetch_bytes,
+            "request_timeout_ms": 15_000,
+        }
+        self._consumer: AIOKafkaConsumer | None = None  # made in the running loop, by start
+        self._handled: dict[TopicPartition, int] = {}  # next offset, not yet committed
+        self._commit: asyncio.Task[None] | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        labels = {"topic": topic, "group": group_id}
+        registry = registry or CollectorRegistry()
+        self._records = Counter(
+            "textmill_feed_records",
+            "Records a feed's handler has returned from",
+            list(labels),
+            registry=registry,
+        ).labels(**labels)
+        self._failures = Counter(
+            "textmill_feed_handler_failures",
+            "Times a feed's handler raised (its records are handed to it again)",
+            list(labels),
+            registry=registry,
+        ).labels(**labels)
+
+    async def start(self) -> None:
+        self._consumer = AIOKafkaConsumer(**self._consumer_config)
+        self._consumer.subscribe([self.topic], listener=_CommitOnRevoke(self))
+        await self._consumer.start()
+        self._loop_task = asyncio.create_task(self._run(), name=f"feed {self.topic}")
+
+    async def stop(self) -> None:
+        """Stop polling (a handler under way is cancelled: its records were not committed
+        and are handed over again), commit what was handled, leave the group."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+        if self._consumer is not None:
+            await self.flush()
+            await self._consumer.stop()
+
+    @property
+    def _kafka(self) -> AIOKafkaConsumer:
+        if self._consumer is None:
+            raise RuntimeError(f"the feed of {self.topic} is not started")
+        return self._consumer
+
+    async def ready(self) -> bool:
+        return self._loop_task is not None and not self._loop_task.done()
+
+    async def flush(self) -> None:
+        """Wait for the commit in flight, then commit whatever was handled since."""
+        if self._commit is not None:
+            await asyncio.gather(self._commit, return_exceptions=True)
+        await self._commit_handled()
+
+    async def _run(self) -> None:
+        while True:
+            fetched = await self._kafka.getmany(timeout_ms=POLL_MS, max_records=self._max_records)
+            for partition, records in fetched.items():
+                await self._hand_over(records)
+                self._handled[partition] = records[-1].offset + 1
+                self._records.inc(len(records))
+            if self._handled and (self._commit is None or self._commit.done()):
+                self._commit = asyncio.create_task(self._commit_handled())
+
+    async def _hand_over(self, records: list[ConsumerRecord]) -> None:
+        for attempt in itertools.count():
+            try:
+                return await self._handle(records)
+            except Exception as exc:
+                self._failures.inc()
+                delay = self._delays[min(attempt, len(self._delays) - 1)]
+                log.warning(
+                    "feed handler failed; its records are handed over again",
+                    extra={"topic": self.topic, "offset": records[0].offset, "retry_in": delay},
+                    exc_info=exc,
+                )
+                await asyncio.sleep(delay)
+
+    async def _commit_handled(self) -> None:
+        # Records handled while a commit is in flight are committed by the next one, which
+        # `_run` starts after its next poll, or `flush`.
+        offsets, self._handled = self._handled, {}
+        assigned = self._kafka.assignment()
+        lost = {tp: offset for tp, offset in offsets.items() if tp not in assigned}
+        if lost:
+            log.info(
+                "feed partitions moved before their commit; the new owner redoes those records",
+                extra={"topic": self.topic, "offsets": _describe(lost)},
+            )
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in assigned}
+        if not offsets:
+            return
+        try:
+            await self._kafka.commit(offsets)
+        except KafkaError as exc:
+            log.warning(
+                "feed commit failed; the partition's new owner is handed those records again",
+                extra={"topic": self.topic, "offsets": _describe(offsets), "error": repr(exc)},
+            )
+
+
+class _CommitOnRevoke(ConsumerRebalanceListener):
+    def __init__(self, feed: RecordFeed) -> None:
+        self._feed = feed
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        await self._feed.flush()
+
+    async def on_partitions_assigned(self, assigned: Any) -> None:
+        pass
+
+
+def _describe(offsets: dict[TopicPartition, int]) -> dict[str, int]:
+    return {f"{tp.topic}[{tp.partition}]": offset for tp, offset in offsets.items()}
