@@ -175,5 +175,19 @@ async def test_a_partition_the_feed_no_longer_holds_does_not_fail_the_others_com
     assert await _committed(admin, group, topic) == {1: 0}
 
 
+async def test_a_feed_that_can_no_longer_poll_is_not_ready(settings, topic, caplog):
+    feed = _feed(settings, topic, f"test-feed-{uuid.uuid4().hex[:8]}", _ignore)
+    await feed.start()
+    try:
+        # Given its consumer stopped under it (a fatal Kafka error, say)
+        await feed._kafka.stop()
+        # Then readiness fails, so that it is restarted, and the log says why
+        await _until(lambda: feed._loop_task.done())
+        assert not await feed.ready()
+        assert "feed stopped polling" in caplog.text
+    finally:
+        await feed.stop()
+
+
 async def _ignore(records: list[ConsumerRecord]) -> None:
     return None

@@ -98,6 +98,14 @@ class RecordFeed:
         self._consumer.subscribe([self.topic], listener=_CommitOnRevoke(self))
         await self._consumer.start()
         self._loop_task = asyncio.create_task(self._run(), name=f"feed {self.topic}")
+        self._loop_task.add_done_callback(self._report_crash)
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            # The feed no longer polls: readiness (`ready`) now fails, so it gets restarted.
+            log.error(
+                "feed stopped polling", extra={"topic": self.topic}, exc_info=task.exception()
+            )
 
     async def stop(self) -> None:
         """Stop polling (a handler under way is cancelled: its records were not committed
