@@ -9,7 +9,9 @@ from collections.abc import Callable
 import pytest
 from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError
 
+from textmill_infra import feed as feed_module
 from textmill_infra.feed import RecordFeed
 
 
@@ -69,7 +71,6 @@ async def test_records_are_handed_over_in_order_and_committed_once_handled(
     assert not await feed.ready()
     await feed.start()
     try:
-        assert await feed.ready()
         # When more arrive while it runs
         await _send(producer, topic, [b"a3"], partition=0)
         await _until(lambda: len(seen) == 6)
@@ -158,6 +159,51 @@ async def test_records_a_stopped_feed_did_not_finish_go_to_the_next_member(
     assert (await _committed(admin, group, topic)).get(0) == 4
 
 
+async def test_a_rebalance_loses_nothing_and_leaves_every_offset_committed(
+    settings, producer, admin, topic
+):
+    group = f"test-feed-{uuid.uuid4().hex[:8]}"
+    handled: dict[str, list[tuple[int, bytes]]] = {"a": [], "b": []}
+
+    def collector(name: str):
+        async def handle(records: list[ConsumerRecord]) -> None:
+            await asyncio.sleep(0.05)  # a handler that takes a moment, as appends do
+            handled[name].extend((r.partition, r.value) for r in records)
+
+        return handle
+
+    # Given one member that has handled records on both partitions
+    first = [(p, f"{p}-{i}".encode()) for p in (0, 1) for i in range(3)]
+    for partition, value in first:
+        await producer.send_and_wait(topic, value, partition=partition)
+    a = _feed(settings, topic, group, collector("a"))
+    await a.start()
+    b = _feed(settings, topic, group, collector("b"))
+    try:
+        await _until(lambda: len(handled["a"]) == 6)
+        # When a second member joins (the partitions are shared out again) and more arrive
+        await b.start()
+        await _until(lambda: len(a._kafka.assignment()) == 1 and len(b._kafka.assignment()) == 1)
+        later = [(p, f"{p}-{i}".encode()) for p in (0, 1) for i in range(3, 6)]
+        for partition, value in later:
+            await producer.send_and_wait(topic, value, partition=partition)
+        everything = set(first + later)
+        await _until(lambda: set(handled["a"] + handled["b"]) >= everything)
+    finally:
+        await a.stop()
+        await b.stop()
+    # Then every record was handed to a member, each partition's records in order within
+    # each member, and the group's offsets stand past all of them
+    for name in ("a", "b"):
+        for partition in (0, 1):
+            values = [v for p, v in handled[name] if p == partition]
+            assert values == sorted(values, key=lambda v: int(v.split(b"-")[1]))
+    # ... the records the first member had handled before the rebalance were committed
+    # then, so the second member was not handed them again
+    assert not set(first) & set(handled["b"])
+    assert await _committed(admin, group, topic) == {0: 6, 1: 6}
+
+
 async def test_a_partition_the_feed_no_longer_holds_does_not_fail_the_others_commit(
     settings, admin, topic
 ):
@@ -185,6 +231,38 @@ async def test_a_feed_that_can_no_longer_poll_is_not_ready(settings, topic, capl
         await _until(lambda: feed._loop_task.done())
         assert not await feed.ready()
         assert "feed stopped polling" in caplog.text
+    finally:
+        await feed.stop()
+
+
+async def test_a_kafka_error_while_polling_is_logged_and_the_feed_polls_again(
+    settings, producer, topic, monkeypatch, caplog
+):
+    monkeypatch.setattr(feed_module, "POLL_ERROR_PAUSE_SECONDS", 0.05)
+    seen: list[bytes] = []
+
+    async def handle(records: list[ConsumerRecord]) -> None:
+        seen.extend(r.value for r in records)
+
+    feed = _feed(settings, topic, f"test-feed-{uuid.uuid4().hex[:8]}", handle)
+    await feed.start()
+    try:
+        # Given a poll that fails once (the broker refused a fetch, say)
+        poll, failed = feed._kafka.getmany, []
+
+        async def fails_once(*args, **kwargs):
+            if not failed:
+                failed.append(True)
+                raise KafkaError("fetch refused")
+            return await poll(*args, **kwargs)
+
+        monkeypatch.setattr(feed._kafka, "getmany", fails_once)
+        await _until(lambda: bool(failed))
+        # Then the feed is still ready and hands over what comes next
+        await _send(producer, topic, [b"after the error"])
+        await _until(lambda: seen == [b"after the error"])
+        assert await feed.ready()
+        assert "feed poll failed; polling again" in caplog.text
     finally:
         await feed.stop()
 

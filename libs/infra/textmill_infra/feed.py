@@ -16,10 +16,14 @@ Delivery: at-least-once. A partition's offset is committed only past records its
 has returned from. A handler that raises is handed the same records again after a backoff
 (in place: the partition's order holds, nothing after them is handled first), so it must
 be idempotent and should dead-letter what no retry can fix. Commits coalesce: one in
-flight, the next carries the newest offsets. A commit that fails (a rebalance moved the
-partition) is logged: the new owner is handed those records again, which idempotence
-absorbs. A partition being revoked first waits for the commit in flight and commits what
-was handled. A new group starts from the earliest record.
+flight, the next carries the newest offsets. A commit that fails is logged and its offsets
+are retried with the next one, unless a rebalance moved the partition: its new owner is
+handed those records again, which idempotence absorbs. When partitions are revoked, the
+feed first commits what had been handled by then (a handler still running finishes after,
+and its records go to the new owner too). A commit waits `COMMIT_WAIT_SECONDS` at most on
+revoke and on stop: what it could not commit is handed over again. A new group starts from
+the earliest record. A Kafka error while polling is logged and the feed polls again after a
+pause, as FastStream's subscribers do.
 """
 
 import asyncio
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[list[ConsumerRecord]], Awaitable[None]]
 POLL_MS = 1_000  # how long a poll waits when nothing comes (records end it at once)
 RETRY_DELAYS = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)  # then 5 s between tries
+COMMIT_WAIT_SECONDS = 10.0  # on revoke and stop (aiokafka retries a commit without end)
+POLL_ERROR_PAUSE_SECONDS = 5.0
 
 
 class RecordFeed:
@@ -102,7 +108,8 @@ class RecordFeed:
 
     def _report_crash(self, task: asyncio.Task[None]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            # The feed no longer polls: readiness (`ready`) now fails, so it gets restarted.
+            # Not a Kafka error (those are retried): the feed no longer polls, and readiness
+            # (`ready`) says so.
             log.error(
                 "feed stopped polling", extra={"topic": self.topic}, exc_info=task.exception()
             )
@@ -114,7 +121,7 @@ class RecordFeed:
             self._loop_task.cancel()
             await asyncio.gather(self._loop_task, return_exceptions=True)
         if self._consumer is not None:
-            await self.flush()
+            await self.flush(timeout=COMMIT_WAIT_SECONDS)
             await self._consumer.stop()
 
     @property
@@ -126,15 +133,37 @@ class RecordFeed:
     async def ready(self) -> bool:
         return self._loop_task is not None and not self._loop_task.done()
 
-    async def flush(self) -> None:
-        """Wait for the commit in flight, then commit whatever was handled since."""
-        if self._commit is not None:
-            await asyncio.gather(self._commit, return_exceptions=True)
-        await self._commit_handled()
+    async def flush(self, timeout: float | None = None) -> None:
+        """Wait for the commit in flight, then commit whatever was handled since; give up
+        after `timeout` seconds (the records not committed are handed over again)."""
+
+        async def flush() -> None:
+            if self._commit is not None:
+                await asyncio.gather(self._commit, return_exceptions=True)
+            await self._commit_handled()
+
+        try:
+            await asyncio.wait_for(flush(), timeout)
+        except TimeoutError:
+            log.warning(
+                "feed commit gave up; those records are handed over again",
+                extra={"topic": self.topic, "waited_s": timeout},
+            )
 
     async def _run(self) -> None:
         while True:
-            fetched = await self._kafka.getmany(timeout_ms=POLL_MS, max_records=self._max_records)
+            try:
+                fetched = await self._kafka.getmany(
+                    timeout_ms=POLL_MS, max_records=self._max_records
+                )
+            except KafkaError as exc:  # not ConsumerStoppedError: that one ends the loop
+                log.warning(
+                    "feed poll failed; polling again",
+                    extra={"topic": self.topic, "retry_in": POLL_ERROR_PAUSE_SECONDS},
+                    exc_info=exc,
+                )
+                await asyncio.sleep(POLL_ERROR_PAUSE_SECONDS)
+                continue
             for partition, records in fetched.items():
                 await self._hand_over(records)
                 self._handled[partition] = records[-1].offset + 1
@@ -172,11 +201,13 @@ class RecordFeed:
             return
         try:
             await self._kafka.commit(offsets)
-        except KafkaError as exc:
+        except Exception as exc:  # any failure: the offsets are retried or redone
             log.warning(
-                "feed commit failed; the partition's new owner is handed those records again",
+                "feed commit failed; retried with the next commit",
                 extra={"topic": self.topic, "offsets": _describe(offsets), "error": repr(exc)},
             )
+            for tp, offset in offsets.items():  # unless newer ones are waiting already
+                self._handled[tp] = max(offset, self._handled.get(tp, 0))
 
 
 class _CommitOnRevoke(ConsumerRebalanceListener):
@@ -184,7 +215,7 @@ class _CommitOnRevoke(ConsumerRebalanceListener):
         self._feed = feed
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        await self._feed.flush()
+        await self._feed.flush(timeout=COMMIT_WAIT_SECONDS)
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
         pass

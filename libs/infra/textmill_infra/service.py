@@ -98,8 +98,8 @@ class ServiceRuntime:
         """The order `asgi()` gives FastStream, for an app that hosts the broker itself."""
         await self.prepare()
         await self.broker.start()
-        await self.started()
         try:
+            await self.started()  # a hook failing here still stops the broker and the rest
             yield
         finally:
             await self.drain()

@@ -85,7 +85,10 @@ class InProcess:
 def _start_pool_process(idle: bool) -> None:
     logging.getLogger("yake").setLevel(logging.ERROR)  # see app.py: it quotes cell text
     if idle:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        # Linux schedules threads: each one of this process (the native libraries' too,
+        # started when the initializer's modules were imported); later ones inherit it.
+        for task in os.listdir("/proc/self/task"):
+            os.sched_setscheduler(int(task), os.SCHED_IDLE, os.sched_param(0))
     warm_up()
 
 
