@@ -32,6 +32,8 @@ from bson import Binary, ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.synchronous.database import Database
 
+from textmill_infra.stores import in_windows
+
 CHUNK_SIZE = 255 * 1024
 WRITE_BATCH = 16  # chunks per insert: at most about 4 MB per round trip
 DELETE_WINDOW = 32  # chunk deletes in flight at once
@@ -121,9 +123,8 @@ async def _delete_chunks(db: AsyncDatabase, file_id: ObjectId, count: int) -> No
     # push `$in` down, so one `delete_many` scanned every chunk of every file (31 s with a
     # few GB stored).
     chunks = db["fs.chunks"]
-    for start in range(0, count, DELETE_WINDOW):
-        window = range(start, min(count, start + DELETE_WINDOW))
-        await asyncio.gather(*(chunks.delete_one({"_id": chunk_id(file_id, n)}) for n in window))
+    ids = [chunk_id(file_id, n) for n in range(count)]
+    await in_windows(ids, lambda i: chunks.delete_one({"_id": i}), DELETE_WINDOW)
 
 
 class ChunkCache:

@@ -4,7 +4,10 @@ Only features that FerretDB and MongoDB share are used: no multi-document
 transactions, no change streams. Idempotency comes from unique indexes and upserts.
 """
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, AsyncMongoClient, MongoClient
@@ -12,6 +15,19 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from textmill_infra.settings import Settings
+
+T, R = TypeVar("T"), TypeVar("R")
+
+
+async def in_windows(items: Sequence[T], call: Callable[[T], Awaitable[R]], window: int) -> list[R]:
+    """`call(item)` for every item, `window` of them in flight at once; results in order.
+    FerretDB's SQLite backend pushes only `_id` filters down, so one `_id` operation per
+    document, several at a time, is how to read or delete many documents without a scan."""
+    results: list[R] = []
+    for start in range(0, len(items), window):
+        results += await asyncio.gather(*(call(item) for item in items[start : start + window]))
+    return results
+
 
 log = logging.getLogger(__name__)
 

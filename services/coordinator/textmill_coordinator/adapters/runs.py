@@ -8,7 +8,6 @@ ever stored. With the ~400 runs of a few benchmark sessions the sweep's two scan
 FerretDB ~0.4 s of CPU every 5 s during a run, and planning a run waited ~0.2 s for one.
 """
 
-import asyncio
 from datetime import datetime
 
 from bson import ObjectId
@@ -30,6 +29,7 @@ from textmill_infra.runs import (
     row_index_doc,
     shard_id,
 )
+from textmill_infra.stores import in_windows
 from textmill_tabular import RowIndex, build_row_index, open_table
 
 DUPLICATE_KEY = 11000
@@ -143,11 +143,7 @@ class RunStore:
 
     @staticmethod
     async def _by_id(collection, ids: list[str]) -> list[dict | None]:
-        docs: list[dict | None] = []
-        for start in range(0, len(ids), LOOKUP_WINDOW):
-            window = ids[start : start + LOOKUP_WINDOW]
-            docs += await asyncio.gather(*(collection.find_one({"_id": i}) for i in window))
-        return docs
+        return await in_windows(ids, lambda i: collection.find_one({"_id": i}), LOOKUP_WINDOW)
 
 
 class RowIndexes:

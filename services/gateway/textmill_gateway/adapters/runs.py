@@ -1,7 +1,6 @@
 """Runs as the gateway reads and writes them: created here as `accepted`, planned and moved
 on by the coordinator, results written by workers (layout: `textmill_infra.runs`)."""
 
-import asyncio
 from collections.abc import AsyncIterator
 
 from pymongo import DESCENDING
@@ -16,6 +15,7 @@ from textmill_infra.runs import (
     result_batch_cells,
     result_batch_id,
 )
+from textmill_infra.stores import in_windows
 
 _CONCURRENT_LOOKUPS = 32
 _SCAN_WINDOW = RESULT_BATCH * 10
@@ -73,15 +73,14 @@ class RunStore:
     async def batches(self, run_id: str, position: int, start: int, end: int) -> list[dict]:
         """The stored result batches of one column covering records [start, end), in order,
         fetched by `_id` (a batch not stored yet is simply absent)."""
-        firsts = range(batch_start(start), end, RESULT_BATCH)
-        docs = []
-        for chunk in range(0, len(firsts), _CONCURRENT_LOOKUPS):
-            ids = [
-                result_batch_id(run_id, position, f) for f in firsts[chunk:][:_CONCURRENT_LOOKUPS]
-            ]
-            found = await asyncio.gather(*(self._results.find_one({"_id": i}) for i in ids))
-            docs += [doc for doc in found if doc is not None]
-        return docs
+        ids = [
+            result_batch_id(run_id, position, f)
+            for f in range(batch_start(start), end, RESULT_BATCH)
+        ]
+        found = await in_windows(
+            ids, lambda i: self._results.find_one({"_id": i}), _CONCURRENT_LOOKUPS
+        )
+        return [doc for doc in found if doc is not None]
 
     async def results_between(
         self, run_id: str, position: int, start: int, end: int
