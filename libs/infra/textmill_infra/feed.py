@@ -84,20 +84,20 @@ class RecordFeed:
         self._handled: dict[TopicPartition, int] = {}  # next offset, not yet committed
         self._commit: asyncio.Task[None] | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        labels = {"topic": topic, "group": group_id}
         registry = registry or CollectorRegistry()
-        self._records = Counter(
-            "textmill_feed_records",
-            "Records a feed's handler has returned from",
-            list(labels),
-            registry=registry,
-        ).labels(**labels)
-        self._failures = Counter(
+
+        def counter(name: str, documentation: str) -> Any:
+            return Counter(name, documentation, ["topic", "group"], registry=registry).labels(
+                topic=topic, group=group_id
+            )
+
+        self._records = counter(
+            "textmill_feed_records", "Records a feed's handler has returned from"
+        )
+        self._failures = counter(
             "textmill_feed_handler_failures",
             "Times a feed's handler raised (its records are handed to it again)",
-            list(labels),
-            registry=registry,
-        ).labels(**labels)
+        )
 
     async def start(self) -> None:
         self._consumer = AIOKafkaConsumer(**self._consumer_config)

@@ -13,9 +13,9 @@ or from other clients.
 Memory: result batches are kept zlib-compressed (~25 KB per 1,000 sentiment cells, an
 eighth of their JSON), and a stream lives `ttl_seconds` (24 h) after its latest message
 while the run goes on, `retain_seconds` (1 h) once the run has ended (a late message does
-not extend it): long enough to
-reconnect and replay, short enough that Redis (whose policy is `noeviction`: a full Redis
-refuses writes rather than lose keys) does not fill up with finished runs.
+not extend it): long enough to reconnect and replay, short enough that Redis (whose policy
+is `noeviction`: a full Redis refuses writes rather than lose keys) does not fill up with
+finished runs.
 """
 
 import json
