@@ -251,8 +251,8 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
         # The workers share the machine with the servers and the gateway: analysis yields
         # the CPU to them (measured: stream latency p95 falls, throughput holds).
         env["TEXTMILL_WORKER_NICE"] = os.environ.get("TEXTMILL_WORKER_NICE", "10")
-        # A pool's chain processes go further: under SCHED_IDLE any runnable task preempts
-        # them (measured: stream p95 79 → 51 ms, medians of 3 interleaved runs; same rate).
+        # The chains go further: under SCHED_IDLE any runnable task preempts them (measured:
+        # stream p95 with a pool 79 → 51 ms, with 2 worker processes 51 → 30 ms; same rate).
         env["TEXTMILL_WORKER_IDLE_CHAINS"] = os.environ.get("TEXTMILL_WORKER_IDLE_CHAINS", "1")
     base = f"http://{settings.http_host}:{port}"
     return Part(

@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     # Added to a worker's nice value: analysis is throughput work, and on a machine it shares
     # with the latency paths (gateway, Kafka, Redis) those should get the CPU first.
     worker_nice: int = Field(default=0, ge=0, le=19)
-    # A pool's chain processes run under SCHED_IDLE: any other runnable task preempts them.
+    # A worker's chains (its pool's processes, or its chain thread) run under SCHED_IDLE:
+    # any other runnable task preempts them.
     worker_idle_chains: bool = False
 
     def port_for(self, service: ServiceName) -> int:

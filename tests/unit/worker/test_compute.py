@@ -136,10 +136,30 @@ async def test_an_idle_pool_runs_its_chains_under_sched_idle() -> None:
     assert os.sched_getscheduler(0) == own
 
 
-def test_idle_applies_to_pool_processes_only() -> None:
+def own_thread_policy() -> int:
+    return os.sched_getscheduler(0)  # Linux: the calling thread's
+
+
+async def test_idle_chains_in_process_run_in_an_idle_thread() -> None:
+    own = os.sched_getscheduler(0)
+    # Given chains in a thread of this process, asked to yield the CPU to every other task
     compute = make_compute(0, idle=True)
     try:
         assert isinstance(compute, InProcess)
+        await compute.start()
+        # Then that thread runs under SCHED_IDLE and gives what the runner gives
+        assert await compute._run(own_thread_policy) == os.SCHED_IDLE
+        assert await compute.analyse(["sentiment"], TEXTS) == _expected(["sentiment"], TEXTS)
+    finally:
+        compute.close()
+    # ... while the loop's thread keeps its own policy
+    assert os.sched_getscheduler(0) == own
+
+
+async def test_chains_in_process_keep_this_thread_policy_by_default() -> None:
+    compute = make_compute(0)
+    try:
+        assert await compute._run(own_thread_policy) == os.sched_getscheduler(0)
     finally:
         compute.close()
 
