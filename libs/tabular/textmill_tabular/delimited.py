@@ -32,7 +32,7 @@ class DelimitedReader(TableReader):
         self._record_line = 1  # physical line where the record being parsed starts
         self._current_line = 1  # physical line where the last parsed record started
         self._record_chars = 0
-        self._record_start = Position(offset=0, record=0, line=0)
+        self._record_start = (0, 0, 0)  # a Position's fields: one is made only when asked
         _allow_csv_fields_up_to(limits.max_row_chars + 1)
         self._source = LineStream(path, dialect.encoding)
         try:
@@ -58,7 +58,7 @@ class DelimitedReader(TableReader):
 
     def positioned_rows(self) -> Iterator[tuple[Position | None, list[str]]]:
         for row in self.rows():
-            yield self._record_start, row
+            yield Position(*self._record_start), row
 
     def close(self) -> None:
         self._source.close()
@@ -93,7 +93,7 @@ class DelimitedReader(TableReader):
 
     def _numbered(self, parsed: Iterator[list[str]]) -> Iterator[list[str]]:
         while True:
-            start = Position(self._source.offset, self._record_no, self._source.lines)
+            start = (self._source.offset, self._record_no, self._source.lines)
             try:
                 record = next(parsed)
             except StopIteration:
@@ -136,6 +136,8 @@ class DelimitedReader(TableReader):
 
     def _check_field_sizes(self, record: list[str], names: list[str] | None) -> None:
         limit = self._limits.max_field_chars
+        if not record or max(map(len, record)) <= limit:
+            return
         for index, field in enumerate(record):
             if len(field) > limit:
                 column = names[index] if names else None
