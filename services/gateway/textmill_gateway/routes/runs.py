@@ -4,7 +4,7 @@ through their results, summarise and export them, and follow them live over SSE.
 from collections.abc import AsyncIterator
 
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, Stream
 from litestar.response.sse import ServerSentEventMessage
 from pydantic import BaseModel, Field
@@ -217,9 +217,9 @@ class RunsController(Controller):
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        cursor: str | None = None,
-        limit: int = 100,
-        column: str | None = None,
+        cursor: FromQuery[str | None] = None,
+        limit: FromQuery[int] = 100,
+        column: FromQuery[str | None] = None,
     ) -> dict:
         run = await own_run(gateway, principal.tenant, run_id)
         if not 1 <= limit <= 1000:
@@ -259,7 +259,7 @@ class RunsController(Controller):
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        format: str = "csv",
+        format: FromQuery[str] = "csv",
     ) -> Stream:
         run = await own_run(gateway, principal.tenant, run_id)
         if format not in EXPORTERS:
@@ -284,7 +284,7 @@ class RunsController(Controller):
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        from_seq: int | None = None,
+        from_seq: FromQuery[int | None] = None,
     ) -> ServerSentEvent:
         run = await own_run(gateway, principal.tenant, run_id)
         after = stream_start(from_seq, request.headers.get("last-event-id"))
