@@ -27,13 +27,44 @@ async def test_concurrent_migrations_do_not_fail(scratch_db):
 
 
 async def test_api_key_hashes_are_unique(scratch_db):
-    # Given the migrated database and a stored key hash
+    # Given the migrated database and a stored key, under its hash
     await migrate(scratch_db)
-    await scratch_db.api_keys.insert_one({"key_hash": "abc", "tenant": "t"})
+    await scratch_db.api_keys.insert_one({"_id": "abc", "key_hash": "abc", "tenant": "t"})
     # When the same hash is inserted again
     # Then the store refuses it
     with pytest.raises(DuplicateKeyError):
-        await scratch_db.api_keys.insert_one({"key_hash": "abc", "tenant": "u"})
+        await scratch_db.api_keys.insert_one({"_id": "abc", "key_hash": "abc", "tenant": "u"})
+
+
+OLD_KEYS = [
+    {"key_hash": "h1", "key_id": "k1", "tenant": "t", "role": "admin"},
+    {"key_hash": "h2", "key_id": "k2", "tenant": "u", "role": "user", "revoked": True},
+]
+
+
+async def migrate_up_to(db, version: int) -> None:
+    """Apply the steps before `version` only, as a database made by an older release."""
+    for step, description, indexes in MIGRATIONS:
+        if step >= version:
+            break
+        for collection, keys, options in indexes:
+            await db[collection].create_index(keys, **options)
+        await db.migrations.insert_one({"_id": step, "description": description})
+
+
+async def test_keys_stored_by_an_older_release_move_under_their_hash(scratch_db):
+    # Given keys stored by a release that kept them under an ObjectId
+    await migrate_up_to(scratch_db, 7)
+    await scratch_db.api_keys.insert_many([dict(key) for key in OLD_KEYS])
+    # ... one of them already copied by a step cut short (which dropped the index first)
+    await scratch_db.api_keys.drop_index("key_hash_1")
+    await scratch_db.api_keys.insert_one({**OLD_KEYS[0], "_id": "h1"})
+    # When the migrations run, by two services at once
+    await asyncio.gather(migrate(scratch_db), migrate(scratch_db))
+    # Then each key is one document under its hash, every field kept, revoked ones too
+    stored = await scratch_db.api_keys.find({}).sort("_id").to_list()
+    assert stored == [{**key, "_id": key["key_hash"]} for key in OLD_KEYS]
+    assert "key_hash_1" not in await scratch_db.api_keys.index_information()
 
 
 @pytest.mark.parametrize("collection", ["fs.chunks", "fs.files", "profiles", "api_keys"])

@@ -12,7 +12,7 @@ from typing import TypeVar
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, OperationFailure
 
 from textmill_infra.settings import Settings
 
@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 # Each step runs once per database, in order; `migrations` records what ran. A step
 # must itself be idempotent, because two services may start at the same moment. A step
-# creates indexes, and may drop documents of an outdated shape (`PURGES`: derived data only).
+# creates indexes, may drop documents of an outdated shape (`PURGES`: derived data only),
+# and may rewrite documents into a new shape without losing any (`REWRITES`).
 MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]] = [
     (
         1,
@@ -70,10 +71,33 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
         "the registry of runs under way, read by the coordinator's sweep (oldest first)",
         [("active_runs", [("since", ASCENDING)], {})],
     ),
+    (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
 }
+
+
+async def _api_keys_by_hash(db: AsyncDatabase) -> None:
+    """Each key stored again under `_id` = its hash, then the old document deleted. The
+    unique index on `key_hash` goes first (`_id` is unique now), so that both copies may
+    exist for a moment: a step cut short, or run by two services at once, loses nothing."""
+    if "key_hash_1" in await db.api_keys.index_information():
+        try:
+            await db.api_keys.drop_index("key_hash_1")
+        except OperationFailure:
+            if "key_hash_1" in await db.api_keys.index_information():
+                raise  # not another service having dropped it first
+    async for doc in db.api_keys.find({"_id": {"$type": "objectId"}}):
+        try:
+            await db.api_keys.insert_one({**doc, "_id": doc["key_hash"]})
+        except DuplicateKeyError:
+            pass  # copied already
+        await db.api_keys.delete_one({"_id": doc["_id"]})
+
+
+# Steps that rewrite documents, run after the version's indexes and purges; idempotent.
+REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {7: _api_keys_by_hash}
 
 
 MONGO_OPTIONS = {
@@ -108,6 +132,8 @@ async def migrate(db: AsyncDatabase) -> list[int]:
             await db[collection].create_index(keys, **options)
         for collection, query in PURGES.get(version, []):
             await db[collection].delete_many(query)
+        if rewrite := REWRITES.get(version):
+            await rewrite(db)
         try:
             await db.migrations.insert_one({"_id": version, "description": description})
         except DuplicateKeyError:

@@ -1,4 +1,5 @@
-"""API keys in MongoDB, looked up by hash, with a short in-process cache of lookups.
+"""API keys in MongoDB, stored under `_id` = the key's hash, with a short in-process cache of
+lookups.
 
 Every authenticated request looks its key up; caching the answer for a few seconds
 saves a store round trip per request. The price: a revoked key keeps working for at
@@ -23,9 +24,10 @@ class ApiKeyStore:
         now = time.monotonic()
         if (hit := self._recent.get(key_hash)) and hit[0] > now:
             return hit[1]
-        doc = await self._keys.find_one({"key_hash": key_hash, "revoked": {"$ne": True}})
-        if doc is None:
-            return None  # unknown keys are not cached: a new key works at once
+        # By `_id` (= the hash): FerretDB finds nothing else without reading every key.
+        doc = await self._keys.find_one({"_id": key_hash})
+        if doc is None or doc.get("revoked"):
+            return None  # not cached: a new key works at once
         principal = Principal(key_id=doc["key_id"], tenant=doc["tenant"], role=doc["role"])
         if len(self._recent) >= self._max:
             self._recent.clear()
@@ -35,9 +37,10 @@ class ApiKeyStore:
     async def add(self, *, key_id: str, key_hash: str, tenant: str, role: Role) -> None:
         # Upsert by hash: registering the same bootstrap key twice is one key.
         await self._keys.update_one(
-            {"key_hash": key_hash},
+            {"_id": key_hash},
             {
                 "$setOnInsert": {
+                    "key_hash": key_hash,
                     "key_id": key_id,
                     "tenant": tenant,
                     "role": role,
