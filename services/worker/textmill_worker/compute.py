@@ -56,9 +56,10 @@ def cells_json(chains: list[str], records: list[int], texts: list[str | None]) -
     )
 
 
-def _idle_thread() -> None:
-    """The calling thread only (Linux schedules threads) goes under SCHED_IDLE."""
-    os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+def _go_idle(task: int = 0) -> None:
+    """Thread `task` (a Linux task id; 0: the calling thread) goes under SCHED_IDLE. Linux
+    schedules threads: the rest of the process keeps its policy."""
+    os.sched_setscheduler(task, os.SCHED_IDLE, os.sched_param(0))
 
 
 class InProcess:
@@ -77,7 +78,7 @@ class InProcess:
 
     def __init__(self, *, idle: bool = False) -> None:
         self._thread = ThreadPoolExecutor(
-            1, thread_name_prefix="chains", initializer=_idle_thread if idle else None
+            1, thread_name_prefix="chains", initializer=_go_idle if idle else None
         )
 
     async def start(self) -> None:
@@ -102,7 +103,7 @@ def _start_pool_process(idle: bool) -> None:
         # Linux schedules threads: each one of this process (the native libraries' too,
         # started when the initializer's modules were imported); later ones inherit it.
         for task in os.listdir("/proc/self/task"):
-            os.sched_setscheduler(int(task), os.SCHED_IDLE, os.sched_param(0))
+            _go_idle(int(task))
     warm_up()
 
 
