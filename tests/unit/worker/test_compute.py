@@ -1,6 +1,7 @@
 """Where a worker runs its chains: in a thread of its own process or in a process pool.
 Either way a batch of texts gives the same results as the runner called directly."""
 
+import gc
 import json
 import os
 from concurrent.futures.process import BrokenProcessPool
@@ -118,6 +119,17 @@ def thread_policies() -> set[int]:
 
 async def test_pool_processes_keep_this_process_policy_by_default(pool: ProcessPool) -> None:
     assert await pool._run(thread_policies) == {os.sched_getscheduler(0)}
+
+
+def frozen_objects() -> int:
+    return gc.get_freeze_count()
+
+
+async def test_pool_processes_keep_their_models_out_of_the_collectors_sight(
+    pool: ProcessPool,
+) -> None:
+    # Given a started pool, When its process is asked, Then its start-up objects are frozen
+    assert await pool._run(frozen_objects) > 10_000
 
 
 async def test_an_idle_pool_runs_its_chains_under_sched_idle() -> None:
