@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from textmill_infra.kafka import MAX_MESSAGE_BYTES
 from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
 from textmill_infra.stores import database, make_mongo, migrate
 
@@ -132,6 +133,8 @@ def kafka_part(settings: Settings) -> Part:
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
+                    # Topics made before textmill created them with this (see kafka.py).
+                    f"message.max.bytes={MAX_MESSAGE_BYTES}",
                     "",
                 ]
             )

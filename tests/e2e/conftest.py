@@ -34,6 +34,13 @@ def new_tenant_client(admin: httpx.Client, role: str = "analyst") -> httpx.Clien
     return _client(str(admin.base_url), created.json()["key"])
 
 
+@pytest.fixture(scope="module")
+def client(admin) -> Iterator[httpx.Client]:
+    """A tenant of the module's own, for tests that share one run."""
+    with new_tenant_client(admin) as client:
+        yield client
+
+
 @pytest.fixture
 def alice(admin) -> Iterator[httpx.Client]:
     with new_tenant_client(admin) as client:

@@ -50,11 +50,18 @@ def ws_url(client: httpx.Client, run_id: str, from_seq: int = 0) -> str:
     return f"{base}/api/v2/runs/{run_id}/stream?api_key={key}&from_seq={from_seq}"
 
 
-def read_stream(url: str, *, stop_after_results: int | None = None, timeout: float = 240):
-    """(messages read, whether the stream ended with a terminal run message)."""
+def read_stream(
+    url: str,
+    *,
+    stop_after_results: int | None = None,
+    timeout: float = 240,
+    max_size: int | None = 2**20,
+):
+    """(messages read, whether the stream ended with a terminal run message). `max_size`:
+    the largest message taken (websockets' default), None for any."""
     messages = []
     results = 0
-    with connect(url, open_timeout=10, close_timeout=5) as socket:
+    with connect(url, open_timeout=10, close_timeout=5, max_size=max_size) as socket:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             message = json.loads(socket.recv(timeout=60))

@@ -7,19 +7,12 @@ from collections import Counter
 
 import pytest
 
-from tests.e2e.conftest import new_tenant_client
 from tests.e2e.data import reviews_csv
 from tests.e2e.runs import all_results, read_stream, start_run, wait_for, ws_url
 
 ROWS = 10_000
 COLUMNS = ["title", "body"]
 CHAINS = ["sentiment", "pii"]
-
-
-@pytest.fixture(scope="module")
-def client(admin):
-    with new_tenant_client(admin) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -217,3 +217,46 @@ def test_a_batch_without_its_routing_fields_is_refused() -> None:
     body = pydantic_core.to_json({"results": [_cell(0)], "column": "body"})
     with pytest.raises(ValidationError):
         ResultBatchKeys.model_validate_json(body)
+
+
+# ---- results too large for one message -------------------------------------------------------
+
+
+def _cells_json(count: int, text: str) -> bytes:
+    return pydantic_core.to_json(
+        [_cell(r, chains={"pii": {"redacted": text}}) for r in range(count)]
+    )
+
+
+def test_results_under_the_limit_are_one_piece_as_they_are() -> None:
+    cells = _cells_json(10, "short")
+    assert ResultBatch.pieces(cells, max_bytes=len(cells)) == [cells]
+
+
+def test_results_over_the_limit_split_into_pieces_under_it_with_every_cell_once_in_order() -> None:
+    # Given 1,000 cells of ~200 bytes, and a limit of 10 KB
+    cells = _cells_json(1_000, "x" * 120)
+    # When split
+    pieces = ResultBatch.pieces(cells, max_bytes=10_000)
+    # Then each piece is a JSON list under the limit
+    assert len(pieces) > 1 and all(len(p) <= 10_000 for p in pieces)
+    # And together they hold every cell once, in order, as it was
+    joined = [cell for p in pieces for cell in pydantic_core.from_json(p)]
+    assert joined == pydantic_core.from_json(cells)
+    # And the same cells split the same way again
+    assert ResultBatch.pieces(cells, max_bytes=10_000) == pieces
+
+
+def test_a_cell_over_the_limit_travels_alone() -> None:
+    # Given a small cell, a cell larger than the limit, and a small cell
+    cells = [_cell(0), _cell(1, chains={"pii": {"redacted": "y" * 5_000}}), _cell(2)]
+    # When split with a limit of 1 KB
+    pieces = ResultBatch.pieces(pydantic_core.to_json(cells), max_bytes=1_000)
+    # Then the large one is a piece of its own, between the others
+    assert [[c["record"] for c in pydantic_core.from_json(p)] for p in pieces] == [[0], [1], [2]]
+
+
+def test_each_piece_encodes_as_a_valid_result_batch() -> None:
+    pieces = ResultBatch.pieces(_cells_json(50, "z" * 100), max_bytes=2_000)
+    batches = [ResultBatch.model_validate_json(ResultBatch.encode(p, **FIELDS)) for p in pieces]
+    assert [r.record for b in batches for r in b.results] == list(range(50))

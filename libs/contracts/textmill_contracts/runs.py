@@ -11,6 +11,7 @@ coordinator folds progress into `RunUpdated`. The gateway appends `ResultBatch` 
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field
 
 from textmill_contracts.envelope import Message
@@ -18,6 +19,9 @@ from textmill_contracts.envelope import Message
 RunStatus = Literal["accepted", "queued", "running", "completed", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 CellStatus = Literal["ok", "skipped", "failed"]
+# The most cell JSON one ResultBatch carries (unless a single cell is larger): Kafka refuses
+# records over 1 MB by default, and websocket clients messages over 1 MiB (`websockets`).
+RESULTS_MESSAGE_BYTES = 512 * 1024
 
 
 # ---- commands ------------------------------------------------------------------------------
@@ -96,10 +100,32 @@ class _ResultBatchHead(Message):
 
 class ResultBatch(_ResultBatchHead):
     """Results a worker has just stored (key: run_id): one stored batch of one column, aligned
-    on a multiple of the batch size, so a redone shard publishes the same batches again.
-    Consumers dedupe on (column, first record), or on (column, record)."""
+    on a multiple of the batch size, or, when its cells' JSON is over
+    `RESULTS_MESSAGE_BYTES`, one piece of it (`pieces`). A redone shard publishes the same
+    batches, split the same way, again. Consumers dedupe on (column, first record), or on
+    (column, record)."""
 
     results: list[CellResult]
+
+    @staticmethod
+    def pieces(results_json: bytes, max_bytes: int = RESULTS_MESSAGE_BYTES) -> list[bytes]:
+        """A batch's results (a JSON list) as JSON lists of at most `max_bytes` each, cells in
+        order, each in one piece; a cell larger than that alone. The split depends on the
+        cells' contents only, so the same cells always split the same way."""
+        if len(results_json) <= max_bytes:
+            return [results_json]
+        pieces: list[bytes] = []
+        piece: list[bytes] = []
+        size = 2  # the brackets
+        for cell in map(pydantic_core.to_json, pydantic_core.from_json(results_json)):
+            if piece and size + len(cell) + 1 > max_bytes:
+                pieces.append(b"[" + b",".join(piece) + b"]")
+                piece, size = [], 2
+            piece.append(cell)
+            size += len(cell) + 1
+        if piece:
+            pieces.append(b"[" + b",".join(piece) + b"]")
+        return pieces
 
     @classmethod
     def encode(cls, results_json: bytes, **fields: Any) -> bytes:

@@ -1,6 +1,9 @@
 """Kafka broker factory and topic creation, with the delivery settings every service shares.
 
 Producers: `acks="all"` with idempotence, so a retried send never duplicates a record.
+Records may reach `MAX_MESSAGE_BYTES` (topics are created to take them): a result batch is
+split into messages of 512 KB (`ResultBatch.pieces`), but a single cell's results, such as a
+long text's redacted copy, can pass Kafka's default of 1 MB.
 Consumers state their own group, ack policy and offset reset where they subscribe
 (see `Subscription`).
 """
@@ -26,6 +29,7 @@ from textmill_infra.settings import Settings
 
 log = logging.getLogger(__name__)
 M = TypeVar("M", bound=BaseModel)
+MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +103,7 @@ def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -
         client_id=f"textmill-{service}-{settings.instance_id}",
         acks="all",
         enable_idempotence=True,
+        max_request_size=MAX_MESSAGE_BYTES,
         request_timeout_ms=15_000,
         middlewares=(
             RequestIdMiddleware,
@@ -117,7 +122,9 @@ async def ensure_topics(settings: Settings, topics: list[str] | None = None) -> 
         wanted = [t for t in (topics or TOPICS.all()) if t not in existing]
         if not wanted:
             return []
-        new = [NewTopic(t, settings.kafka_topic_partitions, 1) for t in wanted]
+        configs = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+        partitions = settings.kafka_topic_partitions
+        new = [NewTopic(t, partitions, 1, topic_configs=configs) for t in wanted]
         try:
             await admin.create_topics(new)
         except TopicAlreadyExistsError:

@@ -3,7 +3,7 @@
 A shard is idempotent by (run, column, record): results are stored in aligned batches
 keyed by their first record, so a redelivered or reassigned shard writes only what is
 missing, and it starts from the shard's checkpoint (`offset`). The checkpoint moves after
-stored batches, at most every `CHECKPOINT_SECONDS`: a resumed shard redoes at most that
+stored and published batches, at most every `CHECKPOINT_SECONDS`: a resumed shard redoes at most that
 much work (its rewrites are refused as duplicates), and a shard of sentiment cells (30
 batches) costs a handful of updates rather than one per batch. Before each write the worker
 enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
@@ -115,15 +115,14 @@ class ShardHandler:
                     await self._gate.leave(command.run_id)
                 offset = records[-1] + 1
                 done, now = offset >= command.end, time.monotonic()
-                steps = [self._publish_results(command, cells)]
+                # Published before the checkpoint moves past it: a publish that fails leaves
+                # the batch to the shard's redelivery, which publishes it again.
+                await self._publish_results(command, cells)
                 if done or now - checkpointed >= CHECKPOINT_SECONDS:
-                    steps.append(
-                        self._shards.checkpoint(
-                            command.shard_id, offset, offset - command.start, done
-                        )
+                    await self._shards.checkpoint(
+                        command.shard_id, offset, offset - command.start, done
                     )
                     checkpointed = now
-                await asyncio.gather(*steps)
                 if done or now - progressed >= PROGRESS_SECONDS:
                     await self._progress(command, offset, done=done)  # after the checkpoint
                     progressed = now
@@ -137,21 +136,24 @@ class ShardHandler:
             await self._progress(command, command.end, done=True)
 
     async def _publish_results(self, command: ShardAssigned, cells: bytes) -> None:
-        # The cells are JSON already (as stored): publish them without a model per cell.
-        body = ResultBatch.encode(
-            cells,
-            run_id=command.run_id,
-            tenant=command.tenant,
-            shard_id=command.shard_id,
-            column=command.column,
-            worker=self._worker,
-        )
-        await self._broker.publish(
-            body,
-            TOPICS.results,
-            key=command.run_id.encode(),
-            headers={MESSAGE_TYPE_HEADER: ResultBatch.schema_name, "content-type": JSON},
-        )
+        # The cells are JSON already (as stored): publish them without a model per cell, in
+        # pieces when they are too large for one message (all five chains over texts of a
+        # few hundred characters pass 1 MB a batch).
+        for piece in ResultBatch.pieces(cells):
+            body = ResultBatch.encode(
+                piece,
+                run_id=command.run_id,
+                tenant=command.tenant,
+                shard_id=command.shard_id,
+                column=command.column,
+                worker=self._worker,
+            )
+            await self._broker.publish(
+                body,
+                TOPICS.results,
+                key=command.run_id.encode(),
+                headers={MESSAGE_TYPE_HEADER: ResultBatch.schema_name, "content-type": JSON},
+            )
 
     async def _progress(
         self, command: ShardAssigned, offset: int, *, done: bool = False, failed: str | None = None
