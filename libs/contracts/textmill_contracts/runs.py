@@ -114,18 +114,15 @@ class ResultBatch(_ResultBatchHead):
         cells' contents only, so the same cells always split the same way."""
         if len(results_json) <= max_bytes:
             return [results_json]
-        pieces: list[bytes] = []
-        piece: list[bytes] = []
+        pieces: list[list[bytes]] = [[]]
         size = 2  # the brackets
         for cell in map(pydantic_core.to_json, pydantic_core.from_json(results_json)):
-            if piece and size + len(cell) + 1 > max_bytes:
-                pieces.append(b"[" + b",".join(piece) + b"]")
-                piece, size = [], 2
-            piece.append(cell)
+            if pieces[-1] and size + len(cell) + 1 > max_bytes:
+                pieces.append([])
+                size = 2
+            pieces[-1].append(cell)
             size += len(cell) + 1
-        if piece:
-            pieces.append(b"[" + b",".join(piece) + b"]")
-        return pieces
+        return [b"[" + b",".join(cells) + b"]" for cells in pieces]
 
     @classmethod
     def encode(cls, results_json: bytes, **fields: Any) -> bytes:

@@ -3,10 +3,10 @@
 A shard is idempotent by (run, column, record): results are stored in aligned batches
 keyed by their first record, so a redelivered or reassigned shard writes only what is
 missing, and it starts from the shard's checkpoint (`offset`). The checkpoint moves after
-stored and published batches, at most every `CHECKPOINT_SECONDS`: a resumed shard redoes at most that
-much work (its rewrites are refused as duplicates), and a shard of sentiment cells (30
-batches) costs a handful of updates rather than one per batch. Before each write the worker
-enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
+stored and published batches, at most every `CHECKPOINT_SECONDS`: a resumed shard redoes at
+most that much work (its rewrites are refused as duplicates), and a shard of sentiment cells
+(30 batches) costs a handful of updates rather than one per batch. Before each write the
+worker enters the run's cancel fence; once a cancel is acknowledged nothing more is written.
 
 Rows are read and analysed up to `compute.depth` batches ahead of the store
 (`readahead.py`): while one batch is written and published, the next ones are being read
