@@ -5,6 +5,7 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError
 
+from textmill_infra.runs import RUN_ENDS
 from textmill_infra.stores import MIGRATIONS, migrate
 
 
@@ -24,6 +25,17 @@ async def test_concurrent_migrations_do_not_fail(scratch_db):
     # Then each step is recorded once and nobody failed
     assert sorted(v for result in results for v in result) == [v for v, _, _ in MIGRATIONS]
     assert await scratch_db.migrations.count_documents({}) == len(MIGRATIONS)
+
+
+async def test_the_run_ends_collection_exists_before_any_run_ends(scratch_db):
+    # Given a fresh database
+    # When migrations run, twice
+    await migrate(scratch_db)
+    await scratch_db.migrations.delete_one({"_id": 8})
+    await migrate(scratch_db)
+    # Then the collection of run ends exists (the local stack indexes every collection's
+    # `_id` lookups when it starts, so it must be there before the first claim)
+    assert RUN_ENDS in await scratch_db.list_collection_names()
 
 
 async def test_api_key_hashes_are_unique(scratch_db):

@@ -12,8 +12,9 @@ from typing import TypeVar
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError, OperationFailure
+from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
+from textmill_infra.runs import RUN_ENDS
 from textmill_infra.settings import Settings
 
 T, R = TypeVar("T"), TypeVar("R")
@@ -30,6 +31,7 @@ async def in_windows(items: Sequence[T], call: Callable[[T], Awaitable[R]], wind
 
 
 log = logging.getLogger(__name__)
+NAMESPACE_EXISTS = 48
 
 # Each step runs once per database, in order; `migrations` records what ran. A step
 # must itself be idempotent, because two services may start at the same moment. A step
@@ -72,6 +74,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
         [("active_runs", [("since", ASCENDING)], {})],
     ),
     (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
+    (8, "the claims of runs' final statuses, read by _id only (no index of their own)", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -96,8 +99,24 @@ async def _api_keys_by_hash(db: AsyncDatabase) -> None:
         await db.api_keys.delete_one({"_id": doc["_id"]})
 
 
-# Steps that rewrite documents, run after the version's indexes and purges; idempotent.
-REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {7: _api_keys_by_hash}
+async def _run_ends(db: AsyncDatabase) -> None:
+    """The collection exists before its first claim (the local stack indexes each table's
+    `_id` lookups when it starts: `deploy/local/stack.py`)."""
+    try:
+        await db.create_collection(RUN_ENDS)
+    except CollectionInvalid:
+        pass  # there already
+    except OperationFailure as exc:
+        if exc.code != NAMESPACE_EXISTS:
+            raise  # not another service having created it a moment before
+
+
+# Steps that rewrite documents or create collections, run after the version's indexes and
+# purges; idempotent.
+REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
+    7: _api_keys_by_hash,
+    8: _run_ends,
+}
 
 
 MONGO_OPTIONS = {

@@ -1,11 +1,12 @@
 """Runs and shards in MongoDB, and each file's row index. Every write is keyed by `_id`, so
 a redelivered command or progress event rewrites what it wrote before.
 
-Every read is keyed by `_id` too, or scans only `active_runs`, which holds one small
-document per run being analysed. FerretDB's SQLite backend pushes only `_id` filters down:
-`runs.find({"status": ...})` and `shards.find({"run_id": ...})` decode every run and shard
-ever stored. With the ~400 runs of a few benchmark sessions the sweep's two scans cost
-FerretDB ~0.4 s of CPU every 5 s during a run, and planning a run waited ~0.2 s for one.
+Every read is keyed by `_id` too (a status change as well: `RunStatuses`), or scans only
+`active_runs`, which holds one small document per run being analysed. FerretDB's SQLite
+backend pushes only `_id` filters down: `runs.find({"status": ...})` and
+`shards.find({"run_id": ...})` decode every run and shard ever stored. With the ~400 runs
+of a few benchmark sessions the sweep's two scans cost FerretDB ~0.4 s of CPU every 5 s
+during a run, and planning a run waited ~0.2 s for one.
 """
 
 from datetime import datetime
@@ -26,6 +27,7 @@ from textmill_infra.runs import (
     ROW_INDEXES,
     RUNS,
     SHARDS,
+    RunStatuses,
     row_index_doc,
     shard_id,
 )
@@ -44,6 +46,7 @@ class FileGone(Exception):
 class RunStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._runs, self._shards, self._active = db[RUNS], db[SHARDS], db[ACTIVE_RUNS]
+        self._statuses = RunStatuses(db)
 
     async def get(self, run_id: str) -> dict | None:
         return await self._runs.find_one({"_id": run_id})
@@ -78,9 +81,8 @@ class RunStore:
         # Registered before it is queued: a crash in between leaves an entry that `active`
         # skips (the run is still "accepted") until the redelivered command queues it.
         await self._register(run_id)
-        await self._runs.update_one(
-            {"_id": run_id, "status": "accepted"},
-            {"$set": {**progress, "status": "queued", "queued_at": utc_now()}},
+        await self._statuses.move(
+            run_id, "queued", only_from=["accepted"], **progress, queued_at=utc_now()
         )
 
     async def shards_not_done(self, run: dict) -> list[dict]:
@@ -104,13 +106,10 @@ class RunStore:
     async def set_status(
         self, run_id: str, status: str, *, only_from: list[str], **fields: datetime | str | None
     ) -> bool:
-        result = await self._runs.update_one(
-            {"_id": run_id, "status": {"$in": only_from}},
-            {"$set": {"status": status, **fields}},
-        )
+        moved = await self._statuses.move(run_id, status, only_from=only_from, **fields)
         if status in TERMINAL_STATUSES:
             await self._active.delete_one({"_id": run_id})
-        return result.modified_count == 1
+        return moved
 
     async def active(self) -> list[dict]:
         """The queued and running runs, oldest first. An entry whose run has ended some other

@@ -11,6 +11,7 @@ from textmill_infra.runs import (
     RESULT_BATCH,
     RESULTS,
     RUNS,
+    RunStatuses,
     batch_start,
     result_batch_cells,
     result_batch_id,
@@ -26,6 +27,7 @@ class RunStore:
         self._db = db
         self._runs = db[RUNS]
         self._results = db[RESULTS]
+        self._statuses = RunStatuses(db)
 
     async def create(
         self,
@@ -65,9 +67,8 @@ class RunStore:
         return [doc async for doc in cursor]
 
     async def mark_cancelled(self, run_id: str) -> None:
-        await self._runs.update_one(
-            {"_id": run_id, "status": {"$in": ["accepted", "queued", "running"]}},
-            {"$set": {"status": "cancelled", "finished_at": utc_now()}},
+        await self._statuses.move(
+            run_id, "cancelled", only_from=["accepted", "queued", "running"], finished_at=utc_now()
         )
 
     async def batches(self, run_id: str, position: int, start: int, end: int) -> list[dict]:
