@@ -33,6 +33,7 @@ from textmill_infra.kafka import ensure_topics, make_broker
 from textmill_infra.logs import configure_logging
 from textmill_infra.settings import ServiceName, Settings
 from textmill_infra.stores import database, make_mongo, make_redis, migrate
+from textmill_infra.websockets import WebSocketProtocol
 
 Hook = Callable[[], Awaitable[None]]
 
@@ -174,5 +175,6 @@ def serve(service: ServiceName, create_app: Callable[[Settings], object]) -> Non
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=20,
+        ws=WebSocketProtocol,
     )
     asyncio.run(uvicorn.Server(config).serve())
