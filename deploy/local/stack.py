@@ -107,6 +107,9 @@ def admin_key() -> str:
     return ADMIN_KEY_FILE.read_text().strip()
 
 
+LOG_RETENTION_BYTES, LOG_SEGMENT_BYTES = 256 * 2**20, 64 * 2**20
+
+
 def kafka_part(settings: Settings) -> Part:
     host, port = host_port(settings.kafka_bootstrap, 19092)
     data, config = DATA / "kafka", RUN / "kafka.properties"
@@ -135,6 +138,13 @@ def kafka_part(settings: Settings) -> Part:
                     "auto.create.topics.enable=false",
                     # Topics made before textmill created them with this (see kafka.py).
                     f"message.max.bytes={MAX_MESSAGE_BYTES}",
+                    # A laptop's disk, not a log to replay: each partition keeps its last
+                    # 256 MB (in 64 MB segments, the unit Kafka deletes) or 24 hours. The
+                    # results topic took 16 GB after a few benchmark sessions; a consumer
+                    # falling that far behind is not one the local stack has.
+                    f"log.retention.bytes={LOG_RETENTION_BYTES}",
+                    f"log.segment.bytes={LOG_SEGMENT_BYTES}",
+                    "log.retention.hours=24",
                     "",
                 ]
             )
