@@ -57,7 +57,7 @@ async def serve_and_receive(deflate: bool) -> tuple[int, str, list]:
     config = uvicorn.Config(app, port=0, log_config=None, ws=WebSocketProtocol, lifespan="on")
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn's Server has no event for it)
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     try:

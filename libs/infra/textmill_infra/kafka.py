@@ -8,6 +8,7 @@ Consumers state their own group, ack policy and offset reset where they subscrib
 (see `Subscription`).
 """
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -24,6 +25,7 @@ from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
 from textmill_contracts.topics import TOPICS
+from textmill_infra.feed import RETRY_DELAYS
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 from textmill_infra.settings import Settings
 
@@ -97,6 +99,42 @@ class RequestIdMiddleware(BaseMiddleware):
         return await call_next(cmd)
 
 
+class RetryBackoff(BaseMiddleware):
+    """Transient errors retry with backoff. A handler that raises has its message delivered
+    again (`NACK_ON_ERROR` rewinds the partition), and by itself at once: while MongoDB,
+    Redis or Kafka is away, or Redis refuses writes for memory, that is a loop of failures
+    as fast as the handler fails. Before the error goes on to the rewind, the subscriber
+    waits as a `RecordFeed` does (`RETRY_DELAYS`: 0.1 s, growing to 5 s) after each failure
+    in a row of that partition (its next message is the same one); a message handled resets
+    the count. Poison messages never get here: `decode` dead-letters them."""
+
+    _failures: dict[tuple[str, int], int] = {}  # (topic, partition) -> failures in a row
+
+    async def consume_scope(self, call_next, msg):
+        record = msg.raw_message[0] if isinstance(msg.raw_message, tuple) else msg.raw_message
+        where = (record.topic, record.partition)
+        try:
+            result = await call_next(msg)
+        except Exception as exc:
+            failures = self._failures[where] = self._failures.get(where, 0) + 1
+            delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
+            log.warning(
+                "handler failed; the message is retried after a pause",
+                extra={
+                    "topic": record.topic,
+                    "partition": record.partition,
+                    "offset": record.offset,
+                    "failures": failures,
+                    "retry_in_s": round(delay, 2),
+                    "error": f"{type(exc).__name__}: {exc}"[:300],
+                },
+            )
+            await asyncio.sleep(delay)
+            raise
+        self._failures.pop(where, None)
+        return result
+
+
 def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap,
@@ -106,6 +144,7 @@ def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -
         max_request_size=MAX_MESSAGE_BYTES,
         request_timeout_ms=15_000,
         middlewares=(
+            RetryBackoff,
             RequestIdMiddleware,
             KafkaPrometheusMiddleware(registry=registry, app_name=f"textmill-{service}"),
         ),

@@ -1,0 +1,55 @@
+"""Transient errors retry with backoff: a FastStream subscriber on the real Kafka whose
+handler fails gets the same message again after growing pauses, then goes on."""
+
+import asyncio
+import time
+import uuid
+from itertools import pairwise
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka.annotations import KafkaMessage
+from prometheus_client import CollectorRegistry
+
+from textmill_infra.feed import RETRY_DELAYS
+from textmill_infra.kafka import Subscription, make_broker
+
+
+@pytest.fixture
+async def topic(settings):
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    name = f"textmill.test.retry.{uuid.uuid4().hex[:8]}"
+    await admin.create_topics([NewTopic(name, 1, 1)])
+    yield name
+    await admin.delete_topics([name])
+    await admin.close()
+
+
+async def test_a_failing_handler_gets_its_message_again_after_growing_pauses(settings, topic):
+    # Given a subscriber whose handler fails three times (its store is away), then works
+    broker = make_broker(settings, "test", CollectorRegistry())
+    attempts: list[tuple[float, bytes]] = []
+    handled = asyncio.Event()
+
+    @broker.subscriber(topic, **Subscription(group_id=f"test-{uuid.uuid4().hex[:8]}").kwargs())
+    async def handle(message: KafkaMessage) -> None:
+        attempts.append((time.monotonic(), message.body))
+        if len(attempts) <= 3:
+            raise ConnectionError("the store is away")
+        handled.set()
+
+    await broker.start()
+    try:
+        # When one message and then a second one are published
+        await broker.publish(b"first", topic)
+        await broker.publish(b"second", topic)
+        await asyncio.wait_for(handled.wait(), 30)
+        await asyncio.sleep(0.5)
+    finally:
+        await broker.stop()
+    # Then the first message came four times, each retry after a longer pause than the last
+    # (0.1, 0.2 and 0.5 s, less the event loop's clock tolerance), and the second one after it
+    assert [body for _, body in attempts] == [b"first"] * 4 + [b"second"]
+    pauses = [later - earlier for (earlier, _), (later, _) in pairwise(attempts[:4])]
+    assert all(pause >= 0.95 * delay for pause, delay in zip(pauses, RETRY_DELAYS[:3], strict=True))
