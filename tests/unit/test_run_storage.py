@@ -1,6 +1,7 @@
 """How a run's results are stored and published: aligned batches of compressed cells, and
 the `ResultBatch` event built around cells that are JSON already."""
 
+import random
 import zlib
 from datetime import UTC, datetime
 
@@ -14,8 +15,9 @@ from textmill_infra.runs import (
     RESULT_CODEC,
     batch_start,
     result_batch_cells,
-    result_batch_doc,
+    result_batch_docs,
     result_batch_id,
+    result_part_id,
 )
 
 RUN = "0123456789abcdef0123456789abcdef"
@@ -26,9 +28,11 @@ def _cell(record: int, **fields: object) -> dict:
 
 
 def _stored(cells: list[dict], first_record: int = 2_000, position: int = 3) -> dict:
-    return result_batch_doc(
+    doc, parts = result_batch_docs(
         RUN, "review", position, first_record, len(cells), pydantic_core.to_json(cells)
     )
+    assert parts == []
+    return doc
 
 
 # ---- stored batches ----------------------------------------------------------------------
@@ -69,10 +73,27 @@ def test_the_cells_are_stored_compressed_not_as_nested_documents() -> None:
     smaller than the JSON itself, and there is no nested `results` field."""
     cells = [_cell(i, chains={"stats": {"chars": 10, "words": 2}}) for i in range(1_000)]
     raw = pydantic_core.to_json(cells)
-    doc = result_batch_doc(RUN, "review", 0, 0, len(cells), raw)
+    doc, _ = result_batch_docs(RUN, "review", 0, 0, len(cells), raw)
     assert "results" not in doc
     assert zlib.decompress(doc["cells"]) == raw
     assert len(doc["cells"]) < len(raw) // 4
+
+
+def test_a_batch_too_large_for_one_document_is_stored_in_parts() -> None:
+    """Given cells whose compressed JSON passes the part size, then the batch's document
+    holds the first part and says how many there are, the others follow under ids of their
+    own, each within the size, and joined in order they read back as the cells."""
+    noise = random.Random(7)
+    cells = [_cell(i, text=noise.randbytes(150).hex()) for i in range(1_000)]
+    raw = pydantic_core.to_json(cells)
+    doc, parts = result_batch_docs(RUN, "review", 0, 0, len(cells), raw, part_bytes=20_000)
+    assert doc["parts"] == len(parts) + 1 > 2
+    assert [p["_id"] for p in parts] == [
+        result_part_id(doc["_id"], n) for n in range(1, doc["parts"])
+    ]
+    assert all(len(d["cells"]) <= 20_000 for d in [doc, *parts])
+    joined = {**doc, "cells": b"".join([doc["cells"], *(p["cells"] for p in parts)])}
+    assert result_batch_cells(joined) == cells
 
 
 def test_an_empty_batch_reads_back_as_no_cells() -> None:

@@ -12,10 +12,12 @@ MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
 - `results`: a run's cells in aligned batches of `RESULT_BATCH` rows of one column, `_id` =
   `<run id>:<column position>:<first record>`; a batch is written whole, once (a duplicate
   `_id` means it is already stored), so each (run, column, record) is stored exactly once.
+  A batch too large for one document has its further parts under `<batch id>/<n>`, written
+  before it (`result_batch_docs`).
   Batches rather than one document per cell because readers (pages, summary, export) then
   fetch a run's results by `_id` alone, 1,000 cells per lookup: on FerretDB's SQLite
   backend any other query scans the whole collection. The cells are one compressed JSON
-  value (`result_batch_doc`), not nested documents: FerretDB spends ~35 µs per cell turning
+  value (`result_batch_docs`), not nested documents: FerretDB spends ~35 µs per cell turning
   nested documents into its SQLite JSON, more than the sentiment chain itself, and ~3 µs
   on the compressed form (`make bench-pipeline` shows the effect). The batch's metadata
   (run, column, first record, count) stays in plain fields.
@@ -29,6 +31,7 @@ import zlib
 import pydantic_core
 import redis.asyncio as aioredis
 from bson import Binary
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -115,19 +118,61 @@ def result_batch_id(run_id: str, column_position: int, first_record: int) -> str
     return f"{run_id}:{column_position:04d}:{first_record:010d}"
 
 
-def result_batch_doc(
-    run_id: str, column: str, column_position: int, first_record: int, count: int, cells: bytes
-) -> dict:
-    """The stored form of one batch: `cells` is the JSON list of its cell results."""
-    return {
-        "_id": result_batch_id(run_id, column_position, first_record),
+# Every stored document stays under BSON's 16 MB: a batch whose compressed cells pass this
+# is stored in parts. It takes long texts: the pii chain's redacted copy of each one alone
+# makes 1,000 cells of 40 KB pass 16 MB compressed.
+RESULT_PART_BYTES = 8 * 1024 * 1024
+
+
+def result_part_id(batch_id: str, n: int) -> str:
+    return f"{batch_id}/{n}"
+
+
+def result_batch_docs(
+    run_id: str,
+    column: str,
+    column_position: int,
+    first_record: int,
+    count: int,
+    cells: bytes,
+    *,
+    part_bytes: int = RESULT_PART_BYTES,
+) -> tuple[dict, list[dict]]:
+    """The stored form of one batch (`cells`: the JSON list of its cell results): its
+    document, whose `_id` says the batch is stored, and the documents of its further parts
+    (none unless its compressed cells pass `part_bytes`), to be written before it."""
+    packed = zlib.compress(cells, 1)
+    pieces = [packed[i : i + part_bytes] for i in range(0, len(packed), part_bytes)] or [b""]
+    batch_id = result_batch_id(run_id, column_position, first_record)
+    doc = {
+        "_id": batch_id,
         "run_id": run_id,
         "column": column,
         "start": first_record,
         "count": count,
         "codec": RESULT_CODEC,
-        "cells": Binary(zlib.compress(cells, 1)),
+        "cells": Binary(pieces[0]),
     }
+    if len(pieces) > 1:
+        doc["parts"] = len(pieces)
+    parts = [
+        {"_id": result_part_id(batch_id, n), "run_id": run_id, "cells": Binary(piece)}
+        for n, piece in enumerate(pieces[1:], 1)
+    ]
+    return doc, parts
+
+
+async def with_parts(results: AsyncCollection, doc: dict) -> dict:
+    """A stored batch with the cells of its further parts joined back, read by `_id`."""
+    if doc.get("parts", 1) == 1:
+        return doc
+    pieces = [doc["cells"]]
+    for n in range(1, doc["parts"]):
+        part = await results.find_one({"_id": result_part_id(doc["_id"], n)})
+        if part is None:
+            raise LookupError(f"result batch {doc['_id']} has lost its part {n}")
+        pieces.append(part["cells"])
+    return {**doc, "cells": b"".join(pieces)}
 
 
 def result_batch_cells(doc: dict) -> list[dict]:

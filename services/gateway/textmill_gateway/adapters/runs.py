@@ -15,6 +15,7 @@ from textmill_infra.runs import (
     batch_start,
     result_batch_cells,
     result_batch_id,
+    with_parts,
 )
 from textmill_infra.stores import in_windows
 
@@ -81,7 +82,7 @@ class RunStore:
         found = await in_windows(
             ids, lambda i: self._results.find_one({"_id": i}), _CONCURRENT_LOOKUPS
         )
-        return [doc for doc in found if doc is not None]
+        return [await with_parts(self._results, doc) for doc in found if doc is not None]
 
     async def results_between(
         self, run_id: str, position: int, start: int, end: int

@@ -10,7 +10,7 @@ from pymongo.synchronous.database import Database
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.blobs import StoredFileSource
-from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_doc
+from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_docs
 from textmill_tabular import RowIndex, read_rows
 
 
@@ -42,10 +42,19 @@ class ShardStore:
     ) -> bool:
         """Store one aligned batch (`cells`: the JSON list of its results, one per record);
         False when it was already stored (a redelivered or reassigned shard rewrites
-        nothing)."""
-        doc = result_batch_doc(run_id, column, position, records[0], len(records), cells)
+        nothing).
+
+        A batch in parts writes them first, then its own document, which says it is stored:
+        a write cut short leaves parts that the redo writes again (the same cells, since the
+        chains are deterministic), and none are rewritten once the batch is stored."""
+        doc, parts = result_batch_docs(run_id, column, position, records[0], len(records), cells)
+        results = self._db[RESULTS]
+        if parts and await results.find_one({"_id": doc["_id"]}, {"_id": 1}) is not None:
+            return False
+        for part in parts:
+            await results.replace_one({"_id": part["_id"]}, part, upsert=True)
         try:
-            await self._db[RESULTS].insert_one(doc)
+            await results.insert_one(doc)
         except DuplicateKeyError:
             return False
         return True
