@@ -197,6 +197,13 @@ async def decode_record(broker: KafkaBroker, record: ConsumerRecord, model: type
         if major == expected:
             return decoded
         reason = f"{model.__name__}: schema major {major} unsupported (expected {expected})"
+    await dead_letter(broker, record, reason)
+    return None
+
+
+async def dead_letter(broker: KafkaBroker, record: ConsumerRecord, reason: str) -> None:
+    """Park a message that can never be valid on the dead-letter topic, with why and where it
+    came from."""
     log.warning("dead-lettering a poison message", extra={"reason": reason})
     await broker.publish(
         record.value or b"",
@@ -208,4 +215,3 @@ async def decode_record(broker: KafkaBroker, record: ConsumerRecord, model: type
             "x-original-offset": str(record.offset),
         },
     )
-    return None

@@ -12,13 +12,14 @@ passes the original JSON on rather than parse its cells and encode them again.
 
 import asyncio
 
+import msgspec
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 
 from textmill_contracts.runs import TERMINAL_STATUSES, ResultBatchKeys, RunUpdated
 from textmill_gateway.adapters.streams import RunStreams
-from textmill_infra.kafka import Subscription, decode, decode_record
+from textmill_infra.kafka import Subscription, dead_letter, decode
 
 # Clients wait on these (see Subscription): results within 20 ms, run updates (sent at
 # most every 0.5 s) within 100 ms.
@@ -36,9 +37,13 @@ class StreamFeeder:
     async def on_results(self, records: list[ConsumerRecord]) -> None:
         """`ResultBatch` records of one partition, appended in order."""
         for record in records:
-            batch = await decode_record(self._broker, record, ResultBatchKeys)
-            if batch is None or not batch.results:
-                continue  # dead-lettered; or empty, which no worker publishes
+            try:
+                batch = ResultBatchKeys.decode(record.value or b"")
+            except msgspec.MsgspecError as exc:
+                await dead_letter(self._broker, record, f"ResultBatchKeys: {exc}")
+                continue
+            if not batch.results:
+                continue  # empty, which no worker publishes
             key = f"{batch.column}\x1f{batch.results[0].record}"
             await self._streams.append_results(
                 batch.run_id, batch.message_id, key, len(batch.results), record.value
