@@ -22,7 +22,6 @@ bench/results/pipeline.md.
 import argparse
 import asyncio
 import gc
-import json
 import os
 import signal
 import statistics
@@ -35,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import msgspec
 import pandas as pd
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from websockets.asyncio.client import connect as ws_connect
@@ -137,24 +137,45 @@ def cpu_seconds() -> dict[str, float]:
     return totals
 
 
+class _Cell(msgspec.Struct):
+    record: int
+
+
+class _Data(msgspec.Struct):
+    occurred_at: str | None = None
+    results: list[_Cell] = []
+    status: str | None = None
+
+
+class _StreamMessage(msgspec.Struct):
+    type: str
+    data: _Data | None = None
+
+
+_READ = msgspec.json.Decoder(_StreamMessage)
+
+
 async def read_stream(url: str) -> tuple[float, list[float], int]:
     """Read a run's websocket stream to its end: (arrival of the first results, latency of
     each results message in ms, cells streamed). A message's arrival is taken as it is
     received, before it is parsed: the client's own parsing is not the stream's latency.
     An asyncio client, as a consumer of a fast stream would use: websockets' threaded sync
     client added 10-20 ms at p95 on this machine (its reader thread and the parsing thread
-    take turns on the GIL)."""
+    take turns on the GIL). It decodes only what it reads (message type, publication time,
+    record numbers, run status) with msgspec: `json.loads` of a message of 1,000 results
+    took 2.1 ms, ~4 % of this machine's CPU during a run, and that reader shares the cores
+    with the pipeline it measures (msgspec: 0.17 ms)."""
     first, latencies, streamed = None, [], 0
     async with ws_connect(url, max_size=None) as socket:
         async for raw in socket:
             now = time.time()
-            message = json.loads(raw)
-            if message["type"] == "results":
+            message = _READ.decode(raw)
+            if message.type == "results":
                 first = first or now
-                streamed += len(message["data"]["results"])
-                published = datetime.fromisoformat(message["data"]["occurred_at"]).timestamp()
+                streamed += len(message.data.results)
+                published = datetime.fromisoformat(message.data.occurred_at).timestamp()
                 latencies.append((now - published) * 1000)
-            elif message["type"] == "run" and message["data"]["status"] in TERMINAL_STATUSES:
+            elif message.type == "run" and message.data.status in TERMINAL_STATUSES:
                 break
     assert first is not None, "the stream carried no results"
     return first, latencies, streamed
