@@ -2,12 +2,14 @@
 handler fails gets the same message again after growing pauses, then goes on."""
 
 import asyncio
+import logging
 import time
 import uuid
 from itertools import pairwise
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry
 
@@ -53,3 +55,36 @@ async def test_a_failing_handler_gets_its_message_again_after_growing_pauses(set
     assert [body for _, body in attempts] == [b"first"] * 4 + [b"second"]
     pauses = [later - earlier for (earlier, _), (later, _) in pairwise(attempts[:4])]
     assert all(pause >= 0.95 * delay for pause, delay in zip(pauses, RETRY_DELAYS[:3], strict=True))
+
+
+async def test_a_subscriber_that_acknowledges_first_is_not_held_back_by_a_failure(
+    settings, topic, caplog
+):
+    # Given a subscriber that acknowledges before handling (as heartbeats and replies do),
+    # whose handler fails on the first message
+    broker = make_broker(settings, "test", CollectorRegistry())
+    attempts: list[tuple[float, bytes]] = []
+    second = asyncio.Event()
+    subscription = Subscription(
+        group_id=f"test-{uuid.uuid4().hex[:8]}", ack_policy=AckPolicy.ACK_FIRST
+    )
+
+    @broker.subscriber(topic, **subscription.kwargs())
+    async def handle(message: KafkaMessage) -> None:
+        attempts.append((time.monotonic(), message.body))
+        if message.body == b"first":
+            raise ConnectionError("the store is away")
+        second.set()
+
+    caplog.set_level(logging.WARNING, logger="textmill_infra.kafka")
+    await broker.start()
+    try:
+        # When two messages are published
+        await broker.publish(b"first", topic)
+        await broker.publish(b"second", topic)
+        await asyncio.wait_for(second.wait(), 30)
+    finally:
+        await broker.stop()
+    # Then the failed one is not delivered again, and no pause held the next one back
+    assert [body for _, body in attempts] == [b"first", b"second"]
+    assert not [r for r in caplog.records if "retried after a pause" in r.getMessage()]

@@ -106,7 +106,10 @@ class RetryBackoff(BaseMiddleware):
     as fast as the handler fails. Before the error goes on to the rewind, the subscriber
     waits as a `RecordFeed` does (`RETRY_DELAYS`: 0.1 s, growing to 5 s) after each failure
     in a row of that partition (its next message is the same one); a message handled resets
-    the count. Poison messages never get here: `decode` dead-letters them."""
+    the count. A subscriber that acknowledges first (heartbeats, replies) gets no pause:
+    its message is not delivered again, and the next one should not wait. Poison messages
+    never get here: `decode` dead-letters them. (FastStream's acknowledgement middleware
+    wraps this one: on error, the rewind comes after the pause.)"""
 
     _failures: dict[tuple[str, int], int] = {}  # (topic, partition) -> failures in a row
 
@@ -116,6 +119,8 @@ class RetryBackoff(BaseMiddleware):
         try:
             result = await call_next(msg)
         except Exception as exc:
+            if msg.committed is not None:
+                raise  # acknowledged before the handler ran (`ACK_FIRST`): nothing comes again
             failures = self._failures[where] = self._failures.get(where, 0) + 1
             delay = RETRY_DELAYS[min(failures, len(RETRY_DELAYS)) - 1]
             log.warning(
