@@ -8,6 +8,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
+from textmill_contracts.runs import ResultBatch, ResultBatchKeys
+from textmill_worker import compute
 from textmill_worker.chains import analyse_cells, get_chains
 from textmill_worker.compute import InProcess, ProcessPool, make_compute
 
@@ -210,3 +212,30 @@ async def test_a_dead_pool_process_fails_one_call_then_the_pool_is_replaced() ->
         )
     finally:
         own.close()
+
+
+def test_a_batch_is_strict_json_whatever_numbers_a_chain_returns(monkeypatch) -> None:
+    # Given a chain whose scores come out as NaN and infinities on some cells
+    def scores(chains, texts):
+        odd = [float("nan"), float("inf"), float("-inf"), 0.5]
+        return [
+            {"status": "ok", "reason": None, "chains": {"x": {"score": odd[i % 4]}}}
+            for i, _ in enumerate(texts)
+        ]
+
+    monkeypatch.setattr(compute, "analyse_texts", scores)
+    # When a batch of four cells is encoded for the store and the stream
+    cells = compute.cells_json(["x"], [10, 11, 12, 13], ["a", "b", "c", "d"])
+
+    # Then it is JSON that a strict parser reads (those numbers as null), and so is the
+    # published batch, which the gateway routes
+    def refuse(constant: str) -> None:
+        raise ValueError(f"not JSON: {constant}")
+
+    parsed = json.loads(cells, parse_constant=refuse)
+    assert [c["chains"]["x"]["score"] for c in parsed] == [None, None, None, 0.5]
+    assert [c["record"] for c in parsed] == [10, 11, 12, 13]
+    body = ResultBatch.encode(
+        cells, run_id="r", tenant="t", shard_id="r:00000", column="body", worker="w"
+    )
+    assert [c.record for c in ResultBatchKeys.decode(body).results] == [10, 11, 12, 13]
