@@ -98,9 +98,17 @@ def test_the_summary_counts_every_cell(client, run_id, streamed):
     assert sum(body["sentiment"]["labels"].values()) == body["status"]["ok"]
 
 
-def test_the_run_is_listed(client, run_id):
+def test_the_run_is_listed_as_its_own_page_shows_it(client, run_id, streamed):
+    # Given the completed run
+    # When the tenant's runs are listed
     listed = client.get("/api/v2/runs").json()["items"]
-    assert run_id in [run["run_id"] for run in listed]
+    # Then it is there, with the progress its own page shows (every cell done)
+    mine = next(run for run in listed if run["run_id"] == run_id)
+    own = client.get(f"/api/v2/runs/{run_id}").json()
+    assert mine["cells_done"] == mine["cells_total"] == ROWS * len(COLUMNS)
+    assert (
+        mine["progress"] == own["progress"] == {c: {"done": ROWS, "total": ROWS} for c in COLUMNS}
+    )
 
 
 def test_another_tenant_cannot_see_the_run(bob, run_id):

@@ -60,11 +60,8 @@ class RunStore:
         return doc
 
     async def for_tenant(self, tenant: str, limit: int = 100) -> list[dict]:
-        cursor = (
-            self._runs.find({"tenant": tenant}, {"shards": 0})
-            .sort("created_at", DESCENDING)
-            .limit(limit)
-        )
+        # With the shards' progress: a listed run shows the cells done, as its own page does.
+        cursor = self._runs.find({"tenant": tenant}).sort("created_at", DESCENDING).limit(limit)
         return [doc async for doc in cursor]
 
     async def mark_cancelled(self, run_id: str) -> None:
