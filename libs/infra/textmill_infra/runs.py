@@ -7,6 +7,8 @@ MongoDB layout (ids are the idempotency keys; every hot lookup is by `_id`):
   under way does not scan `runs`.
 - `run_ends`: one per ended run, `_id` = run id: the claim of its final status
   (`RunStatuses`).
+- `tenant_runs`: each tenant's runs in the order they were made, `_id` =
+  `<tenant>:<n>`, and `run_counters`, `_id` = tenant: how many it has (`TenantRuns`).
 - `row_indexes`: a file's RowIndex, `_id` = file id, built by the gateway on upload (or by
   the coordinator for a file stored without one); see `row_index_doc`.
 - `results`: a run's cells in aligned batches of `RESULT_BATCH` rows of one column, `_id` =
@@ -36,6 +38,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.runs import TERMINAL_STATUSES
+from textmill_infra.stores import in_windows
 
 RUNS, SHARDS, ROW_INDEXES = "runs", "shards", "row_indexes"
 # One document per queued or running run (`_id` = run id): what the coordinator's sweep
@@ -89,6 +92,77 @@ class RunStatuses:
             return False
         await self._runs.update_one({"_id": run_id}, {"$set": end["update"]})
         return True
+
+
+TENANT_RUNS, RUN_COUNTERS = "tenant_runs", "run_counters"
+
+
+def tenant_run_id(tenant: str, n: int) -> str:
+    return f"{tenant}:{n:012d}"
+
+
+class TenantRuns:
+    """Each tenant's runs, newest first, read by `_id` alone.
+
+    Listing a tenant's runs from `runs` by `{tenant}` sorted by `created_at` decoded every
+    run of every tenant on FerretDB's SQLite backend (140-160 ms with ~790 runs, growing with
+    each). Here the n-th run a tenant makes is entered as `<tenant>:<n>`, before the run
+    itself, and `run_counters` says how far n has gone: the newest `limit` are `limit`
+    lookups by `_id`. n comes from an `$inc`, which FerretDB does not make atomic; the entry's
+    unique `_id` does, and a taken n is retried with the next one. An n left without an entry
+    (a retry, or a crash before the entry) is a gap the listing skips; an entry whose run was
+    never stored is skipped too."""
+
+    def __init__(self, db: AsyncDatabase, *, window: int = 32) -> None:
+        self._entries, self._counters, self._runs = db[TENANT_RUNS], db[RUN_COUNTERS], db[RUNS]
+        self._window = window
+
+    async def enter(self, tenant: str, run_id: str) -> int:
+        """Enter a new run of `tenant` as its newest; returns its n."""
+        while True:
+            counter = await self._counters.find_one_and_update(
+                {"_id": tenant}, {"$inc": {"n": 1}}, upsert=True, return_document=True
+            )
+            try:
+                await self._entries.insert_one(
+                    {"_id": tenant_run_id(tenant, counter["n"]), "run_id": run_id}
+                )
+            except DuplicateKeyError:
+                continue  # another run took this n at the same moment
+            return counter["n"]
+
+    async def newest(self, tenant: str, limit: int) -> list[dict]:
+        """The tenant's newest `limit` runs (fewer where there are gaps), newest first."""
+        counter = await self._counters.find_one({"_id": tenant})
+        top = counter["n"] if counter else 0
+        ids = [tenant_run_id(tenant, n) for n in range(top, max(0, top - limit), -1)]
+        entries = await self._by_id(self._entries, ids)
+        runs = await self._by_id(self._runs, [e["run_id"] for e in entries if e is not None])
+        return [run for run in runs if run is not None and run.get("tenant") == tenant]
+
+    async def backfill(self) -> int:
+        """Enter the runs stored before this index existed (a scan of `runs`, once, by the
+        migration), in the order they were made; returns how many. Deterministic: services
+        that run it at the same moment write the same entries."""
+        made: dict[str, list[tuple]] = {}
+        async for run in self._runs.find({}, {"tenant": 1, "created_at": 1}):
+            made.setdefault(run.get("tenant", ""), []).append((run.get("created_at"), run["_id"]))
+        for tenant, runs in made.items():
+            runs.sort(key=lambda r: (r[0] is not None, r[0] or 0, r[1]))
+            for n, (_, run_id) in enumerate(runs, 1):
+                try:
+                    await self._entries.insert_one(
+                        {"_id": tenant_run_id(tenant, n), "run_id": run_id}
+                    )
+                except DuplicateKeyError:
+                    pass  # entered by another service's backfill
+            await self._counters.update_one(
+                {"_id": tenant}, {"$max": {"n": len(runs)}}, upsert=True
+            )
+        return sum(len(runs) for runs in made.values())
+
+    async def _by_id(self, collection: AsyncCollection, ids: list[str]) -> list[dict | None]:
+        return await in_windows(ids, lambda i: collection.find_one({"_id": i}), self._window)
 
 
 def row_index_doc(file_id: str, index_json: str, header: list[str]) -> dict:

@@ -14,7 +14,6 @@ from pymongo import ASCENDING, AsyncMongoClient, MongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
-from textmill_infra.runs import RUN_ENDS
 from textmill_infra.settings import Settings
 
 T, R = TypeVar("T"), TypeVar("R")
@@ -75,6 +74,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     ),
     (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
     (8, "the claims of runs' final statuses, read by _id only (no index of their own)", []),
+    (9, "each tenant's runs in order, read by _id: tenant_runs and run_counters", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -99,11 +99,11 @@ async def _api_keys_by_hash(db: AsyncDatabase) -> None:
         await db.api_keys.delete_one({"_id": doc["_id"]})
 
 
-async def _run_ends(db: AsyncDatabase) -> None:
-    """The collection exists before its first claim (the local stack indexes each table's
-    `_id` lookups when it starts: `deploy/local/stack.py`)."""
+async def _create(db: AsyncDatabase, name: str) -> None:
+    """Create collection `name` unless it exists: before its first document, because the
+    local stack indexes each table's `_id` lookups when it starts (`deploy/local/stack.py`)."""
     try:
-        await db.create_collection(RUN_ENDS)
+        await db.create_collection(name)
     except CollectionInvalid:
         pass  # there already
     except OperationFailure as exc:
@@ -111,11 +111,27 @@ async def _run_ends(db: AsyncDatabase) -> None:
             raise  # not another service having created it a moment before
 
 
+async def _run_ends(db: AsyncDatabase) -> None:
+    from textmill_infra.runs import RUN_ENDS  # runs.py imports this module
+
+    await _create(db, RUN_ENDS)
+
+
+async def _tenant_runs(db: AsyncDatabase) -> None:
+    """Every run stored so far entered in its tenant's list (`TenantRuns`)."""
+    from textmill_infra.runs import RUN_COUNTERS, TENANT_RUNS, TenantRuns
+
+    for name in (TENANT_RUNS, RUN_COUNTERS):
+        await _create(db, name)
+    await TenantRuns(db).backfill()
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     7: _api_keys_by_hash,
     8: _run_ends,
+    9: _tenant_runs,
 }
 
 

@@ -3,7 +3,6 @@ on by the coordinator, results written by workers (layout: `textmill_infra.runs`
 
 from collections.abc import AsyncIterator
 
-from pymongo import DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
@@ -12,6 +11,7 @@ from textmill_infra.runs import (
     RESULTS,
     RUNS,
     RunStatuses,
+    TenantRuns,
     batch_start,
     result_batch_cells,
     result_batch_id,
@@ -29,6 +29,7 @@ class RunStore:
         self._runs = db[RUNS]
         self._results = db[RESULTS]
         self._statuses = RunStatuses(db)
+        self._tenant_runs = TenantRuns(db)
 
     async def create(
         self,
@@ -50,6 +51,9 @@ class RunStore:
             "cells_total": rows * len(columns),
             "created_at": utc_now(),
         }
+        # Listed first: a run stored without its entry would never be listed, an entry
+        # without its run is skipped.
+        await self._tenant_runs.enter(tenant, run_id)
         await self._runs.insert_one(doc)
         return doc
 
@@ -60,9 +64,9 @@ class RunStore:
         return doc
 
     async def for_tenant(self, tenant: str, limit: int = 100) -> list[dict]:
-        # With the shards' progress: a listed run shows the cells done, as its own page does.
-        cursor = self._runs.find({"tenant": tenant}).sort("created_at", DESCENDING).limit(limit)
-        return [doc async for doc in cursor]
+        """The tenant's newest runs, whole (with the shards' progress: a listed run shows the
+        cells done, as its own page does)."""
+        return await self._tenant_runs.newest(tenant, limit)
 
     async def mark_cancelled(self, run_id: str) -> None:
         await self._statuses.move(
