@@ -185,11 +185,7 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
     A body that can never be valid (not JSON, wrong shape, an unknown major version) is
     poison: retrying cannot help, so it is parked with the reason and the offset moves on.
     """
-    return await decode_record(broker, message.raw_message, model)
-
-
-async def decode_record(broker: KafkaBroker, record: ConsumerRecord, model: type[M]) -> M | None:
-    """`decode` for a record handed over by a `feed.RecordFeed`."""
+    record = message.raw_message
     try:
         decoded = model.model_validate_json(record.value or b"")
     except ValidationError as exc:
