@@ -5,6 +5,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from textmill_contracts.envelope import utc_now
+from textmill_infra.runs import RUNS
 from textmill_infra.settings import Settings
 from textmill_infra.stores import make_mongo, make_redis
 
@@ -86,3 +88,20 @@ async def records(consumer: AIOKafkaConsumer, until, timeout: float = 20.0) -> l
             if any(until(r) for r in partition_records):
                 return seen
     return seen
+
+
+async def new_run(db, status: str = "accepted") -> str:
+    """A run stored as the gateway stores one, in `status`; its id."""
+    run_id = uuid.uuid4().hex
+    await db[RUNS].insert_one(
+        {
+            "_id": run_id,
+            "tenant": "t",
+            "file_id": "f",
+            "columns": ["review"],
+            "chains": ["sentiment"],
+            "status": status,
+            "created_at": utc_now(),
+        }
+    )
+    return run_id

@@ -4,16 +4,11 @@ competing ends wins, whatever the order in which their reads and writes interlea
 import asyncio
 import uuid
 
+from tests.integration.conftest import new_run
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import RUN_ENDS, RUNS, RunStatuses
 
 ACTIVE = ["accepted", "queued", "running"]
-
-
-async def new_run(db, status: str) -> str:
-    run_id = uuid.uuid4().hex
-    await db[RUNS].insert_one({"_id": run_id, "tenant": "t", "status": status})
-    return run_id
 
 
 async def status_of(db, run_id: str) -> dict:

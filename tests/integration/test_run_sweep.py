@@ -3,13 +3,12 @@ from the `active_runs` registry, not by a query on `runs`), which of their shard
 done, and the re-publication of the shards of a worker that went silent."""
 
 import json
-import uuid
 from datetime import timedelta
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tests.integration.conftest import records
+from tests.integration.conftest import new_run, records
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.runs import RunStore
@@ -19,22 +18,6 @@ from textmill_infra.kafka import make_broker
 from textmill_infra.runs import ACTIVE_RUNS, RUNS, SHARDS, shard_id
 
 PLANS = [ShardPlan(n, "review", n * 100, (n + 1) * 100) for n in range(4)]
-
-
-async def new_run(db, status: str = "accepted") -> str:
-    run_id = uuid.uuid4().hex
-    await db[RUNS].insert_one(
-        {
-            "_id": run_id,
-            "tenant": "t",
-            "file_id": "f",
-            "columns": ["review"],
-            "chains": ["sentiment"],
-            "status": status,
-            "created_at": utc_now(),
-        }
-    )
-    return run_id
 
 
 async def queued_run(store: RunStore, db) -> str:

@@ -39,7 +39,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.runs import TERMINAL_STATUSES
-from textmill_infra.stores import in_windows
+from textmill_infra.stores import find_by_ids
 
 RUNS, SHARDS, ROW_INDEXES = "runs", "shards", "row_indexes"
 # One document per queued or running run (`_id` = run id): what the coordinator's sweep
@@ -141,8 +141,9 @@ class TenantRuns:
         counter = await self._counters.find_one({"_id": tenant})
         top = counter["n"] if counter else 0
         ids = [tenant_run_id(tenant, n) for n in range(top, max(0, top - limit), -1)]
-        entries = await self._by_id(self._entries, ids)
-        runs = await self._by_id(self._runs, [e["run_id"] for e in entries if e is not None])
+        entries = await find_by_ids(self._entries, ids, self._window)
+        run_ids = [entry["run_id"] for entry in entries if entry is not None]
+        runs = await find_by_ids(self._runs, run_ids, self._window)
         return [run for run in runs if run is not None and run.get("tenant") == tenant]
 
     async def backfill(self) -> int:
@@ -165,9 +166,6 @@ class TenantRuns:
                 {"_id": tenant}, {"$max": {"n": len(runs)}}, upsert=True
             )
         return sum(len(runs) for runs in made.values())
-
-    async def _by_id(self, collection: AsyncCollection, ids: list[str]) -> list[dict | None]:
-        return await in_windows(ids, lambda i: collection.find_one({"_id": i}), self._window)
 
 
 def row_index_doc(file_id: str, index_json: str, header: list[str]) -> dict:

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 import redis.asyncio as aioredis
 from pymongo import ASCENDING, AsyncMongoClient, MongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
@@ -27,6 +28,12 @@ async def in_windows(items: Sequence[T], call: Callable[[T], Awaitable[R]], wind
     for start in range(0, len(items), window):
         results += await asyncio.gather(*(call(item) for item in items[start : start + window]))
     return results
+
+
+async def find_by_ids(collection: AsyncCollection, ids: Sequence, window: int) -> list[dict | None]:
+    """The document of each `_id` (None where there is none), in order, `window` lookups in
+    flight at once."""
+    return await in_windows(ids, lambda i: collection.find_one({"_id": i}), window)
 
 
 log = logging.getLogger(__name__)

@@ -31,7 +31,7 @@ from textmill_infra.runs import (
     row_index_doc,
     shard_id,
 )
-from textmill_infra.stores import in_windows
+from textmill_infra.stores import find_by_ids
 from textmill_tabular import RowIndex, build_row_index, open_table
 
 DUPLICATE_KEY = 11000
@@ -90,7 +90,7 @@ class RunStore:
         which may not be; each is then read by `_id`."""
         pending = sorted(int(n) for n, shard in run.get("shards", {}).items() if not shard["done"])
         ids = [shard_id(run["_id"], n) for n in pending]
-        docs = await self._by_id(self._shards, ids)
+        docs = await find_by_ids(self._shards, ids, LOOKUP_WINDOW)
         return [doc for doc in docs if doc is not None and not doc["done"]]
 
     async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> dict | None:
@@ -115,7 +115,7 @@ class RunStore:
         """The queued and running runs, oldest first. An entry whose run has ended some other
         way (the gateway marks a cancel itself) or is gone is dropped here."""
         ids = [doc["_id"] async for doc in self._active.find({}, {"_id": 1}).sort("since", 1)]
-        runs = await self._by_id(self._runs, ids)
+        runs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
         for run_id, run in zip(ids, runs, strict=True):
             if run is None or run["status"] in TERMINAL_STATUSES:
                 await self._active.delete_one({"_id": run_id})
@@ -139,10 +139,6 @@ class RunStore:
         await self._active.update_one(
             {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
         )
-
-    @staticmethod
-    async def _by_id(collection, ids: list[str]) -> list[dict | None]:
-        return await in_windows(ids, lambda i: collection.find_one({"_id": i}), LOOKUP_WINDOW)
 
 
 class RowIndexes:

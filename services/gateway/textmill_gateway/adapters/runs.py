@@ -17,7 +17,7 @@ from textmill_infra.runs import (
     result_batch_id,
     with_parts,
 )
-from textmill_infra.stores import in_windows
+from textmill_infra.stores import find_by_ids
 
 _CONCURRENT_LOOKUPS = 32
 _SCAN_WINDOW = RESULT_BATCH * 10
@@ -80,9 +80,7 @@ class RunStore:
             result_batch_id(run_id, position, f)
             for f in range(batch_start(start), end, RESULT_BATCH)
         ]
-        found = await in_windows(
-            ids, lambda i: self._results.find_one({"_id": i}), _CONCURRENT_LOOKUPS
-        )
+        found = await find_by_ids(self._results, ids, _CONCURRENT_LOOKUPS)
         return [await with_parts(self._results, doc) for doc in found if doc is not None]
 
     async def results_between(
