@@ -8,7 +8,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import RUNS
 from textmill_infra.settings import Settings
-from textmill_infra.stores import make_mongo, make_redis
+from textmill_infra.stores import make_mongo, make_redis, make_sync_mongo
 
 pytestmark = pytest.mark.integration
 
@@ -31,6 +31,14 @@ async def scratch_db(mongo):
     name = f"textmill_test_{uuid.uuid4().hex[:8]}"
     yield mongo[name]
     await mongo.drop_database(name)
+
+
+@pytest.fixture
+def sync_db(settings, scratch_db):
+    """The synchronous client's view of `scratch_db`, as the readers in threads use it."""
+    client = make_sync_mongo(settings)
+    yield client[scratch_db.name]
+    client.close()
 
 
 @pytest.fixture
@@ -90,15 +98,15 @@ async def records(consumer: AIOKafkaConsumer, until, timeout: float = 20.0) -> l
     return seen
 
 
-async def new_run(db, status: str = "accepted") -> str:
-    """A run stored as the gateway stores one, in `status`; its id."""
+async def new_run(db, status: str = "accepted", columns: tuple[str, ...] = ("review",)) -> str:
+    """A run of `columns` stored as the gateway stores one, in `status`; its id."""
     run_id = uuid.uuid4().hex
     await db[RUNS].insert_one(
         {
             "_id": run_id,
             "tenant": "t",
             "file_id": "f",
-            "columns": ["review"],
+            "columns": list(columns),
             "chains": ["sentiment"],
             "status": status,
             "created_at": utc_now(),

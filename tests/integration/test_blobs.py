@@ -7,14 +7,6 @@ import pytest
 from gridfs import AsyncGridFSBucket
 
 from textmill_infra import blobs
-from textmill_infra.stores import make_sync_mongo
-
-
-@pytest.fixture
-def sync_db(settings, scratch_db):
-    client = make_sync_mongo(settings)
-    yield client[scratch_db.name]
-    client.close()
 
 
 @pytest.fixture

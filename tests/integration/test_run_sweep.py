@@ -21,7 +21,7 @@ PLANS = [ShardPlan(n, "review", n * 100, (n + 1) * 100) for n in range(4)]
 
 
 async def queued_run(store: RunStore, db) -> str:
-    run_id = await new_run(db)
+    run_id = await new_run(db, columns=("title", "review"))
     await store.save_plan(run_id, PLANS, ["sentiment"])
     return run_id
 
@@ -135,7 +135,8 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
     )
     # When the sweep runs with only "alive" heartbeating and a stall of one minute
     moved = await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1))
-    # Then shard 0 alone is published again, as its next attempt
+    # Then shard 0 alone is published again, as its next attempt, naming the run's other
+    # column as its sibling
     assert moved == 1
     mine = [
         json.loads(r.value)
@@ -145,3 +146,4 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
     assert [(m["shard_id"], m["attempt"], m["start"], m["end"]) for m in mine] == [
         (shard_id(run_id, 0), 2, 0, 100)
     ]
+    assert mine[0]["siblings"] == ["title"]

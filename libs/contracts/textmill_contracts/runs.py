@@ -41,9 +41,11 @@ class AnalyzeRequested(Message):
 
 class ShardAssigned(Message):
     """Analyse rows [start, end) of one column with `chains`. Idempotent by `shard_id`:
-    results are keyed (run, column, record) and the shard's checkpoint says where to resume."""
+    results are keyed (run, column, record) and the shard's checkpoint says where to resume.
+    1.1 added `siblings`."""
 
     schema_name: ClassVar[str] = "shard.assigned"
+    schema_version: str = "1.1"
     run_id: str
     shard_id: str
     tenant: str
@@ -53,6 +55,11 @@ class ShardAssigned(Message):
     end: int = Field(ge=0)
     chains: list[str]
     attempt: int = Field(default=1, ge=1)
+    siblings: list[str] = Field(
+        default_factory=list,
+        description="the run's other columns, whose shards cover the same rows: a worker "
+        "may read them in the same pass and keep them for those shards",
+    )
 
 
 class RunCancelled(Message):

@@ -52,10 +52,10 @@ def shard_rows_for(chains: list[str], target_seconds: float = TARGET_SHARD_SECON
 
 def plan_shards(rows: int, columns: list[str], shard_rows: int) -> list[ShardPlan]:
     """Every (column, row) of the selection in exactly one shard. Numbered row range by row
-    range, each range's columns together: shards go out in that order, so the shards of one
-    range read the same part of the file at about the same time (workers keep recently read
-    chunks, see `textmill_infra.blobs.CHUNK_CACHE`) instead of the file being read once per
-    column."""
+    range, each range's columns together: shards go out in that order, so a worker that read
+    a range for one column (and its siblings with it, see the worker's `SiblingValues`)
+    finds the others' values still kept when their shards come, rather than the file being
+    read and parsed once per column."""
     if shard_rows < 1:
         raise ValueError(f"shard_rows must be positive, not {shard_rows}")
     plans: list[ShardPlan] = []

@@ -165,6 +165,7 @@ class RunCoordinator:
             end=shard["end"],
             chains=run["chains"],
             attempt=attempt,
+            siblings=[column for column in run["columns"] if column != shard["column"]],
         )
         # Round robin over the partitions, not by key hash: the workers (each owning some
         # partitions) then get a fair share of a run's shards.

@@ -15,6 +15,7 @@ and analysed.
 
 import asyncio
 import time
+from functools import partial
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
@@ -92,7 +93,11 @@ class ShardHandler:
     async def _analyse(self, command: ShardAssigned, offset: int) -> None:
         get_chains(command.chains)  # an unknown chain fails the shard before any work
         position, rows = await asyncio.to_thread(
-            self._rows.open, command.file_id, command.column, offset, command.end
+            partial(self._rows.open, offset=offset, siblings=command.siblings),
+            command.file_id,
+            command.column,
+            command.start,
+            command.end,
         )
         reader = ReadAhead(
             rows,

@@ -1,7 +1,11 @@
 """What a worker reads and writes in MongoDB: its shard's checkpoint, the file's row index
 and rows, and the results (one aligned batch per write, idempotent by the batch `_id`)."""
 
-from collections.abc import Iterator
+import sys
+import threading
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
 
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
@@ -60,29 +64,118 @@ class ShardStore:
         return True
 
 
+Rows = Iterator[tuple[int, list[str]]]
+
+
+class SiblingValues:
+    """A column's values over a shard's rows, read in the pass of a sibling shard (the same
+    file and rows, another column of the run) and kept for that shard's turn: its rows are
+    then neither fetched nor parsed again. Least recently kept first out, past `max_bytes`
+    of values (their strings' own size: a character takes 1 to 4 bytes). Shared by the
+    reading threads."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._max = max_bytes
+        self._kept: OrderedDict[tuple, tuple[int, list[int], list[str], int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def keep(self, key: tuple, position: int, records: list[int], values: list[str]) -> None:
+        size = sum(map(sys.getsizeof, values))
+        if size > self._max:
+            return
+        with self._lock:
+            if key in self._kept:
+                return
+            self._kept[key] = (position, records, values, size)
+            self._bytes += size
+            while self._bytes > self._max:
+                _, (*_, evicted) = self._kept.popitem(last=False)
+                self._bytes -= evicted
+
+    def take(self, key: tuple) -> tuple[int, list[int], list[str]] | None:
+        """(the column's position in the header, records, values), no longer kept."""
+        with self._lock:
+            entry = self._kept.pop(key, None)
+            if entry is None:
+                return None
+            self._bytes -= entry[3]
+        return entry[:3]
+
+    @property
+    def size(self) -> int:
+        return self._bytes
+
+
+# A run's shards go out range by range, each range's columns together (see the
+# coordinator's planning): a sibling's values wait about one shard. 30,000 rows of
+# 500-character ASCII texts in each of 4 columns fit.
+SIBLING_VALUES = SiblingValues(64 * 1024 * 1024)
+
+
 class ShardRows:
     """The rows of one column over a row range, read from the stored file (synchronous:
     called from a thread)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, siblings: SiblingValues = SIBLING_VALUES) -> None:
         self._db = db
+        self._siblings = siblings
 
     def open(
-        self, file_id: str, column: str, start: int, end: int
-    ) -> tuple[int, Iterator[tuple[int, list[str]]]]:
-        """(the column's position in the header, an iterator of (record, [value]))."""
+        self,
+        file_id: str,
+        column: str,
+        start: int,
+        end: int,
+        *,
+        offset: int | None = None,
+        siblings: Sequence[str] = (),
+    ) -> tuple[int, Rows]:
+        """(the column's position in the header, an iterator of (record, [value, ...]))
+        over rows [offset, end) of the shard [start, end); the first value is `column`'s.
+
+        The rows come from a sibling's pass when one kept them; otherwise `siblings` (the
+        run's other columns) are read in the same pass, and kept when it reads the whole
+        shard."""
+        offset = start if offset is None else offset
+        kept = self._siblings.take((file_id, column, start, end))
+        if kept is not None:
+            position, records, values = kept
+            skip = bisect_left(records, offset)
+            return position, _served(records[skip:], values[skip:])
         indexed = self._db[ROW_INDEXES].find_one({"_id": file_id})
         file_doc = self._db["fs.files"].find_one({"_id": ObjectId(file_id)})
         if indexed is None or file_doc is None:
             raise LookupError(f"file {file_id} or its row index is gone")
         header: list[str] = indexed["header"]
+        siblings = [name for name in siblings if name != column] if offset == start else []
         source = StoredFileSource(self._db, file_doc)
         rows = read_rows(
             source,
             source.name,
-            columns=[column],
-            start=start,
+            columns=[column, *siblings],
+            start=offset,
             end=end,
             index=RowIndex.from_json(indexed["index"]),
         )
+        if siblings:
+            keys = [(file_id, name, start, end) for name in siblings]
+            rows = self._keeping(rows, keys, [header.index(name) for name in siblings])
         return header.index(column), rows
+
+    def _keeping(self, rows: Rows, keys: list[tuple], positions: list[int]) -> Rows:
+        """`rows`, keeping the siblings' values once the last one has been read."""
+        records: list[int] = []
+        columns: list[list[str]] = [[] for _ in keys]
+        for record, values in rows:
+            records.append(record)
+            for kept, value in zip(columns, values[1:], strict=True):
+                kept.append(value)
+            yield record, values
+        for key, position, values in zip(keys, positions, columns, strict=True):
+            self._siblings.keep(key, position, records, values)
+
+
+def _served(records: list[int], values: list[str]) -> Rows:
+    for record, value in zip(records, values, strict=True):
+        yield record, [value]
