@@ -40,8 +40,8 @@ class Watched(SiblingValues):
 
     reads = 0
 
-    def take(self, key):
-        found = super().take(key)
+    def pop(self, key):
+        found = super().pop(key)
         self.reads += found is None
         return found
 
@@ -94,8 +94,8 @@ def test_a_pass_stopped_early_or_resumed_keeps_nothing(sync_db, stored_file):
     read_all(rows, stored_file, "title", 2000, 4000, offset=2500, siblings=["review"])
     # Then no sibling values were kept
     assert kept.size == 0
-    assert kept.take((stored_file, "review", 0, 2000)) is None
-    assert kept.take((stored_file, "review", 2000, 4000)) is None
+    assert kept.pop((stored_file, "review", 0, 2000)) is None
+    assert kept.pop((stored_file, "review", 2000, 4000)) is None
 
 
 def test_the_shards_own_column_among_its_siblings_is_read_once(sync_db, stored_file):
@@ -104,5 +104,5 @@ def test_the_shards_own_column_among_its_siblings_is_read_once(sync_db, stored_f
         ShardRows(sync_db, kept), stored_file, "title", 0, 1000, siblings=["title", "review"]
     )
     assert titles[:2] == [(0, "title 0"), (1, "title 1")]
-    assert kept.take((stored_file, "title", 0, 1000)) is None
-    assert kept.take((stored_file, "review", 0, 1000)) is not None
+    assert kept.pop((stored_file, "title", 0, 1000)) is None
+    assert kept.pop((stored_file, "review", 0, 1000)) is not None

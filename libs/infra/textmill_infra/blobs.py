@@ -22,9 +22,7 @@ and is made invisible before its chunks are deleted: a reader never sees half a 
 
 import asyncio
 import io
-import threading
 import zlib
-from collections import OrderedDict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from bson import Binary, ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.synchronous.database import Database
 
+from textmill_infra.caches import SizedCache
 from textmill_infra.stores import in_windows
 
 CHUNK_SIZE = 255 * 1024
@@ -127,7 +126,7 @@ async def _delete_chunks(db: AsyncDatabase, file_id: ObjectId, count: int) -> No
     await in_windows(ids, lambda i: chunks.delete_one({"_id": i}), DELETE_WINDOW)
 
 
-class ChunkCache:
+class ChunkCache(SizedCache[str, bytes]):
     """Recently read chunks, least recently used out first, bounded in bytes; shared by the
     readers of one process (thread-safe). A stored file never changes (a new upload is a
     new file id), so a cached chunk is never stale. A run reads each row range once per
@@ -135,32 +134,7 @@ class ChunkCache:
     the store."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._max, self._bytes = max_bytes, 0
-        self._chunks: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> bytes | None:
-        with self._lock:
-            data = self._chunks.get(key)
-            if data is not None:
-                self._chunks.move_to_end(key)
-            return data
-
-    def put(self, key: str, data: bytes) -> None:
-        if len(data) > self._max:
-            return
-        with self._lock:
-            if key in self._chunks:
-                return
-            self._chunks[key] = data
-            self._bytes += len(data)
-            while self._bytes > self._max:
-                _, evicted = self._chunks.popitem(last=False)
-                self._bytes -= len(evicted)
-
-    @property
-    def size(self) -> int:
-        return self._bytes
+        super().__init__(max_bytes, len)
 
 
 CHUNK_CACHE = ChunkCache(32 * 1024 * 1024)  # 128 chunks

@@ -15,7 +15,6 @@ and analysed.
 
 import asyncio
 import time
-from functools import partial
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
@@ -93,11 +92,13 @@ class ShardHandler:
     async def _analyse(self, command: ShardAssigned, offset: int) -> None:
         get_chains(command.chains)  # an unknown chain fails the shard before any work
         position, rows = await asyncio.to_thread(
-            partial(self._rows.open, offset=offset, siblings=command.siblings),
+            self._rows.open,
             command.file_id,
             command.column,
             command.start,
             command.end,
+            offset=offset,
+            siblings=command.siblings,
         )
         reader = ReadAhead(
             rows,

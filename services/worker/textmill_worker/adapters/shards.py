@@ -2,9 +2,7 @@
 and rows, and the results (one aligned batch per write, idempotent by the batch `_id`)."""
 
 import sys
-import threading
 from bisect import bisect_left
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 
 from bson import ObjectId
@@ -14,6 +12,7 @@ from pymongo.synchronous.database import Database
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.blobs import StoredFileSource
+from textmill_infra.caches import SizedCache
 from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_docs
 from textmill_tabular import RowIndex, read_rows
 
@@ -67,44 +66,23 @@ class ShardStore:
 Rows = Iterator[tuple[int, list[str]]]
 
 
-class SiblingValues:
-    """A column's values over a shard's rows, read in the pass of a sibling shard (the same
-    file and rows, another column of the run) and kept for that shard's turn: its rows are
-    then neither fetched nor parsed again. Least recently kept first out, past `max_bytes`
-    of values (their strings' own size: a character takes 1 to 4 bytes). Shared by the
-    reading threads."""
+# (the column's position in the header, the records, the column's values)
+Kept = tuple[int, list[int], list[str]]
+
+
+def _values_size(kept: Kept) -> int:
+    return sum(map(sys.getsizeof, kept[2]))
+
+
+class SiblingValues(SizedCache[tuple, Kept]):
+    """A column's values over a shard's rows, keyed (file, column, start, end), read in the
+    pass of a sibling shard (the same file and rows, another column of the run) and kept
+    for that shard's turn (`pop`): its rows are then neither fetched nor parsed again. Least
+    recently kept first out, past `max_bytes` of values (their strings' own size: a
+    character takes 1 to 4 bytes)."""
 
     def __init__(self, max_bytes: int) -> None:
-        self._max = max_bytes
-        self._kept: OrderedDict[tuple, tuple[int, list[int], list[str], int]] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def keep(self, key: tuple, position: int, records: list[int], values: list[str]) -> None:
-        size = sum(map(sys.getsizeof, values))
-        if size > self._max:
-            return
-        with self._lock:
-            if key in self._kept:
-                return
-            self._kept[key] = (position, records, values, size)
-            self._bytes += size
-            while self._bytes > self._max:
-                _, (*_, evicted) = self._kept.popitem(last=False)
-                self._bytes -= evicted
-
-    def take(self, key: tuple) -> tuple[int, list[int], list[str]] | None:
-        """(the column's position in the header, records, values), no longer kept."""
-        with self._lock:
-            entry = self._kept.pop(key, None)
-            if entry is None:
-                return None
-            self._bytes -= entry[3]
-        return entry[:3]
-
-    @property
-    def size(self) -> int:
-        return self._bytes
+        super().__init__(max_bytes, _values_size)
 
 
 # A run's shards go out range by range, each range's columns together (see the
@@ -138,7 +116,7 @@ class ShardRows:
         run's other columns) are read in the same pass, and kept when it reads the whole
         shard."""
         offset = start if offset is None else offset
-        kept = self._siblings.take((file_id, column, start, end))
+        kept = self._siblings.pop((file_id, column, start, end))
         if kept is not None:
             position, records, values = kept
             skip = bisect_left(records, offset)
@@ -173,7 +151,7 @@ class ShardRows:
                 kept.append(value)
             yield record, values
         for key, position, values in zip(keys, positions, columns, strict=True):
-            self._siblings.keep(key, position, records, values)
+            self._siblings.put(key, (position, records, values))
 
 
 def _served(records: list[int], values: list[str]) -> Rows:
