@@ -2,15 +2,19 @@
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import redis
+from pymongo import MongoClient
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.e2e.conftest import assert_problem, new_tenant_client, upload
 from tests.e2e.data import reviews_csv
 from tests.e2e.runs import all_results, start_run, wait_for, ws_url
+from textmill_infra.settings import Settings
 
 
 def sse_messages(response: httpx.Response) -> list[dict]:
@@ -165,3 +169,42 @@ def test_a_websocket_without_a_key_is_closed_with_4401(alice):
         with pytest.raises(ConnectionClosed):
             socket.recv(timeout=10)
         assert socket.close_code == 4401
+
+
+def _ended_long_ago_without_a_stream(alice: httpx.Client) -> str:
+    """A completed run whose stream Redis no longer keeps (expired, or deleted to keep the
+    ended streams within their budget), ended two minutes ago."""
+    run_id = start_run(alice, reviews_csv(20, seed=9), ["body"], ["stats"])
+    wait_for(alice, run_id, {"completed"}, timeout=60)
+    time.sleep(0.5)  # the final update reaches the stream just after the store
+    settings = Settings()
+    with redis.Redis.from_url(settings.redis_url) as store:
+        keys = list(store.scan_iter(match=f"textmill:stream:{run_id}*"))
+        assert keys, "the run was streamed"
+        store.delete(*keys)
+    with MongoClient(settings.mongo_url) as client:
+        ended = datetime.now(UTC) - timedelta(minutes=2)
+        client[settings.mongo_db].runs.update_one({"_id": run_id}, {"$set": {"finished_at": ended}})
+    return run_id
+
+
+def test_the_events_of_a_run_whose_stream_is_gone_are_410_naming_its_results(alice):
+    """Given a run that ended two minutes ago and whose stream is no longer kept, when a
+    client asks for its events (after any sequence number), then the answer is 410 with
+    where the results are, not a stream that waits forever."""
+    run_id = _ended_long_ago_without_a_stream(alice)
+    for params in ({}, {"from_seq": 3}):
+        response = alice.get(f"/api/v2/runs/{run_id}/events", params=params)
+        problem = assert_problem(response, 410, "stream_gone")
+        assert f"/api/v2/runs/{run_id}/results" in problem["detail"]
+    assert len(all_results(alice, run_id)) == 20  # the results stay in the store
+
+
+def test_the_websocket_of_a_run_whose_stream_is_gone_closes_with_4410(alice):
+    run_id = _ended_long_ago_without_a_stream(alice)
+    with connect(ws_url(alice, run_id)) as socket:
+        message = json.loads(socket.recv(timeout=10))
+        assert message["type"] == "error" and message["data"]["code"] == "stream_gone"
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        assert socket.close_code == 4410

@@ -2,14 +2,21 @@
 deduplication, replay, compression, expiry. Each test has a run id of its own."""
 
 import asyncio
+import base64
 import json
+import os
 import uuid
 import zlib
 
 import pytest
 
 from textmill_contracts.runs import TERMINAL_STATUSES
-from textmill_gateway.adapters.streams import RunStreams, StreamMessage, is_terminal_run_message
+from textmill_gateway.adapters.streams import (
+    RunStreams,
+    StreamGone,
+    StreamMessage,
+    is_terminal_run_message,
+)
 from textmill_infra.runs import RunGate
 
 TTL_SECONDS, RETAIN_SECONDS = 900, 120
@@ -179,6 +186,111 @@ async def test_results_arriving_after_the_final_message_do_not_extend_the_stream
     assert await streams.append_results(run_id, "m2", "c\x1f0", 3, b"{}") == 2
     assert await streams.append(run_id, "m3", "run", _run_json("completed")) == 3
     assert all(RETAIN_SECONDS - 5 <= ttl <= RETAIN_SECONDS for ttl in await _ttls(redis, run_id))
+
+
+# ---- ended streams within a budget ---------------------------------------------------------
+
+
+@pytest.fixture
+async def budgeted(redis):
+    """Streams in a namespace of their own with a budget of 3 KB for ended streams, so
+    that no other test's streams count or get deleted."""
+    namespace = f"test-{uuid.uuid4().hex}"
+    yield lambda budget=3_000: RunStreams(
+        redis,
+        ttl_seconds=TTL_SECONDS,
+        retain_seconds=RETAIN_SECONDS,
+        retain_bytes=budget,
+        namespace=namespace,
+    )
+    keys = [k async for k in redis.scan_iter(match=f"{namespace}:*")]
+    if keys:
+        await redis.delete(*keys)
+
+
+def _noise(stored_bytes: int) -> bytes:
+    """Text that zlib cannot shrink much: stored, it takes about `stored_bytes`."""
+    return base64.b64encode(os.urandom(stored_bytes))
+
+
+async def _ended_run(streams: RunStreams, run_id: str, data: bytes) -> None:
+    await streams.append_results(run_id, f"{run_id}-r", "c\x1f0", 1, data)
+    await streams.append(run_id, f"{run_id}-f", "run", _run_json("completed"), final=True)
+
+
+async def test_ended_streams_past_the_budget_go_oldest_first(budgeted):
+    """Given a budget of 3 KB and ended streams of ~1 KB each (results of random text),
+    when a fourth run ends, then the stream that ended first is deleted and the other three
+    stay, as does a live run's stream, which the budget does not count."""
+    streams = budgeted()
+    live = "live"
+    await streams.append_results(live, "l1", "c\x1f0", 1, _noise(5_000))
+    for run in ("a", "b", "c", "d"):
+        await _ended_run(streams, run, _noise(900))
+    assert [await streams.exists(run) for run in ("a", "b", "c", "d")] == [
+        False,
+        True,
+        True,
+        True,
+    ]
+    assert await streams.exists(live)
+
+
+async def test_an_ended_run_counted_once_however_often_its_final_update_comes(budgeted):
+    """Given a run whose final update is delivered three times (at-least-once), then its
+    bytes count once: two more such runs still fit the budget."""
+    streams = budgeted()
+    await _ended_run(streams, "a", _noise(900))
+    for n in range(3):
+        await streams.append("a", f"again-{n}", "run", _run_json("completed"), final=True)
+    await _ended_run(streams, "b", _noise(900))
+    assert await streams.exists("a") and await streams.exists("b")
+
+
+async def test_a_stream_larger_than_the_whole_budget_goes_when_it_ends(budgeted):
+    streams = budgeted()
+    await _ended_run(streams, "small", _noise(900))
+    await _ended_run(streams, "huge", _noise(10_000))
+    assert not await streams.exists("huge")
+    assert not await streams.exists("small")  # older, deleted first
+
+
+async def test_ended_streams_that_expired_by_themselves_are_forgotten(redis, budgeted):
+    """Given an ended stream whose keys expired (deleted here, as its TTL would), when the
+    next run ends, then the bookkeeping of ended streams holds that one only: it does not
+    grow by the runs of every hour."""
+    streams = budgeted()
+    await _ended_run(streams, "a", _noise(900))
+    await redis.delete(*[k async for k in redis.scan_iter(match="*:stream:a*")])
+    await _ended_run(streams, "b", _noise(900))
+    index = [k async for k in redis.scan_iter(match="test-*:streams:ended")]
+    assert len(index) == 1
+    assert await redis.zrange(index[0], 0, -1) == [b"b"]
+
+
+async def test_a_reader_of_a_deleted_stream_gets_stream_gone(budgeted):
+    """Given a client replaying an ended run's stream, when the budget deletes that stream,
+    then the reader raises StreamGone at its next idle wait instead of waiting forever."""
+    streams = budgeted()
+    await _ended_run(streams, "a", _noise(900))
+    reader = streams.read("a", 0, block_ms=50)
+    assert (await anext(reader)).seq == 1
+    await _ended_run(streams, "b", _noise(2_900))  # a and b pass 3 KB: a goes
+    seen = []
+    with pytest.raises(StreamGone):
+        async for message in reader:
+            seen.append(message)
+    assert all(message is None or message.seq == 2 for message in seen)
+
+
+async def test_a_reader_waits_for_a_stream_that_is_not_there_yet(budgeted):
+    """A run's stream appears with its first message: before it, a reader only waits."""
+    streams = budgeted()
+    reader = streams.read("later", 0, block_ms=50)
+    assert await anext(reader) is None
+    assert await anext(reader) is None
+    await streams.append("later", "m1", "run", _run_json("queued"))
+    assert (await anext(reader)).seq == 1
 
 
 # ---- terminal messages ---------------------------------------------------------------------

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     profile_sample_rows: int = Field(default=10_000, gt=0)
     profile_cache_max_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
     profile_cache_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # Redis memory for the live streams of ended runs, all together (each is kept an hour at
+    # most); past it, the streams that ended first are deleted. A live run's is not counted.
+    stream_retain_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
     # Processes a worker runs its chains in; 0: in the worker process itself.
     worker_pool: int = Field(default=0, ge=0, le=256)
     # Added to a worker's nice value: analysis is throughput work, and on a machine it shares

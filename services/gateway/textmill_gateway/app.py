@@ -61,7 +61,7 @@ def create_app(settings: Settings) -> Litestar:
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
         runs=RunStore(db),
-        streams=RunStreams(redis),
+        streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
         gate=RunGate(redis),
         sync_db=sync_mongo[settings.mongo_db],
     )

@@ -13,9 +13,17 @@ or from other clients.
 Memory: result batches are kept zlib-compressed (~25 KB per 1,000 sentiment cells, an
 eighth of their JSON), and a stream lives `ttl_seconds` (24 h) after its latest message
 while the run goes on, `retain_seconds` (1 h) once the run has ended (a late message does
-not extend it): long enough to reconnect and replay, short enough that Redis (whose policy
-is `noeviction`: a full Redis refuses writes rather than lose keys) does not fill up with
-finished runs.
+not extend it): long enough to reconnect and replay. Ended runs' streams are also kept
+within `retain_bytes` all together (their messages' stored bytes): once a run ends past
+that, the streams that ended first are deleted. Redis's policy is `noeviction` (a full
+Redis refuses writes rather than lose a key, such as a run's cancel fence), and a fixed
+hour was no bound: ~100 runs of 200,000 cells in an hour filled a 512 MB Redis, and every
+run then stalled on refused writes. A reader of a stream that goes away (expired or
+deleted) gets `StreamGone`; the run's results stay in the store.
+
+The ended streams' bookkeeping is one Lua script with the run's own keys and three of its
+own; it deletes other runs' keys by name, which a single Redis allows (a Redis Cluster
+would need the keys of a run and the index in one hash slot).
 """
 
 import json
@@ -25,12 +33,12 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
-# KEYS: stream, seen message ids, seen result batches, cells streamed, the run-ended mark.
-# ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key ("" for other
-# types), its cells, "1" if the run has ended. The next sequence number is the stream's last
-# one plus one: no separate counter that could disagree with the stream. Once the run has
-# ended, a late message (results that lost the race with the final update) keeps the
-# stream's remaining lifetime instead of extending it to `ttl`.
+# KEYS: stream, seen message ids, seen result batches, cells streamed, the run-ended mark,
+# bytes stored. ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key
+# ("" for other types), its cells, "1" if the run has ended. The next sequence number is
+# the stream's last one plus one: no separate counter that could disagree with the stream.
+# Once the run has ended, a late message (results that lost the race with the final
+# update) keeps the stream's remaining lifetime instead of extending it to `ttl`.
 _APPEND = """
 local ttl = tonumber(ARGV[1])
 if ARGV[8] == '1' then
@@ -51,8 +59,39 @@ local seq = 1
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if top[1] then seq = tonumber(string.match(top[1][1], '^%d+')) + 1 end
 redis.call('XADD', KEYS[1], seq .. '-1', 'type', ARGV[3], 'data', ARGV[4], 'codec', ARGV[5])
-for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ttl) end
+redis.call('INCRBY', KEYS[6], #ARGV[4])
+for _, i in ipairs({1, 2, 3, 4, 6}) do redis.call('EXPIRE', KEYS[i], ttl) end
 return seq
+"""
+# Once a run has ended: note its stream among the ended ones (once, in the order they end),
+# then from the one that ended first: forget those that expired by themselves, and delete
+# the rest while the ended ones together pass the budget (the one just ended too, if it
+# alone does). KEYS: ended streams (sorted set of run ids), their bytes (hash), their
+# total, the order counter, this run's bytes stored. ARGV: run id, budget in bytes, the
+# stream keys' prefix. Returns the streams deleted.
+_RETIRE = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
+  local bytes = tonumber(redis.call('GET', KEYS[5]) or 0)
+  redis.call('ZADD', KEYS[1], redis.call('INCR', KEYS[4]), ARGV[1])
+  redis.call('HSET', KEYS[2], ARGV[1], bytes)
+  redis.call('INCRBY', KEYS[3], bytes)
+end
+local deleted = 0
+while true do
+  local oldest = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  if not oldest then break end
+  local base = ARGV[3] .. oldest
+  if redis.call('EXISTS', base) == 1 then
+    if tonumber(redis.call('GET', KEYS[3]) or 0) <= tonumber(ARGV[2]) then break end
+    redis.call('DEL', base, base .. ':messages', base .. ':batches', base .. ':cells',
+               base .. ':ended', base .. ':bytes')
+    deleted = deleted + 1
+  end
+  redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], oldest) or 0))
+  redis.call('ZREM', KEYS[1], oldest)
+  redis.call('HDEL', KEYS[2], oldest)
+end
+return deleted
 """
 _READ_COUNT = 50  # messages per XREAD: up to ~10 MB of result JSON once decompressed
 
@@ -67,6 +106,11 @@ class StreamMessage:
         return f'{{"seq":{self.seq},"type":"{self.type}","data":{self.data}}}'
 
 
+class StreamGone(Exception):
+    """The stream being read no longer exists: its run ended and it expired, or it was
+    deleted to keep the ended streams within their budget."""
+
+
 class RunStreams:
     def __init__(
         self,
@@ -74,14 +118,28 @@ class RunStreams:
         *,
         ttl_seconds: int = 24 * 3600,
         retain_seconds: int = 3600,
+        retain_bytes: int = 128 * 1024 * 1024,
+        namespace: str = "textmill",
     ) -> None:
+        """`namespace` prefixes every key (tests keep theirs apart with it)."""
         self._redis, self._ttl, self._retain = redis, ttl_seconds, retain_seconds
+        self._retain_bytes = retain_bytes
+        self._prefix = f"{namespace}:stream:"
+        ended = f"{namespace}:streams:ended"
+        self._ended = [ended, f"{ended}:bytes", f"{ended}:total", f"{ended}:order"]
         self._append = redis.register_script(_APPEND)
+        self._retire = redis.register_script(_RETIRE)
 
-    @staticmethod
-    def _keys(run_id: str) -> list[str]:
-        base = f"textmill:stream:{run_id}"
-        return [base, f"{base}:messages", f"{base}:batches", f"{base}:cells", f"{base}:ended"]
+    def _keys(self, run_id: str) -> list[str]:
+        base = f"{self._prefix}{run_id}"
+        return [
+            base,
+            f"{base}:messages",
+            f"{base}:batches",
+            f"{base}:cells",
+            f"{base}:ended",
+            f"{base}:bytes",
+        ]
 
     async def append(
         self, run_id: str, message_id: str, type_: str, data: str | bytes, *, final: bool = False
@@ -90,7 +148,13 @@ class RunStreams:
         `final`: the run has ended, keep its stream `retain_seconds` from now."""
         ttl = self._retain if final else self._ttl
         args = [ttl, message_id, type_, data, "", "", 0, "1" if final else ""]
-        return int(await self._append(keys=self._keys(run_id), args=args))
+        seq = int(await self._append(keys=self._keys(run_id), args=args))
+        if final:
+            await self._retire(
+                keys=[*self._ended, self._keys(run_id)[5]],
+                args=[run_id, self._retain_bytes, self._prefix],
+            )
+        return seq
 
     async def append_results(
         self, run_id: str, message_id: str, batch: str, cells: int, data: bytes
@@ -112,14 +176,21 @@ class RunStreams:
     ) -> AsyncIterator[StreamMessage | None]:
         """Messages with seq > `after`, then live ones as they come; yields None after each
         `block_ms` without news, so the caller can keep the client alive. (`block_ms` stays
-        under the Redis client's socket timeout, 5 s.)"""
+        under the Redis client's socket timeout, 5 s.) Raises StreamGone when the stream,
+        once there, is no longer (a run's stream appears with its first message)."""
         key = self._keys(run_id)[0]
         last = f"{after}-1" if after > 0 else "0-0"
+        seen = False
         while True:
             batch = await self._redis.xread({key: last}, count=_READ_COUNT, block=block_ms)
             if not batch:
+                there = bool(await self._redis.exists(key))
+                if seen and not there:
+                    raise StreamGone(run_id)
+                seen = seen or there
                 yield None
                 continue
+            seen = True
             for entry_id, fields in batch[0][1]:
                 last = entry_id.decode()
                 data = fields[b"data"]

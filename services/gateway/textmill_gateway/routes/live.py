@@ -3,7 +3,8 @@
 
 Browsers cannot set headers on a websocket, so the key may also come as `?api_key=`.
 Every message is `{"seq", "type", "data"}`; `?from_seq=n` replays everything after n.
-Problems arrive as one `{"type": "error", "data": <problem>}` message and a close code.
+Problems arrive as one `{"type": "error", "data": <problem>}` message and a close code
+(4000 + the HTTP status: 4410 once an ended run's stream is no longer kept).
 """
 
 from litestar import WebSocket, post, websocket
@@ -14,12 +15,12 @@ from pydantic import BaseModel, Field
 from textmill_contracts.chains import CHAIN_NAMES
 from textmill_contracts.runs import TERMINAL_STATUSES, AnalyzeTexts, TextsAnalyzed
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.adapters.streams import is_terminal_run_message
+from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
 from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
 from textmill_gateway.errors import ApiError
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_gateway.routes.runs import stream_start
+from textmill_gateway.routes.runs import gone, stream_gone, stream_start
 from textmill_infra.logs import get_logger, request_id_var
 
 log = get_logger(__name__)
@@ -67,15 +68,23 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
     if run is None:
         await _refuse(socket, 404, "run_not_found", f"no run with id {run_id!r}")
         return
+    if error := await stream_gone(gateway, run):
+        await _refuse(socket, error.status, error.code, error.detail)
+        return
     raw_from = socket.query_params.get("from_seq")
     after = stream_start(int(raw_from) if raw_from and raw_from.isdigit() else None, None)
-    async for message in gateway.streams.read(run_id, after):
-        if message is None:
-            await socket.send_json({"type": "keep-alive"})
-            continue
-        await socket.send_text(message.json())
-        if is_terminal_run_message(message, TERMINAL_STATUSES):
-            break
+    try:
+        async for message in gateway.streams.read(run_id, after):
+            if message is None:
+                await socket.send_json({"type": "keep-alive"})
+                continue
+            await socket.send_text(message.json())
+            if is_terminal_run_message(message, TERMINAL_STATUSES):
+                break
+    except StreamGone:
+        error = gone(run_id)
+        await _refuse(socket, error.status, error.code, error.detail)
+        return
     await socket.close(code=1000)
 
 

@@ -1,7 +1,9 @@
 """Analysis runs: start one (`POST /api/v2/analyze`), read, list and cancel them, page
 through their results, summarise and export them, and follow them live over SSE."""
 
+import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
@@ -13,7 +15,7 @@ from textmill_contracts.chains import CHAIN_NAMES
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.runs import TERMINAL_STATUSES, AnalyzeRequested, RunCancelled
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.adapters.streams import is_terminal_run_message
+from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
 from textmill_gateway.domain.summary import RunSummary
@@ -84,22 +86,52 @@ async def own_run(gateway: Gateway, tenant: str, run_id: str) -> dict:
     return run
 
 
+# A run that ended this long ago has had its last message streamed: a stream missing by
+# then expired or was deleted (see `RunStreams`), rather than not written yet.
+STREAM_SETTLED = timedelta(seconds=60)
+
+
+async def stream_gone(gateway: Gateway, run: dict) -> ApiError | None:
+    """The problem to answer with when the run has ended and its stream is no longer
+    kept; None when there is a stream to read, or one to wait for."""
+    finished = run.get("finished_at")
+    if (
+        run["status"] not in TERMINAL_STATUSES
+        or finished is None
+        or utc_now() - finished < STREAM_SETTLED
+        or await gateway.streams.exists(run["_id"])
+    ):
+        return None
+    return gone(run["_id"])
+
+
+def gone(run_id: str) -> ApiError:
+    return ApiError(
+        410,
+        "stream_gone",
+        f"run {run_id!r} has ended and its live stream is no longer kept (an ended run's "
+        f"stream is kept up to an hour, within a memory budget); its results are at "
+        f"/api/v2/runs/{run_id}/results",
+    )
+
+
+def problem(error: ApiError) -> dict:
+    return {"status": error.status, "code": error.code, "detail": error.detail}
+
+
 async def sse_events(
     gateway: Gateway, run: dict, after: int
 ) -> AsyncIterator[ServerSentEventMessage]:
-    if (
-        run["status"] in TERMINAL_STATUSES
-        and after == 0
-        and not await gateway.streams.exists(run["_id"])
-    ):
-        return  # long over and its stream expired: nothing to replay
-    async for message in gateway.streams.read(run["_id"], after):
-        if message is None:
-            yield ServerSentEventMessage(comment="keep-alive")
-            continue
-        yield ServerSentEventMessage(data=message.json(), event=message.type, id=message.seq)
-        if is_terminal_run_message(message, TERMINAL_STATUSES):
-            return
+    try:
+        async for message in gateway.streams.read(run["_id"], after):
+            if message is None:
+                yield ServerSentEventMessage(comment="keep-alive")
+                continue
+            yield ServerSentEventMessage(data=message.json(), event=message.type, id=message.seq)
+            if is_terminal_run_message(message, TERMINAL_STATUSES):
+                return
+    except StreamGone:
+        yield ServerSentEventMessage(data=json.dumps(problem(gone(run["_id"]))), event="error")
 
 
 def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
@@ -287,5 +319,7 @@ class RunsController(Controller):
         from_seq: FromQuery[int | None] = None,
     ) -> ServerSentEvent:
         run = await own_run(gateway, principal.tenant, run_id)
+        if error := await stream_gone(gateway, run):
+            raise error
         after = stream_start(from_seq, request.headers.get("last-event-id"))
         return ServerSentEvent(sse_events(gateway, run, after))
