@@ -47,6 +47,7 @@ class Part:
     env: dict[str, str] = field(default_factory=dict)
     prepare: Callable[[], None] | None = None
     url: str = ""
+    port: int = 0  # the port it listens on: nothing else may hold it when it starts
 
     def is_ready(self) -> bool:
         return self.pid() is not None and self.ready()
@@ -183,6 +184,7 @@ def kafka_part(settings: Settings) -> Part:
         ready=lambda: port_open(host, port),
         timeout=90,
         url=f"{host}:{port}",
+        port=port,
     )
 
 
@@ -205,6 +207,7 @@ def ferretdb_part(settings: Settings) -> Part:
         ready=lambda: port_open(host, port),
         timeout=30,
         url=f"mongodb://{host}:{port}/",
+        port=port,
     )
 
 
@@ -235,6 +238,7 @@ def redis_part(settings: Settings) -> Part:
         ],
         ready=lambda: port_open(host, port),
         timeout=20,
+        port=port,
         url=f"redis://{host}:{port}",
     )
 
@@ -287,6 +291,7 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
         timeout=60,
         env=env,
         url=base,
+        port=port,
     )
 
 
@@ -297,6 +302,43 @@ def parts(settings: Settings) -> list[Part]:
         replicas = worker_processes() if service == "worker" else 1
         services += [service_part(settings, service, r) for r in range(1, replicas + 1)]
     return infra + services
+
+
+def port_holder(port: int) -> str:
+    """Who listens on TCP `port` on this machine: "pid N (command line)", from /proc."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # LISTEN
+                inodes.add(f"socket:[{fields[9]}]")
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in inodes for fd in (proc / "fd").iterdir()):
+                command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+                return f"pid {proc.name} ({command[:120]})"
+        except OSError:
+            continue
+    return "a process this user cannot see"
+
+
+def refuse_held_port(part: Part) -> None:
+    """Exit, naming the holder, when `part` is not running and something else holds its
+    port: the tests would talk to that process."""
+    if part.pid() is None and part.port and port_open("127.0.0.1", part.port):
+        print(
+            f"\n✗ {part.name} cannot start: port {part.port} is held by {port_holder(part.port)},"
+            f" which this stack did not start (no {part.pid_file}). Stop it, then run this"
+            " again.",
+            file=sys.stderr,
+        )
+        sys.exit(1)
 
 
 def start(part: Part) -> None:
@@ -389,6 +431,8 @@ def up(settings: Settings) -> None:
     started = time.monotonic()
     all_parts = parts(settings)
     infra, services = all_parts[:3], all_parts[3:]
+    for part in all_parts:  # before anything starts
+        refuse_held_port(part)
     for part in infra:  # servers first, in parallel
         start(part)
     for part in infra:

@@ -1,6 +1,9 @@
-"""The local stack's choice of a worker layout's scheduling (deploy/local/stack.py)."""
+"""The local stack (deploy/local/stack.py): the choice of a worker layout's scheduling, and
+refusing to start a part over a port something else holds."""
 
 import importlib.util
+import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,44 @@ def test_without_a_choice_the_worker_gets_the_layout_rule(stack, monkeypatch) ->
     part = stack.service_part(stack.Settings(), "worker")
     # Then its chain process keeps the normal policy: a core is left for the rest
     assert part.env["TEXTMILL_WORKER_IDLE_CHAINS"] == "0"
+
+
+@pytest.fixture
+def held_port():
+    """A port this test process listens on, as a process the stack knows nothing of."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        yield listener.getsockname()[1]
+
+
+def test_the_holder_of_a_port_is_named_with_its_pid(stack, held_port) -> None:
+    assert stack.port_holder(held_port).startswith(f"pid {os.getpid()} (")
+
+
+def test_a_part_whose_port_is_held_by_an_unknown_process_stops_the_stack(
+    stack, held_port, tmp_path, monkeypatch, capsys
+) -> None:
+    """Given a port held by a process the stack did not start (a gateway left over from
+    an earlier run, say), when a part on that port is to start, then the stack exits naming the
+    holder: the tests would otherwise talk to the other process."""
+    monkeypatch.setattr(stack, "RUN", tmp_path)
+    part = stack.Part(
+        name="gateway",
+        command=lambda: ["true"],
+        ready=lambda: True,
+        timeout=1,
+        port=held_port,
+    )
+    with pytest.raises(SystemExit):
+        stack.refuse_held_port(part)
+    assert f"port {held_port} is held by pid {os.getpid()}" in capsys.readouterr().err
+
+
+def test_a_part_whose_port_is_free_may_start(stack, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(stack, "RUN", tmp_path)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    part = stack.Part(name="gateway", command=lambda: ["true"], ready=lambda: True, timeout=1)
+    stack.refuse_held_port(stack.Part(**{**part.__dict__, "port": free}))  # does not exit
