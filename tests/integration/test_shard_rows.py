@@ -3,6 +3,7 @@ the siblings' shards then served without reading the file again, and the same ro
 read of their own."""
 
 import csv
+import tracemalloc
 
 import pytest
 
@@ -28,7 +29,24 @@ async def stored_file(scratch_db, tmp_path) -> str:
             writer.writerow([i, f"title {i}", i % 5, review])
             if i == 10:
                 f.write("\n")
-    doc = await blobs.save_file(scratch_db, path, filename="reviews.csv", metadata={})
+    return await store(scratch_db, path)
+
+
+@pytest.fixture
+async def long_texts_file(scratch_db, tmp_path) -> str:
+    """2,000 rows whose reviews have 1,000 characters each: ~2 MB of values."""
+    path = tmp_path / "long.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        for i in range(2_000):
+            writer.writerow([i, f"title {i}", i % 5, f"{i:05d}" + "x" * 995])
+    return await store(scratch_db, path)
+
+
+async def store(scratch_db, path) -> str:
+    """Stored with its row index, as an upload stores a file."""
+    doc = await blobs.save_file(scratch_db, path, filename=path.name, metadata={})
     file_id = str(doc["_id"])
     index = build_row_index(path, every=512)
     await scratch_db[ROW_INDEXES].insert_one(row_index_doc(file_id, index.to_json(), HEADER))
@@ -106,3 +124,26 @@ def test_the_shards_own_column_among_its_siblings_is_read_once(sync_db, stored_f
     assert titles[:2] == [(0, "title 0"), (1, "title 1")]
     assert kept.pop((stored_file, "title", 0, 1000)) is None
     assert kept.pop((stored_file, "review", 0, 1000)) is not None
+
+
+def test_siblings_past_the_budget_are_neither_kept_nor_held_during_the_pass(
+    sync_db, long_texts_file
+):
+    """Given siblings whose values over the shard pass the cache's budget (~2 MB against
+    64 KB), when the title shard is read to its end, then nothing is kept, and the pass
+    never held them all: its memory peak stays well under what they take."""
+    kept = Watched(64 * 1024)
+    rows = ShardRows(sync_db, kept)
+    read_all(rows, long_texts_file, "title", 0, 2_000)  # a read: the file's chunks in memory
+    tracemalloc.start()
+    try:
+        position, titles = rows.open(long_texts_file, "title", 0, 2_000, siblings=["review"])
+        count = sum(1 for _ in titles)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (position, count) == (1, 2_000)
+    assert kept.size == 0
+    assert peak < 1_000_000, f"the pass held {peak:,} bytes at its peak"
+    _, reviews = read_all(rows, long_texts_file, "review", 0, 2_000)
+    assert kept.reads == 3 and reviews[1_999] == (1_999, "01999" + "x" * 995)

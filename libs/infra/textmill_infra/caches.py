@@ -53,3 +53,7 @@ class SizedCache(Generic[K, V]):
     @property
     def size(self) -> int:
         return self._bytes
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max

@@ -86,8 +86,9 @@ class SiblingValues(SizedCache[tuple, Kept]):
 
 
 # A run's shards go out range by range, each range's columns together (see the
-# coordinator's planning): a sibling's values wait about one shard. 30,000 rows of
-# 500-character ASCII texts in each of 4 columns fit.
+# coordinator's planning): a sibling's values wait about one shard. A shard's most rows
+# (120,000) of 200-character ASCII texts in 2 sibling columns fit; longer texts or more
+# columns are read again by their own shards.
 SIBLING_VALUES = SiblingValues(64 * 1024 * 1024)
 
 
@@ -142,16 +143,25 @@ class ShardRows:
         return header.index(column), rows
 
     def _keeping(self, rows: Rows, keys: list[tuple], positions: list[int]) -> Rows:
-        """`rows`, keeping the siblings' values once the last one has been read."""
+        """`rows`, keeping the siblings' values once the last one has been read. Once they
+        pass what the cache may hold, the pass drops them and keeps nothing: a worker's
+        memory stays bounded whatever the shard's rows and the texts' length (a shard of
+        120,000 rows of 5,000-character texts holds 600 MB in each column)."""
         records: list[int] = []
-        columns: list[list[str]] = [[] for _ in keys]
+        columns: list[list[str]] | None = [[] for _ in keys]
+        room = self._siblings.max_bytes
         for record, values in rows:
-            records.append(record)
-            for kept, value in zip(columns, values[1:], strict=True):
-                kept.append(value)
+            if columns is not None:
+                records.append(record)
+                for kept, value in zip(columns, values[1:], strict=True):
+                    kept.append(value)
+                    room -= sys.getsizeof(value)
+                if room < 0:
+                    records, columns = [], None
             yield record, values
-        for key, position, values in zip(keys, positions, columns, strict=True):
-            self._siblings.put(key, (position, records, values))
+        if columns is not None:
+            for key, position, values in zip(keys, positions, columns, strict=True):
+                self._siblings.put(key, (position, records, values))
 
 
 def _served(records: list[int], values: list[str]) -> Rows:
