@@ -15,11 +15,13 @@ and analysed.
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
 
+from textmill_contracts.envelope import utc_now
 from textmill_contracts.runs import (
     AnalyzeTexts,
     CellResult,
@@ -45,6 +47,18 @@ BATCH_ROWS = RESULT_BATCH
 CHECKPOINT_SECONDS = 0.25
 PROGRESS_SECONDS = 0.5
 JSON = "application/json"
+# A shard that another worker claimed or checkpointed this recently is in that worker's
+# hands: a rebalance (a worker joining or leaving the group) hands its uncommitted message
+# to a new member while the holder goes on. Shorter than Kafka's session timeout (10 s),
+# after which a dead member's shards are handed on, so a shard whose worker died is never
+# left; and one whose worker hangs is re-published by the coordinator's sweep.
+HELD_FOR = timedelta(seconds=5)
+
+
+def held_elsewhere(shard: dict, worker: str, now: datetime, held_for: timedelta = HELD_FOR) -> bool:
+    """Whether another worker is working on `shard` (its stored document) now."""
+    holder, touched = shard.get("worker"), shard.get("updated_at")
+    return holder not in (None, worker) and touched is not None and now - touched < held_for
 
 
 class ShardHandler:
@@ -77,12 +91,20 @@ class ShardHandler:
             return
         if await self._gate.is_cancelled(command.run_id):
             return
+        if held_elsewhere(shard, self._worker, utc_now()):
+            log.info("shard held by another worker; left to it", shard_id=command.shard_id)
+            return
         resumed_from = offset if offset > command.start else 0
         if resumed_from:
             log.info("resuming shard from its checkpoint", shard_id=command.shard_id, offset=offset)
         await self._shards.claim(command.shard_id, self._worker, command.attempt, resumed_from)
         try:
             await self._analyse(command, offset)
+        except asyncio.CancelledError:
+            # Stopped mid-shard (a drain past its grace): the member that gets the message
+            # next takes the shard at once rather than leaving it to a holder that is gone.
+            await asyncio.shield(self._shards.release(command.shard_id, self._worker))
+            raise
         except ConnectionFailure:
             raise  # the store is away: redelivery resumes from the checkpoint
         except (TabularError, LookupError, UnknownChain, ValueError) as exc:

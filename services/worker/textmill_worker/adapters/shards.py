@@ -31,6 +31,13 @@ class ShardStore:
             fields["resumed_from"] = resumed_from
         await self._shards.update_one({"_id": shard_id}, {"$set": fields})
 
+    async def release(self, shard_id: str, worker: str) -> None:
+        """The shard no longer has `worker` as its holder (if it still had)."""
+        await self._shards.update_one(
+            {"_id": shard_id, "worker": worker},
+            {"$unset": {"worker": ""}, "$set": {"updated_at": utc_now()}},
+        )
+
     async def checkpoint(self, shard_id: str, offset: int, cells: int, done: bool) -> None:
         await self._shards.update_one(
             {"_id": shard_id},
