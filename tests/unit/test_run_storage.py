@@ -18,6 +18,8 @@ from textmill_infra.runs import (
     result_batch_docs,
     result_batch_id,
     result_part_id,
+    shard_id,
+    shard_number,
 )
 
 RUN = "0123456789abcdef0123456789abcdef"
@@ -303,3 +305,23 @@ def test_each_piece_encodes_as_a_valid_result_batch() -> None:
     pieces = ResultBatch.pieces(_cells_json(50, "z" * 100), max_bytes=2_000)
     batches = [ResultBatch.model_validate_json(ResultBatch.encode(p, **FIELDS)) for p in pieces]
     assert [r.record for b in batches for r in b.results] == list(range(50))
+
+
+@pytest.mark.parametrize(
+    ("shard", "n"),
+    [
+        ("run-1:00007", 7),
+        ("run-1:123456", 123_456),  # past five digits, as shard_id writes them
+        ("run-1:", None),
+        ("run-1", None),
+        ("run-2:00007", None),  # another run's
+        ("run-1:seven", None),
+        ("run-1:-7", None),
+        ("run-1:٣", None),  # a digit, but not an ASCII one
+        ("x:run-1:00007", None),
+    ],
+)
+def test_a_shard_number_is_read_only_from_its_own_runs_shard_ids(shard: str, n) -> None:
+    assert shard_number("run-1", shard) == n
+    if n is not None:
+        assert shard_id("run-1", n) == shard

@@ -4,7 +4,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from textmill_contracts.envelope import Message
+from textmill_contracts.envelope import Message, TopicName
 
 
 class ProfileRequested(Message):
@@ -12,7 +12,7 @@ class ProfileRequested(Message):
 
     schema_name: ClassVar[str] = "profile.requested"
     correlation_id: str = Field(description="echoed on the reply; the requester matches on it")
-    reply_to: str = Field(description="topic the reply is published to")
+    reply_to: TopicName = Field(description="topic the reply is published to")
     tenant: str
     file_id: str
     sha256: str = Field(description="content hash of the stored file")

@@ -6,7 +6,7 @@ field is a new major, published beside the old one until no consumer reads it.
 """
 
 from datetime import UTC, datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import uuid4
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+# A Kafka topic's name as Kafka allows it: a reply addressed elsewhere could never be sent,
+# and its request would come back on every redelivery.
+TopicName = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9._-]+$",
+        max_length=249,
+        description="a Kafka topic: letters, digits, '.', '_' and '-', at most 249",
+    ),
+]
 
 
 class Message(BaseModel):

@@ -15,7 +15,7 @@ import msgspec
 import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field
 
-from textmill_contracts.envelope import Message
+from textmill_contracts.envelope import Message, TopicName
 
 RunStatus = Literal["accepted", "queued", "running", "completed", "failed", "cancelled"]
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
@@ -75,7 +75,7 @@ class AnalyzeTexts(Message):
 
     schema_name: ClassVar[str] = "analyze-texts.requested"
     correlation_id: str
-    reply_to: str
+    reply_to: TopicName
     texts: list[str] = Field(min_length=1, max_length=100)
     chains: list[str] = Field(min_length=1)
 

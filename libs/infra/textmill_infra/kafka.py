@@ -15,7 +15,7 @@ from typing import Any, Literal, TypeVar
 
 from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
 from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.kafka import KafkaBroker
@@ -24,7 +24,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
-from textmill_contracts.topics import TOPICS
+from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_infra.feed import RETRY_DELAYS
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 from textmill_infra.settings import Settings
@@ -200,6 +200,31 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
         reason = f"{model.__name__}: schema major {major} unsupported (expected {expected})"
     await dead_letter(broker, record, reason)
     return None
+
+
+async def reply(
+    broker: KafkaBroker,
+    request: KafkaMessage,
+    answer: BaseModel,
+    topic: str,
+    *,
+    correlation_id: str,
+    key: bytes | None = None,
+) -> None:
+    """Publish `answer` on the requester's reply `topic`. A topic that does not exist (Kafka
+    says so once the producer's metadata wait runs out) parks the request on the dead-letter
+    topic: it would fail the same way on every redelivery, and hold up the requests behind
+    it. (A Kafka that is away fails the dead-lettering too, and the request comes again.)"""
+    try:
+        await broker.publish(
+            answer,
+            topic,
+            key=key,
+            correlation_id=correlation_id,
+            headers={MESSAGE_TYPE_HEADER: answer.schema_name},
+        )
+    except UnknownTopicOrPartitionError:
+        await dead_letter(broker, request.raw_message, f"no reply topic {topic!r} in Kafka")
 
 
 async def dead_letter(broker: KafkaBroker, record: ConsumerRecord, reason: str) -> None:

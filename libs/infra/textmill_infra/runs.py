@@ -182,6 +182,12 @@ def shard_id(run_id: str, n: int) -> str:
     return f"{run_id}:{n:05d}"
 
 
+def shard_number(run_id: str, shard: str) -> int | None:
+    """n of `shard` when it is `shard_id(run_id, n)`; None for any other text."""
+    prefix, _, n = shard.rpartition(":")
+    return int(n) if prefix == run_id and n.isascii() and n.isdigit() else None
+
+
 RESULTS = "results"
 RESULT_BATCH = 1_000
 RESULT_CODEC = "json+zlib"

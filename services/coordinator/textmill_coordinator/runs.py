@@ -26,9 +26,10 @@ from textmill_contracts.runs import (
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_coordinator.adapters.runs import FileGone, RowIndexes, RunStore
 from textmill_coordinator.planning import plan_shards, shard_rows_for
-from textmill_infra.kafka import decode
+from textmill_infra.kafka import dead_letter, decode
 from textmill_infra.logs import get_logger
 from textmill_infra.progress import RunProgress, fold_progress
+from textmill_infra.runs import shard_number
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
@@ -93,7 +94,19 @@ class RunCoordinator:
         event = await decode(self._broker, message, ShardProgress)
         if event is None:
             return
-        n = int(event.shard_id.rsplit(":", 1)[1])
+        planned = await self._runs.get(event.run_id)
+        if planned is None:
+            return  # a run that is gone (or never was): nothing to fold into
+        n = shard_number(event.run_id, event.shard_id)
+        if n is None or str(n) not in planned.get("shards", {}):
+            # Folded in, it would add a shard without a column or a size to the run, and
+            # every later event of the run would fail on it: the run would never end.
+            await dead_letter(
+                self._broker,
+                message.raw_message,
+                f"ShardProgress: {event.shard_id[:100]!r} is no shard of run {event.run_id!r}",
+            )
+            return
         run = await self._runs.record_progress(event.run_id, n, event.cells, event.done)
         if run is None or run["status"] in TERMINAL_STATUSES:
             return

@@ -14,8 +14,7 @@ from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
 
 from textmill_contracts import FileDeleted, ProfileCompleted, ProfileFailed, ProfileRequested
-from textmill_contracts.topics import MESSAGE_TYPE_HEADER
-from textmill_infra.kafka import decode
+from textmill_infra.kafka import decode, reply
 from textmill_infra.logs import get_logger
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import FileMissing, StoredFiles
@@ -58,13 +57,14 @@ class ProfileHandler:
         command = await decode(self._broker, message, ProfileRequested)
         if command is None:
             return
-        reply = await self._profile(command)
-        await self._broker.publish(
-            reply,
+        answer = await self._profile(command)
+        await reply(
+            self._broker,
+            message,
+            answer,
             command.reply_to,
             key=command.file_id.encode(),
             correlation_id=command.correlation_id,
-            headers={MESSAGE_TYPE_HEADER: reply.schema_name},
         )
 
     async def on_file_deleted(self, message: KafkaMessage) -> None:

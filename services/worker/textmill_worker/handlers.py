@@ -31,7 +31,7 @@ from textmill_contracts.runs import (
     TextsAnalyzed,
 )
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_infra.kafka import decode
+from textmill_infra.kafka import dead_letter, decode, reply
 from textmill_infra.logs import get_logger
 from textmill_infra.runs import RESULT_BATCH, RunGate
 from textmill_tabular import TabularError
@@ -216,17 +216,18 @@ class QuickHandler:
         if command is None:
             return
         started = time.perf_counter()
-        get_chains(command.chains)  # the gateway asks only for known chains
+        try:
+            get_chains(command.chains)
+        except UnknownChain as exc:  # the gateway asks only for known chains
+            await dead_letter(self._broker, message.raw_message, f"AnalyzeTexts: {exc}")
+            return
         results = await self._compute.analyse(command.chains, list(command.texts))
-        reply = TextsAnalyzed(
+        answer = TextsAnalyzed(
             correlation_id=command.correlation_id,
             results=[CellResult(record=i, **result) for i, result in enumerate(results)],
         )
-        await self._broker.publish(
-            reply,
-            command.reply_to,
-            correlation_id=command.correlation_id,
-            headers={MESSAGE_TYPE_HEADER: reply.schema_name},
+        await reply(
+            self._broker, message, answer, command.reply_to, correlation_id=command.correlation_id
         )
         log.info(
             "texts analysed",
