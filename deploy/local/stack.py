@@ -334,8 +334,8 @@ def refuse_held_port(part: Part) -> None:
     if part.pid() is None and part.port and port_open("127.0.0.1", part.port):
         print(
             f"\n✗ {part.name} cannot start: port {part.port} is held by {port_holder(part.port)},"
-            f" which this stack did not start (no {part.pid_file}). Stop it, then run this"
-            " again.",
+            f" which this stack did not start ({part.pid_file} names no live process)."
+            " Stop it, then run this again.",
             file=sys.stderr,
         )
         sys.exit(1)

@@ -192,10 +192,14 @@ async def test_results_arriving_after_the_final_message_do_not_extend_the_stream
 
 
 @pytest.fixture
-async def budgeted(redis):
+def namespace() -> str:
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def budgeted(redis, namespace):
     """Streams in a namespace of their own with a budget of 3 KB for ended streams, so
     that no other test's streams count or get deleted."""
-    namespace = f"test-{uuid.uuid4().hex}"
     yield lambda budget=3_000: RunStreams(
         redis,
         ttl_seconds=TTL_SECONDS,
@@ -255,17 +259,53 @@ async def test_a_stream_larger_than_the_whole_budget_goes_when_it_ends(budgeted)
     assert not await streams.exists("small")  # older, deleted first
 
 
-async def test_ended_streams_that_expired_by_themselves_are_forgotten(redis, budgeted):
+async def test_ended_streams_that_expired_by_themselves_are_forgotten(redis, budgeted, namespace):
     """Given an ended stream whose keys expired (deleted here, as its TTL would), when the
     next run ends, then the bookkeeping of ended streams holds that one only: it does not
     grow by the runs of every hour."""
     streams = budgeted()
     await _ended_run(streams, "a", _noise(900))
-    await redis.delete(*[k async for k in redis.scan_iter(match="*:stream:a*")])
+    await redis.delete(*[k async for k in redis.scan_iter(match=f"{namespace}:stream:a*")])
     await _ended_run(streams, "b", _noise(900))
-    index = [k async for k in redis.scan_iter(match="test-*:streams:ended")]
-    assert len(index) == 1
-    assert await redis.zrange(index[0], 0, -1) == [b"b"]
+    assert await redis.zrange(f"{namespace}:streams:ended", 0, -1) == [b"b"]
+
+
+async def test_a_message_after_its_stream_was_deleted_does_not_bring_it_back(budgeted):
+    """Given an ended run whose stream the budget deleted, when a late result batch or a
+    repeated final update arrives, then it is dropped: the stream is not started again
+    (at seq 1, outside the budget, for 24 h), and it still reads as deleted."""
+    streams = budgeted()
+    await _ended_run(streams, "a", _noise(2_900))
+    await _ended_run(streams, "b", _noise(2_900))  # a goes
+    assert await streams.deleted("a") and not await streams.deleted("b")
+    assert await streams.append_results("a", "late", "c\x1f1000", 1, b"{}") == 0
+    assert await streams.append("a", "again", "run", _run_json("completed"), final=True) == 0
+    assert not await streams.exists("a") and await streams.deleted("a")
+
+
+async def test_a_reader_of_a_stream_deleted_before_it_came_gets_stream_gone(budgeted):
+    streams = budgeted()
+    await _ended_run(streams, "a", _noise(2_900))
+    await _ended_run(streams, "b", _noise(2_900))  # a goes
+    async with asyncio.timeout(5):  # and not keep-alives forever
+        with pytest.raises(StreamGone):
+            async for _ in streams.read("a", 5, block_ms=50):
+                pass
+
+
+async def test_a_reader_of_a_stream_that_never_appears_gives_up_when_told(budgeted):
+    """Given an ended run with no stream yet (the gateway's feed behind), then a reader
+    waits for it until `appear_by`, and then gets StreamGone rather than waiting forever."""
+    streams = budgeted()
+    loop = asyncio.get_running_loop()
+    appear_by = loop.time() + 0.3
+    idle = 0
+    async with asyncio.timeout(5):
+        with pytest.raises(StreamGone):
+            async for message in streams.read("never", 0, block_ms=50, appear_by=appear_by):
+                assert message is None
+                idle += 1
+    assert idle >= 1 and loop.time() > appear_by  # it waited, and gave up only then
 
 
 async def test_a_reader_of_a_deleted_stream_gets_stream_gone(budgeted):

@@ -117,17 +117,16 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
     scratch_db, settings, broker, consumer_factory
 ):
     # Given a running run: shard 0 claimed by a worker gone for 10 minutes, shard 1 by a live
-    # worker, shard 2 by the gone worker a moment ago, shard 3 done
+    # worker 2 minutes ago, shard 2 by the gone worker a moment ago, shard 3 done
     store = RunStore(scratch_db)
     run_id = await queued_run(store, scratch_db)
     await store.set_status(run_id, "running", only_from=["queued"])
-    long_ago = utc_now() - timedelta(minutes=10)
-    for n, worker, touched in [
-        (0, "gone", long_ago),
-        (1, "alive", long_ago),
-        (2, "gone", utc_now()),
+    for n, worker, ago in [
+        (0, "gone", timedelta(minutes=10)),
+        (1, "alive", timedelta(minutes=2)),
+        (2, "gone", timedelta(0)),
     ]:
-        await claim(scratch_db, shard_id(run_id, n), worker, touched)
+        await claim(scratch_db, shard_id(run_id, n), worker, utc_now() - ago)
     await scratch_db[SHARDS].update_one({"_id": shard_id(run_id, 3)}, {"$set": {"done": True}})
     shards = await consumer_factory(TOPICS.shards)
     coordinator = RunCoordinator(
@@ -138,12 +137,39 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
     # Then shard 0 alone is published again, as its next attempt, naming the run's other
     # column as its sibling
     assert moved == 1
-    mine = [
-        json.loads(r.value)
-        for r in await records(shards, lambda r: run_id.encode() in r.value)
-        if run_id.encode() in r.value
-    ]
+    mine = await published(shards, run_id)
     assert [(m["shard_id"], m["attempt"], m["start"], m["end"]) for m in mine] == [
         (shard_id(run_id, 0), 2, 0, 100)
     ]
     assert mine[0]["siblings"] == ["title"]
+    # And the next sweep leaves it for another stall, rather than publishing it each time
+    assert await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1)) == 0
+
+
+async def test_a_shard_of_a_live_worker_that_has_not_moved_for_long_is_published_again(
+    scratch_db, settings, broker, consumer_factory
+):
+    """Given a shard that another worker left to its live holder, and that holder has not
+    moved it for 10 minutes (its handler failed on a partition it no longer owns, or it
+    hangs), when the sweep runs, then the shard goes out again: nothing else would send
+    it. A live holder gets LIVE_STALLS stalls, a gone one a single stall."""
+    store = RunStore(scratch_db)
+    run_id = await queued_run(store, scratch_db)
+    await store.set_status(run_id, "running", only_from=["queued"])
+    await claim(scratch_db, shard_id(run_id, 0), "alive", utc_now() - timedelta(minutes=10))
+    shards = await consumer_factory(TOPICS.shards)
+    coordinator = RunCoordinator(
+        broker, store, row_indexes=None, shard_partitions=settings.kafka_topic_partitions
+    )
+    assert await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1)) == 1
+    assert [m["shard_id"] for m in await published(shards, run_id)] == [shard_id(run_id, 0)]
+    doc = await scratch_db[SHARDS].find_one({"_id": shard_id(run_id, 0)})
+    assert doc["attempt"] == 2 and doc["worker"] == "alive"  # the holder's touch untouched
+
+
+async def published(shards, run_id: str) -> list[dict]:
+    return [
+        json.loads(r.value)
+        for r in await records(shards, lambda r: run_id.encode() in r.value)
+        if run_id.encode() in r.value
+    ]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import SHARDS
-from textmill_worker.adapters.shards import ShardStore
+from textmill_worker.adapters.shards import LONG_AGO, ShardStore
 from textmill_worker.handlers import held_elsewhere
 
 SHARD = "run-1:00000"
@@ -19,10 +19,12 @@ async def test_a_stopped_worker_releases_its_shard_to_the_next_one(scratch_db):
     assert held_elsewhere(await store.get(SHARD), "worker-b", utc_now())
     # When worker a stops mid-shard and releases it
     await store.release(SHARD, "worker-a")
-    # Then worker b, handed the message next, takes it at once
+    # Then worker b, handed the message next, takes it at once, and the shard still names
+    # worker a, untouched since long ago: the coordinator's sweep re-publishes it once
+    # worker a is gone, should no member be handed it
     shard = await store.get(SHARD)
-    assert "worker" not in shard
     assert not held_elsewhere(shard, "worker-b", utc_now())
+    assert shard["worker"] == "worker-a" and shard["updated_at"] == LONG_AGO
 
 
 async def test_only_the_holder_releases_a_shard(scratch_db):

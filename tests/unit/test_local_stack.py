@@ -101,5 +101,7 @@ def test_a_part_whose_port_is_free_may_start(stack, tmp_path, monkeypatch) -> No
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         free = probe.getsockname()[1]
-    part = stack.Part(name="gateway", command=lambda: ["true"], ready=lambda: True, timeout=1)
-    stack.refuse_held_port(stack.Part(**{**part.__dict__, "port": free}))  # does not exit
+    part = stack.Part(
+        name="gateway", command=lambda: ["true"], ready=lambda: True, timeout=1, port=free
+    )
+    stack.refuse_held_port(part)  # does not exit

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, ClassVar
 from uuid import uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 
 def utc_now() -> datetime:
@@ -18,6 +18,12 @@ def utc_now() -> datetime:
 
 # A Kafka topic's name as Kafka allows it: a reply addressed elsewhere could never be sent,
 # and its request would come back on every redelivery.
+def _not_dots(name: str) -> str:
+    if name in (".", ".."):
+        raise ValueError("'.' and '..' are no Kafka topic names")
+    return name
+
+
 TopicName = Annotated[
     str,
     Field(
@@ -25,6 +31,7 @@ TopicName = Annotated[
         max_length=249,
         description="a Kafka topic: letters, digits, '.', '_' and '-', at most 249",
     ),
+    AfterValidator(_not_dots),
 ]
 
 

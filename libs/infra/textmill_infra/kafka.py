@@ -24,6 +24,7 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 from pydantic import BaseModel, ValidationError
 
+from textmill_contracts.envelope import Message
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_infra.feed import RETRY_DELAYS
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
@@ -205,7 +206,7 @@ async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> 
 async def reply(
     broker: KafkaBroker,
     request: KafkaMessage,
-    answer: BaseModel,
+    answer: Message,
     topic: str,
     *,
     correlation_id: str,

@@ -33,6 +33,8 @@ from textmill_infra.runs import shard_number
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
+# How many stalls a shard of a worker that still heartbeats may go without moving.
+LIVE_STALLS = 4
 ACTIVE = ["accepted", "queued", "running"]
 
 
@@ -144,19 +146,27 @@ class RunCoordinator:
             await self._publish_run(run, force=True)
 
     async def reassign_stalled(self, alive: set[str], stall: timedelta) -> int:
-        """Re-publish shards not done whose worker is gone and which have not moved for
-        `stall`; returns how many. Kafka already hands a dead consumer's uncommitted
-        shards to another member; this also covers a worker that hangs while its
-        consumer stays in the group."""
+        """Re-publish the shards not done that a worker claimed and that have not moved for
+        `stall` while that worker is gone, or for `LIVE_STALLS` times that while it still
+        heartbeats; returns how many. Kafka already hands a dead consumer's uncommitted
+        shards to another member. This covers the shards whose message no member will get
+        again: one that a worker left to its holder (the worker's `held_elsewhere`) whose
+        holder then failed or stopped, and one whose worker hangs while its consumer stays
+        in the group. A live worker gets longer: a batch of slow chains over long texts
+        can take many seconds. A shard re-published waits `stall` again before the next
+        time (`republished_at`), rather than going out on every sweep."""
         count, now = 0, utc_now()
         for run in await self._runs.active():
             for shard in await self._runs.shards_not_done(run):
                 worker, touched = shard.get("worker"), shard.get("updated_at")
-                if worker is None or worker in alive or touched is None:
+                if worker is None or touched is None:
+                    continue  # never claimed: its message is still on its way
+                touched = max(touched, shard.get("republished_at") or touched)
+                if now - touched < (LIVE_STALLS * stall if worker in alive else stall):
                     continue
-                if now - touched < stall:
-                    continue
-                await self._publish_shard(run, shard, attempt=shard.get("attempt", 1) + 1)
+                attempt = shard.get("attempt", 1) + 1
+                await self._publish_shard(run, shard, attempt=attempt)
+                await self._runs.mark_republished(shard["_id"], attempt)
                 count += 1
         return count
 

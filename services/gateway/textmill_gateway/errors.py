@@ -37,17 +37,22 @@ def not_found(kind: str, ident: str) -> ApiError:
     return ApiError(404, f"{kind}_not_found", f"no {kind} with id {ident!r}")
 
 
-def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
-    body = {
+def problem_body(status: int, code: str, detail: str, *, instance: str, **extra) -> dict:
+    """A problem document (RFC 9457) as every answer, stream message and event carries it."""
+    return {
         "type": f"https://textmill.dev/problems/{code}",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "code": code,
         "detail": detail,
-        "instance": request.url.path,
+        "instance": instance,
         "correlation_id": request_id_var.get(),
         **extra,
     }
+
+
+def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
+    body = problem_body(status, code, detail, instance=request.url.path, **extra)
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
 
 

@@ -51,7 +51,8 @@ JSON = "application/json"
 # hands: a rebalance (a worker joining or leaving the group) hands its uncommitted message
 # to a new member while the holder goes on. Shorter than Kafka's session timeout (10 s),
 # after which a dead member's shards are handed on, so a shard whose worker died is never
-# left; and one whose worker hangs is re-published by the coordinator's sweep.
+# left. One left to a holder that then fails or stops is re-published by the
+# coordinator's sweep once it has not moved for a while (`reassign_stalled`).
 HELD_FOR = timedelta(seconds=5)
 
 
@@ -103,7 +104,10 @@ class ShardHandler:
         except asyncio.CancelledError:
             # Stopped mid-shard (a drain past its grace): the member that gets the message
             # next takes the shard at once rather than leaving it to a holder that is gone.
-            await asyncio.shield(self._shards.release(command.shard_id, self._worker))
+            try:
+                await asyncio.shield(self._shards.release(command.shard_id, self._worker))
+            except Exception:  # the store away too: the sweep still re-publishes it
+                log.warning("shard not released", shard_id=command.shard_id, exc_info=True)
             raise
         except ConnectionFailure:
             raise  # the store is away: redelivery resumes from the checkpoint

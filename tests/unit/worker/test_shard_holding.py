@@ -31,7 +31,7 @@ def shard(worker: str | None, touched_ago: timedelta | None) -> dict:
         (shard("worker-b", HELD_FOR - timedelta(milliseconds=1)), True),
         (shard("worker-b", HELD_FOR), False),  # quiet for too long: taken over
         (shard("worker-b", timedelta(seconds=30)), False),  # re-published by the sweep
-        (shard("worker-a", timedelta(seconds=1)), False),  # ours: a restart resumes it
+        (shard("worker-a", timedelta(seconds=1)), False),  # ours (a fixed instance id): resumed
         (shard(None, timedelta(seconds=1)), False),  # released by a stopped worker
         (shard(None, None), False),  # never claimed
         (shard("worker-b", None), False),  # claimed by a worker of before `updated_at`

@@ -93,6 +93,13 @@ class RunStore:
         docs = await find_by_ids(self._shards, ids, LOOKUP_WINDOW)
         return [doc for doc in docs if doc is not None and not doc["done"]]
 
+    async def mark_republished(self, shard: str, attempt: int) -> None:
+        """The sweep published `shard` again as `attempt`. Not `updated_at`, which says when
+        its holder last touched it (a worker handed it leaves a shard touched lately)."""
+        await self._shards.update_one(
+            {"_id": shard}, {"$set": {"republished_at": utc_now(), "attempt": attempt}}
+        )
+
     async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> dict | None:
         """Fold one shard's progress in (monotonic: a late, older event changes nothing);
         returns the run as it is after that."""

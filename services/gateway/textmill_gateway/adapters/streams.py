@@ -18,14 +18,19 @@ within `retain_bytes` all together (their messages' stored bytes): once a run en
 that, the streams that ended first are deleted. Redis's policy is `noeviction` (a full
 Redis refuses writes rather than lose a key, such as a run's cancel fence), and a fixed
 hour was no bound: ~100 runs of 200,000 cells in an hour filled a 512 MB Redis, and every
-run then stalled on refused writes. A reader of a stream that goes away (expired or
-deleted) gets `StreamGone`; the run's results stay in the store.
+run then stalled on refused writes. A deleted stream leaves its run-ended mark (a few
+bytes, gone with the hour): a message arriving later is dropped rather than starting the
+stream again, and a reader gets `StreamGone`, as it does once the stream expired; the
+run's results stay in the store. (The budget keeps Redis from filling up with ended
+streams; it cannot empty a Redis already full, which refuses the script's writes too; and
+the streams of runs under way are bounded by their 24 h only.)
 
-The ended streams' bookkeeping is one Lua script with the run's own keys and three of its
+The ended streams' bookkeeping is one Lua script with the run's own keys and four of its
 own; it deletes other runs' keys by name, which a single Redis allows (a Redis Cluster
 would need the keys of a run and the index in one hash slot).
 """
 
+import asyncio
 import json
 import zlib
 from collections.abc import AsyncIterator
@@ -33,13 +38,21 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from textmill_infra.logs import get_logger
+
+log = get_logger(__name__)
+
 # KEYS: stream, seen message ids, seen result batches, cells streamed, the run-ended mark,
 # bytes stored. ARGV: ttl, message id, type, data, codec ("" or "zlib"), result batch key
 # ("" for other types), its cells, "1" if the run has ended. The next sequence number is
 # the stream's last one plus one: no separate counter that could disagree with the stream.
 # Once the run has ended, a late message (results that lost the race with the final
-# update) keeps the stream's remaining lifetime instead of extending it to `ttl`.
+# update) keeps the stream's remaining lifetime instead of extending it to `ttl`, and is
+# dropped if the stream was deleted (its run-ended mark outlives it).
 _APPEND = """
+if redis.call('EXISTS', KEYS[5]) == 1 and redis.call('EXISTS', KEYS[1]) == 0 then
+  return 0
+end
 local ttl = tonumber(ARGV[1])
 if ARGV[8] == '1' then
   redis.call('SET', KEYS[5], '1', 'EX', ttl)
@@ -66,9 +79,9 @@ return seq
 # Once a run has ended: note its stream among the ended ones (once, in the order they end),
 # then from the one that ended first: forget those that expired by themselves, and delete
 # the rest while the ended ones together pass the budget (the one just ended too, if it
-# alone does). KEYS: ended streams (sorted set of run ids), their bytes (hash), their
-# total, the order counter, this run's bytes stored. ARGV: run id, budget in bytes, the
-# stream keys' prefix. Returns the streams deleted.
+# alone does), all but their run-ended marks. KEYS: ended streams (sorted set of run
+# ids), their bytes (hash), their total, the order counter, this run's bytes stored.
+# ARGV: run id, budget in bytes, the stream keys' prefix. Returns the streams deleted.
 _RETIRE = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
   local bytes = tonumber(redis.call('GET', KEYS[5]) or 0)
@@ -84,7 +97,7 @@ while true do
   if redis.call('EXISTS', base) == 1 then
     if tonumber(redis.call('GET', KEYS[3]) or 0) <= tonumber(ARGV[2]) then break end
     redis.call('DEL', base, base .. ':messages', base .. ':batches', base .. ':cells',
-               base .. ':ended', base .. ':bytes')
+               base .. ':bytes')
     deleted = deleted + 1
   end
   redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], oldest) or 0))
@@ -150,10 +163,12 @@ class RunStreams:
         args = [ttl, message_id, type_, data, "", "", 0, "1" if final else ""]
         seq = int(await self._append(keys=self._keys(run_id), args=args))
         if final:
-            await self._retire(
+            deleted = await self._retire(
                 keys=[*self._ended, self._keys(run_id)[5]],
                 args=[run_id, self._retain_bytes, self._prefix],
             )
+            if deleted:
+                log.info("ended runs' streams deleted, past their budget", streams=deleted)
         return seq
 
     async def append_results(
@@ -168,16 +183,32 @@ class RunStreams:
     async def exists(self, run_id: str) -> bool:
         return bool(await self._redis.exists(self._keys(run_id)[0]))
 
+    async def deleted(self, run_id: str) -> bool:
+        """The run has ended and its stream is no longer kept, though its run-ended mark
+        still is (an hour from the end)."""
+        stream, _, _, _, ended, _ = self._keys(run_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.exists(stream)
+        pipe.exists(ended)
+        there, ended_mark = await pipe.execute()
+        return ended_mark and not there
+
     async def cells_streamed(self, run_id: str) -> int:
         return int(await self._redis.get(self._keys(run_id)[3]) or 0)
 
     async def read(
-        self, run_id: str, after: int = 0, *, block_ms: int = 3_000
+        self,
+        run_id: str,
+        after: int = 0,
+        *,
+        block_ms: int = 3_000,
+        appear_by: float | None = None,
     ) -> AsyncIterator[StreamMessage | None]:
         """Messages with seq > `after`, then live ones as they come; yields None after each
         `block_ms` without news, so the caller can keep the client alive. (`block_ms` stays
-        under the Redis client's socket timeout, 5 s.) Raises StreamGone when the stream,
-        once there, is no longer (a run's stream appears with its first message)."""
+        under the Redis client's socket timeout, 5 s.) A run's stream appears with its
+        first message. Raises StreamGone when the stream, once there, is no longer, when it
+        was deleted, or when it has not appeared by `appear_by` (the loop's clock)."""
         key = self._keys(run_id)[0]
         last = f"{after}-1" if after > 0 else "0-0"
         seen = False
@@ -185,7 +216,8 @@ class RunStreams:
             batch = await self._redis.xread({key: last}, count=_READ_COUNT, block=block_ms)
             if not batch:
                 there = bool(await self._redis.exists(key))
-                if seen and not there:
+                late = appear_by is not None and asyncio.get_running_loop().time() > appear_by
+                if not there and (seen or late or await self.deleted(run_id)):
                     raise StreamGone(run_id)
                 seen = seen or there
                 yield None

@@ -18,10 +18,10 @@ from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
 from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
-from textmill_gateway.errors import ApiError
+from textmill_gateway.errors import ApiError, problem_body
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_gateway.routes.runs import gone, stream_gone, stream_start
-from textmill_infra.logs import get_logger, request_id_var
+from textmill_gateway.routes.runs import gone, stream_start, stream_state
+from textmill_infra.logs import get_logger
 
 log = get_logger(__name__)
 MAX_TEXT_CHARS = 100_000
@@ -30,12 +30,7 @@ CLOSE_UNAUTHORIZED, CLOSE_NOT_FOUND = 4401, 4404
 
 
 async def _refuse(socket: WebSocket, status: int, code: str, detail: str) -> None:
-    problem = {
-        "status": status,
-        "code": code,
-        "detail": detail,
-        "correlation_id": request_id_var.get(),
-    }
+    problem = problem_body(status, code, detail, instance=socket.url.path)
     await socket.send_json({"type": "error", "data": problem})
     await socket.close(code=4000 + status)
 
@@ -68,13 +63,14 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
     if run is None:
         await _refuse(socket, 404, "run_not_found", f"no run with id {run_id!r}")
         return
-    if error := await stream_gone(gateway, run):
+    error, appear_by = await stream_state(gateway, run)
+    if error:
         await _refuse(socket, error.status, error.code, error.detail)
         return
     raw_from = socket.query_params.get("from_seq")
     after = stream_start(int(raw_from) if raw_from and raw_from.isdigit() else None, None)
     try:
-        async for message in gateway.streams.read(run_id, after):
+        async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
             if message is None:
                 await socket.send_json({"type": "keep-alive"})
                 continue

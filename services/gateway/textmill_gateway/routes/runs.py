@@ -1,6 +1,7 @@
 """Analysis runs: start one (`POST /api/v2/analyze`), read, list and cancel them, page
 through their results, summarise and export them, and follow them live over SSE."""
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -19,7 +20,7 @@ from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_messag
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
 from textmill_gateway.domain.summary import RunSummary
-from textmill_gateway.errors import ApiError, not_found
+from textmill_gateway.errors import ApiError, not_found, problem_body
 from textmill_gateway.exports import export_run, file_header
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.progress import fold_progress
@@ -91,18 +92,17 @@ async def own_run(gateway: Gateway, tenant: str, run_id: str) -> dict:
 STREAM_SETTLED = timedelta(seconds=60)
 
 
-async def stream_gone(gateway: Gateway, run: dict) -> ApiError | None:
-    """The problem to answer with when the run has ended and its stream is no longer
-    kept; None when there is a stream to read, or one to wait for."""
+async def stream_state(gateway: Gateway, run: dict) -> tuple[ApiError | None, float | None]:
+    """(the problem to answer with when the run has ended and its stream is no longer kept,
+    else None; for an ended run whose stream has not appeared yet, the loop time by which
+    it must, else None)."""
+    if run["status"] not in TERMINAL_STATUSES or await gateway.streams.exists(run["_id"]):
+        return None, None
     finished = run.get("finished_at")
-    if (
-        run["status"] not in TERMINAL_STATUSES
-        or finished is None
-        or utc_now() - finished < STREAM_SETTLED
-        or await gateway.streams.exists(run["_id"])
-    ):
-        return None
-    return gone(run["_id"])
+    left = STREAM_SETTLED - (utc_now() - finished) if finished else STREAM_SETTLED
+    if left <= timedelta(0) or await gateway.streams.deleted(run["_id"]):
+        return gone(run["_id"]), None
+    return None, asyncio.get_running_loop().time() + left.total_seconds()
 
 
 def gone(run_id: str) -> ApiError:
@@ -115,15 +115,11 @@ def gone(run_id: str) -> ApiError:
     )
 
 
-def problem(error: ApiError) -> dict:
-    return {"status": error.status, "code": error.code, "detail": error.detail}
-
-
 async def sse_events(
-    gateway: Gateway, run: dict, after: int
+    gateway: Gateway, run: dict, after: int, appear_by: float | None, path: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     try:
-        async for message in gateway.streams.read(run["_id"], after):
+        async for message in gateway.streams.read(run["_id"], after, appear_by=appear_by):
             if message is None:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue
@@ -131,7 +127,9 @@ async def sse_events(
             if is_terminal_run_message(message, TERMINAL_STATUSES):
                 return
     except StreamGone:
-        yield ServerSentEventMessage(data=json.dumps(problem(gone(run["_id"]))), event="error")
+        error = gone(run["_id"])
+        body = problem_body(error.status, error.code, error.detail, instance=path)
+        yield ServerSentEventMessage(data=json.dumps(body), event="error")
 
 
 def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
@@ -209,7 +207,8 @@ class RunsController(Controller):
             headers={MESSAGE_TYPE_HEADER: command.schema_name},
         )
         if "text/event-stream" in request.headers.get("accept", ""):
-            return ServerSentEvent(sse_events(gateway, run, 0), headers={"X-Run-Id": run_id})
+            events = sse_events(gateway, run, 0, None, f"/api/v2/runs/{run_id}/events")
+            return ServerSentEvent(events, headers={"X-Run-Id": run_id})
         body = {"run_id": run_id, "status": "accepted", "links": run_links(run_id)}
         return Response(body, status_code=202, headers={"Location": f"/api/v2/runs/{run_id}"})
 
@@ -319,7 +318,8 @@ class RunsController(Controller):
         from_seq: FromQuery[int | None] = None,
     ) -> ServerSentEvent:
         run = await own_run(gateway, principal.tenant, run_id)
-        if error := await stream_gone(gateway, run):
+        error, appear_by = await stream_state(gateway, run)
+        if error:
             raise error
         after = stream_start(from_seq, request.headers.get("last-event-id"))
-        return ServerSentEvent(sse_events(gateway, run, after))
+        return ServerSentEvent(sse_events(gateway, run, after, appear_by, request.url.path))

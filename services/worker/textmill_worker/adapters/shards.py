@@ -4,6 +4,7 @@ and rows, and the results (one aligned batch per write, idempotent by the batch 
 import sys
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
 
 from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,6 +16,8 @@ from textmill_infra.blobs import StoredFileSource
 from textmill_infra.caches import SizedCache
 from textmill_infra.runs import RESULTS, ROW_INDEXES, SHARDS, result_batch_docs
 from textmill_tabular import RowIndex, read_rows
+
+LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class ShardStore:
@@ -32,10 +35,11 @@ class ShardStore:
         await self._shards.update_one({"_id": shard_id}, {"$set": fields})
 
     async def release(self, shard_id: str, worker: str) -> None:
-        """The shard no longer has `worker` as its holder (if it still had)."""
+        """`worker` (if it still holds the shard) stops: the shard reads as untouched since
+        long ago, so that the next worker handed it takes it at once, and the coordinator's
+        sweep re-publishes it once `worker` is gone."""
         await self._shards.update_one(
-            {"_id": shard_id, "worker": worker},
-            {"$unset": {"worker": ""}, "$set": {"updated_at": utc_now()}},
+            {"_id": shard_id, "worker": worker}, {"$set": {"updated_at": LONG_AGO}}
         )
 
     async def checkpoint(self, shard_id: str, offset: int, cells: int, done: bool) -> None:
