@@ -8,6 +8,7 @@ import uuid
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect as ws_connect
 
 from tests.e2e.data import reviews_csv
 from tests.integration.conftest import records
@@ -15,10 +16,12 @@ from textmill_contracts import ProfileRequested
 from textmill_contracts.runs import (
     AnalyzeRequested,
     RunCancelled,
+    RunUpdated,
     ShardAssigned,
     ShardProgress,
 )
 from textmill_contracts.topics import TOPICS
+from textmill_gateway.streaming import CATCH_UP_SECONDS
 
 TERMINAL = {"completed", "failed", "cancelled"}
 
@@ -216,3 +219,34 @@ async def test_a_profile_request_with_no_reply_topic_is_dead_lettered(producer, 
     await producer.send_and_wait(TOPICS.profile_requested, body, partition=0)
     reasons = await dead_lettered(dead_letters, TOPICS.profile_requested, [body], timeout=40)
     assert "no reply topic 'textmill.no-such-topic'" in reasons[body]
+
+
+async def test_a_forged_completion_of_an_unknown_run_holds_up_no_real_run(
+    gateway, producer, settings
+):
+    """Given, on every partition of the run-updates topic, a run that no gateway saw start
+    reported completed with a billion cells done, when a real run completes, then its
+    stream ends without waiting out the catch-up for the forged runs' results (30 s each,
+    which no result would ever end)."""
+    for partition in range(settings.kafka_topic_partitions):
+        forged = RunUpdated(
+            run_id=uuid.uuid4().hex,
+            tenant="nobody",
+            status="completed",
+            cells_done=10**9,
+            cells_total=10**9,
+            columns={},
+        )
+        await producer.send_and_wait(
+            TOPICS.runs, forged.model_dump_json().encode(), partition=partition
+        )
+    run_id = await start_run(gateway, 2_000, ["stats"])
+    url = f"ws://127.0.0.1:{settings.gateway_port}/api/v2/runs/{run_id}/stream"
+    key = gateway.headers["authorization"].split(" ", 1)[1]
+    async with asyncio.timeout(CATCH_UP_SECONDS * 0.8):
+        async with ws_connect(f"{url}?api_key={key}", max_size=None) as socket:
+            async for raw in socket:
+                message = json.loads(raw)
+                if message["type"] == "run" and message["data"]["status"] in TERMINAL:
+                    break
+    assert message["data"]["status"] == "completed"

@@ -53,7 +53,10 @@ class StreamFeeder:
         update = await decode(self._broker, message, RunUpdated)
         if update is None:
             return
-        if update.status == "completed":
+        # A run's stream holds its earlier updates; one without a stream is no run this
+        # gateway has seen start, and its results are not on their way: no wait for them
+        # (a forged update held its partition up for the whole wait, message after message).
+        if update.status == "completed" and await self._streams.exists(update.run_id):
             deadline = asyncio.get_running_loop().time() + CATCH_UP_SECONDS
             while await self._streams.cells_streamed(update.run_id) < update.cells_done:
                 if asyncio.get_running_loop().time() > deadline:
