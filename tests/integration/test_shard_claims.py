@@ -6,7 +6,7 @@ from datetime import timedelta
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import SHARDS
 from textmill_worker.adapters.shards import LONG_AGO, ShardStore
-from textmill_worker.handlers import held_elsewhere
+from textmill_worker.holding import held_elsewhere
 
 SHARD = "run-1:00000"
 

@@ -150,11 +150,12 @@ class RunCoordinator:
         `stall` while that worker is gone, or for `LIVE_STALLS` times that while it still
         heartbeats; returns how many. Kafka already hands a dead consumer's uncommitted
         shards to another member. This covers the shards whose message no member will get
-        again: one that a worker left to its holder (the worker's `held_elsewhere`) whose
-        holder then failed or stopped, and one whose worker hangs while its consumer stays
-        in the group. A live worker gets longer: a batch of slow chains over long texts
-        can take many seconds. A shard re-published waits `stall` again before the next
-        time (`republished_at`), rather than going out on every sweep."""
+        again: one that a worker left to its holder (the worker's
+        `holding.held_elsewhere`) whose holder then failed or stopped, and one whose worker
+        hangs while its consumer stays in the group. A live worker gets longer: a batch of
+        slow chains over long texts can take many seconds. A shard re-published waits as
+        long again before the next time (`republished_at`), rather than going out on every
+        sweep."""
         count, now = 0, utc_now()
         for run in await self._runs.active():
             for shard in await self._runs.shards_not_done(run):

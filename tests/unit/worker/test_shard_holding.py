@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from textmill_worker.app import SHARDS
-from textmill_worker.handlers import HELD_FOR, held_elsewhere
+from textmill_worker.holding import HELD_FOR, held_elsewhere
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 
