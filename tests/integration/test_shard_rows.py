@@ -147,3 +147,17 @@ def test_siblings_past_the_budget_are_neither_kept_nor_held_during_the_pass(
     assert peak < 1_000_000, f"the pass held {peak:,} bytes at its peak"
     _, reviews = read_all(rows, long_texts_file, "review", 0, 2_000)
     assert kept.reads == 3 and reviews[1_999] == (1_999, "01999" + "x" * 995)
+
+
+def test_the_siblings_that_fit_are_kept_when_others_do_not(sync_db, long_texts_file):
+    """Given a shard whose siblings are short titles (~130 KB over its rows) and long
+    reviews (~2 MB), against a budget of 512 KB, when it is read to its end, then the
+    titles are kept for their shard and the reviews, dropped as they passed the budget,
+    are read again by theirs."""
+    kept = Watched(512 * 1024)
+    rows = ShardRows(sync_db, kept)
+    read_all(rows, long_texts_file, "rating", 0, 2_000, siblings=["title", "review"])
+    _, titles = read_all(rows, long_texts_file, "title", 0, 2_000)
+    assert kept.reads == 1 and titles[7] == (7, "title 7")
+    _, reviews = read_all(rows, long_texts_file, "review", 0, 2_000)
+    assert kept.reads == 2 and reviews[7] == (7, "00007" + "x" * 995)

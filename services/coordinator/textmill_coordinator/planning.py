@@ -24,8 +24,8 @@ CHAIN_CELLS_PER_SECOND = {
 TARGET_SHARD_SECONDS = 3.0
 # The most rows a shard may take: three seconds of sentiment. A worker keeps a range's
 # other columns for their shards (`SiblingValues`, 64 MB): 120,000 review-length texts take
-# ~30 MB (three such sibling columns pass the bound: a pass then keeps none of them, and
-# each sibling's shard reads the file again). It was 30,000, under a second of sentiment at
+# ~30 MB (of three such sibling columns, a pass keeps two: the third one's shard reads the
+# file again). It was 30,000, under a second of sentiment at
 # 40,000 cells/s: a 200,000-cell run (100,000 rows × 2 columns) was eight shards, and each
 # shard's end and the next one's start left the chains idle. As two shards it ran 4.6 %
 # faster (medians of 9 interleaved runs, a pool of 1).

@@ -154,24 +154,31 @@ class ShardRows:
         return header.index(column), rows
 
     def _keeping(self, rows: Rows, keys: list[tuple], positions: list[int]) -> Rows:
-        """`rows`, keeping the siblings' values once the last one has been read. Once they
-        pass what the cache may hold, the pass drops them and keeps nothing: a worker's
-        memory stays bounded whatever the shard's rows and the texts' length (a shard of
-        120,000 rows of 5,000-character texts holds 600 MB in each column)."""
+        """`rows`, keeping the siblings' values once the last one has been read. Whenever
+        they pass what the cache may hold, the column gathered largest so far is dropped
+        (its shard reads the file again): a worker's memory stays bounded whatever the
+        shard's rows and the texts' length (120,000 rows of 5,000-character texts hold
+        600 MB a column), and the siblings that fit are still kept."""
         records: list[int] = []
-        columns: list[list[str]] | None = [[] for _ in keys]
-        room = self._siblings.max_bytes
+        columns: list[list[str] | None] = [[] for _ in keys]
+        sizes = [0] * len(keys)
+        room, gathering = self._siblings.max_bytes, len(keys)
         for record, values in rows:
-            if columns is not None:
+            if gathering:
                 records.append(record)
-                for kept, value in zip(columns, values[1:], strict=True):
-                    kept.append(value)
-                    room -= sys.getsizeof(value)
-                if room < 0:
-                    records, columns = [], None
+                for n, value in enumerate(values[1:]):
+                    if (kept := columns[n]) is not None:
+                        kept.append(value)
+                        size = sys.getsizeof(value)
+                        sizes[n] += size
+                        room -= size
+                while room < 0:
+                    largest = max(range(len(keys)), key=sizes.__getitem__)
+                    columns[largest], room = None, room + sizes[largest]
+                    sizes[largest], gathering = -1, gathering - 1
             yield record, values
-        if columns is not None:
-            for key, position, values in zip(keys, positions, columns, strict=True):
+        for key, position, values in zip(keys, positions, columns, strict=True):
+            if values is not None:
                 self._siblings.put(key, (position, records, values))
 
 
