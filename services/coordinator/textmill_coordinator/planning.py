@@ -25,10 +25,10 @@ TARGET_SHARD_SECONDS = 3.0
 # The most rows a shard may take: three seconds of sentiment. A worker keeps a range's
 # other columns for their shards (`SiblingValues`, 64 MB): 120,000 review-length texts take
 # ~30 MB (of three such sibling columns, a pass keeps two: the third one's shard reads the
-# file again). It was 30,000, under a second of sentiment at
-# 40,000 cells/s: a 200,000-cell run (100,000 rows × 2 columns) was eight shards, and each
-# shard's end and the next one's start left the chains idle. As two shards it ran 4.6 %
-# faster (medians of 9 interleaved runs, a pool of 1).
+# file again). It was 30,000, under a second of sentiment at 40,000 cells/s: a 200,000-cell
+# run (100,000 rows × 2 columns) was eight shards, and each shard's end and the next one's
+# start left the chains idle. As two shards it ran 4.6 % faster (medians of 9 interleaved
+# runs, a pool of 1).
 MIN_SHARD_ROWS, MAX_SHARD_ROWS = RESULT_BATCH, 120_000
 
 
