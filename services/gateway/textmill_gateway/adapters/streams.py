@@ -81,7 +81,8 @@ return seq
 # the rest while the ended ones together pass the budget (the one just ended too, if it
 # alone does), all but their run-ended marks. KEYS: ended streams (sorted set of run
 # ids), their bytes (hash), their total, the order counter, this run's bytes stored.
-# ARGV: run id, budget in bytes, the stream keys' prefix. Returns the streams deleted.
+# ARGV: run id, budget in bytes, the stream keys' prefix, then the suffixes of the keys a
+# deletion takes (`_DELETED`). Returns the streams deleted.
 _RETIRE = """
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) == false then
   local bytes = tonumber(redis.call('GET', KEYS[5]) or 0)
@@ -96,8 +97,7 @@ while true do
   local base = ARGV[3] .. oldest
   if redis.call('EXISTS', base) == 1 then
     if tonumber(redis.call('GET', KEYS[3]) or 0) <= tonumber(ARGV[2]) then break end
-    redis.call('DEL', base, base .. ':messages', base .. ':batches', base .. ':cells',
-               base .. ':bytes')
+    for i = 4, #ARGV do redis.call('DEL', base .. ARGV[i]) end
     deleted = deleted + 1
   end
   redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], oldest) or 0))
@@ -106,6 +106,11 @@ while true do
 end
 return deleted
 """
+# A run's keys, by their suffix after `<namespace>:stream:<run id>`: the stream, the message
+# ids and result batches seen, the cells streamed, the run-ended mark, the bytes stored.
+_SUFFIXES = ("", ":messages", ":batches", ":cells", ":ended", ":bytes")
+# What deleting an ended run's stream takes: all but its run-ended mark.
+_DELETED = tuple(suffix for suffix in _SUFFIXES if suffix != ":ended")
 _READ_COUNT = 50  # messages per XREAD: up to ~10 MB of result JSON once decompressed
 
 
@@ -144,15 +149,7 @@ class RunStreams:
         self._retire = redis.register_script(_RETIRE)
 
     def _keys(self, run_id: str) -> list[str]:
-        base = f"{self._prefix}{run_id}"
-        return [
-            base,
-            f"{base}:messages",
-            f"{base}:batches",
-            f"{base}:cells",
-            f"{base}:ended",
-            f"{base}:bytes",
-        ]
+        return [f"{self._prefix}{run_id}{suffix}" for suffix in _SUFFIXES]
 
     async def append(
         self, run_id: str, message_id: str, type_: str, data: str | bytes, *, final: bool = False
@@ -165,7 +162,7 @@ class RunStreams:
         if final:
             deleted = await self._retire(
                 keys=[*self._ended, self._keys(run_id)[5]],
-                args=[run_id, self._retain_bytes, self._prefix],
+                args=[run_id, self._retain_bytes, self._prefix, *_DELETED],
             )
             if deleted:
                 log.info("ended runs' streams deleted, past their budget", streams=deleted)
@@ -183,15 +180,20 @@ class RunStreams:
     async def exists(self, run_id: str) -> bool:
         return bool(await self._redis.exists(self._keys(run_id)[0]))
 
-    async def deleted(self, run_id: str) -> bool:
-        """The run has ended and its stream is no longer kept, though its run-ended mark
-        still is (an hour from the end)."""
+    async def presence(self, run_id: str) -> tuple[bool, bool]:
+        """(the run's stream is there, its run-ended mark is), in one round trip."""
         stream, _, _, _, ended, _ = self._keys(run_id)
         pipe = self._redis.pipeline(transaction=False)
         pipe.exists(stream)
         pipe.exists(ended)
         there, ended_mark = await pipe.execute()
-        return ended_mark and not there
+        return bool(there), bool(ended_mark)
+
+    async def deleted(self, run_id: str) -> bool:
+        """The run has ended and its stream is no longer kept, though its run-ended mark
+        still is (an hour from the end)."""
+        there, ended = await self.presence(run_id)
+        return ended and not there
 
     async def cells_streamed(self, run_id: str) -> int:
         return int(await self._redis.get(self._keys(run_id)[3]) or 0)
@@ -215,9 +217,9 @@ class RunStreams:
         while True:
             batch = await self._redis.xread({key: last}, count=_READ_COUNT, block=block_ms)
             if not batch:
-                there = bool(await self._redis.exists(key))
+                there, ended = await self.presence(run_id)
                 late = appear_by is not None and asyncio.get_running_loop().time() > appear_by
-                if not there and (seen or late or await self.deleted(run_id)):
+                if not there and (seen or late or ended):
                     raise StreamGone(run_id)
                 seen = seen or there
                 yield None

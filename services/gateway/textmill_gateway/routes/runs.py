@@ -96,11 +96,14 @@ async def stream_state(gateway: Gateway, run: dict) -> tuple[ApiError | None, fl
     """(the problem to answer with when the run has ended and its stream is no longer kept,
     else None; for an ended run whose stream has not appeared yet, the loop time by which
     it must, else None)."""
-    if run["status"] not in TERMINAL_STATUSES or await gateway.streams.exists(run["_id"]):
+    if run["status"] not in TERMINAL_STATUSES:
+        return None, None
+    there, ended = await gateway.streams.presence(run["_id"])
+    if there:
         return None, None
     finished = run.get("finished_at")
     left = STREAM_SETTLED - (utc_now() - finished) if finished else STREAM_SETTLED
-    if left <= timedelta(0) or await gateway.streams.deleted(run["_id"]):
+    if left <= timedelta(0) or ended:
         return gone(run["_id"]), None
     return None, asyncio.get_running_loop().time() + left.total_seconds()
 
