@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from textmill_infra.settings import Settings
+from textmill_infra.tenant_files import TenantFiles
 
 T, R = TypeVar("T"), TypeVar("R")
 
@@ -82,6 +83,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
     (8, "the claims of runs' final statuses, read by _id only (no index of their own)", []),
     (9, "each tenant's runs in order, read by _id: tenant_runs and run_counters", []),
+    (10, "each tenant's files in a collection of its own: tenant_files.<digest>", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -133,12 +135,18 @@ async def _tenant_runs(db: AsyncDatabase) -> None:
     await TenantRuns(db).backfill()
 
 
+async def _tenant_files(db: AsyncDatabase) -> None:
+    """Every file stored so far entered in its tenant's list (`TenantFiles`)."""
+    await TenantFiles(db).backfill()
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     7: _api_keys_by_hash,
     8: _run_ends,
     9: _tenant_runs,
+    10: _tenant_files,
 }
 
 

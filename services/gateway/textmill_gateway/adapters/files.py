@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra import blobs
 from textmill_infra.runs import ROW_INDEXES, row_index_doc
+from textmill_infra.tenant_files import TenantFiles
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class FileStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
         self._files = db["fs.files"]
+        self._listed = TenantFiles(db)
 
     async def save(
         self, path: Path, *, filename: str, metadata: dict, row_index: str | None = None
@@ -50,6 +52,13 @@ class FileStore:
                 row_index_doc(file_id, row_index, metadata.get("header", [])),
                 upsert=True,
             )
+        try:
+            await self._listed.enter(doc)
+        except BaseException:
+            # The upload fails: leave no file behind that its owner was never told of.
+            await blobs.delete_file(self._db, doc)
+            await self._db[ROW_INDEXES].delete_one({"_id": str(doc["_id"])})
+            raise
         return _to_stored(doc)
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
@@ -67,8 +76,7 @@ class FileStore:
         return doc
 
     async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
-        cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
-        return [_to_stored(doc) async for doc in cursor]
+        return [_to_stored(doc) for doc in await self._listed.newest(tenant, limit)]
 
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Delete the tenant's file; returns what was deleted, or None if there was none."""
@@ -76,6 +84,7 @@ class FileStore:
         doc = await self._own(tenant, oid) if oid else None
         if doc is None:
             return None
+        await self._listed.remove(doc)
         await blobs.delete_file(self._db, doc)
         await self._db[ROW_INDEXES].delete_one({"_id": file_id})
         return _to_stored(doc)
