@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 HELD_FOR = timedelta(seconds=5)
 
 
-def held_elsewhere(shard: dict, worker: str, now: datetime, held_for: timedelta = HELD_FOR) -> bool:
+def held_elsewhere(shard: dict, worker: str, now: datetime) -> bool:
     """Whether another worker is working on `shard` (its stored document) now."""
     holder, touched = shard.get("worker"), shard.get("updated_at")
-    return holder not in (None, worker) and touched is not None and now - touched < held_for
+    return holder not in (None, worker) and touched is not None and now - touched < HELD_FOR
