@@ -4,6 +4,7 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import RUNS
@@ -113,3 +114,15 @@ async def new_run(db, status: str = "accepted", columns: tuple[str, ...] = ("rev
         }
     )
     return run_id
+
+
+@pytest.fixture
+async def topic(settings):
+    """A topic of one partition of its own for one test, deleted afterwards."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    name = f"textmill.test.{uuid.uuid4().hex[:8]}"
+    await admin.create_topics([NewTopic(name, 1, 1)])
+    yield name
+    await admin.delete_topics([name])
+    await admin.close()

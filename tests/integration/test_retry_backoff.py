@@ -7,25 +7,12 @@ import time
 import uuid
 from itertools import pairwise
 
-import pytest
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import CollectorRegistry
 
 from textmill_infra.feed import RETRY_DELAYS
 from textmill_infra.kafka import Subscription, make_broker
-
-
-@pytest.fixture
-async def topic(settings):
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
-    await admin.start()
-    name = f"textmill.test.retry.{uuid.uuid4().hex[:8]}"
-    await admin.create_topics([NewTopic(name, 1, 1)])
-    yield name
-    await admin.delete_topics([name])
-    await admin.close()
 
 
 async def test_a_failing_handler_gets_its_message_again_after_growing_pauses(settings, topic):

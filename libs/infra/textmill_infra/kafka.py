@@ -155,6 +155,9 @@ def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -
             KafkaPrometheusMiddleware(registry=registry, app_name=f"textmill-{service}"),
         ),
         logger=logging.getLogger(f"textmill.{service}.kafka"),
+        # "Received" and "Processed" for every message: thousands of lines a second under
+        # load. A handler's failure is still logged as an error.
+        log_level=logging.DEBUG,
     )
 
 
