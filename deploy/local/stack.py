@@ -109,6 +109,9 @@ def admin_key() -> str:
 
 
 LOG_RETENTION_BYTES, LOG_SEGMENT_BYTES = 256 * 2**20, 64 * 2**20
+# A part's log past this size when it starts is kept as `<name>.log.1` (replacing the one
+# before) and a new one begun: a long session's logs stay within about twice this per part.
+LOG_FILE_BYTES = 64 * 2**20
 
 
 def kafka_part(settings: Settings) -> Part:
@@ -341,11 +344,17 @@ def refuse_held_port(part: Part) -> None:
         sys.exit(1)
 
 
+def rotate_log(path: Path) -> None:
+    if path.exists() and path.stat().st_size > LOG_FILE_BYTES:
+        path.replace(path.with_name(path.name + ".1"))
+
+
 def start(part: Part) -> None:
     if part.pid() is not None:
         return
     if part.prepare:
         part.prepare()
+    rotate_log(part.log_file)
     log = part.log_file.open("ab")
     process = subprocess.Popen(
         part.command(),

@@ -1,5 +1,5 @@
-"""The local stack (deploy/local/stack.py): the choice of a worker layout's scheduling, and
-refusing to start a part over a port something else holds."""
+"""The local stack (deploy/local/stack.py): the choice of a worker layout's scheduling,
+refusing to start a part over a port something else holds, and bounded log files."""
 
 import importlib.util
 import os
@@ -105,3 +105,26 @@ def test_a_part_whose_port_is_free_may_start(stack, tmp_path, monkeypatch) -> No
         name="gateway", command=lambda: ["true"], ready=lambda: True, timeout=1, port=free
     )
     stack.refuse_held_port(part)  # does not exit
+
+
+def test_a_log_past_its_size_is_kept_once_and_begun_again(stack, tmp_path, monkeypatch) -> None:
+    # Given a part's log past the size, and one kept from before
+    monkeypatch.setattr(stack, "LOG_FILE_BYTES", 10)
+    log, kept = tmp_path / "worker.log", tmp_path / "worker.log.1"
+    log.write_text("the newer lines\n")
+    kept.write_text("the oldest lines\n")
+    # When the part starts
+    stack.rotate_log(log)
+    # Then its log is kept in place of the older one, and a new one will be begun
+    assert kept.read_text() == "the newer lines\n" and not log.exists()
+
+
+def test_a_log_within_its_size_goes_on(stack, tmp_path, monkeypatch) -> None:
+    # Given a part's log within the size
+    monkeypatch.setattr(stack, "LOG_FILE_BYTES", 100)
+    log = tmp_path / "worker.log"
+    log.write_text("a few lines\n")
+    # When the part starts
+    stack.rotate_log(log)
+    # Then it is written on, and nothing is kept aside
+    assert log.read_text() == "a few lines\n" and not (tmp_path / "worker.log.1").exists()
