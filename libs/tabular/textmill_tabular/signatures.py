@@ -66,8 +66,8 @@ def zip_holds_workbook(head: bytes) -> bool:
 def json_kind(text: str, filename: str | None) -> Literal["json", "jsonl"] | None:
     """'json' for a top-level array of objects, 'jsonl' for one object per line, None otherwise.
 
-    Raises UnsupportedFormat for JSON of another shape: an array of scalars or of arrays, or a
-    single object spread over several lines.
+    Raises UnsupportedFormat for JSON of another shape: an array of scalars or of arrays, a
+    single object spread over several lines, or, in a file named `.json`, a single scalar.
     """
     stripped = text.lstrip(_JSON_WHITESPACE + "\ufeff")
     if stripped.startswith("["):
@@ -85,7 +85,21 @@ def json_kind(text: str, filename: str | None) -> Literal["json", "jsonl"] | Non
                 "a JSON object spread over several lines; JSON Lines needs one object per line",
             )
         return "jsonl"
+    if suffix(filename) == ".json" and (kind := _json_scalar(stripped)):
+        raise unsupported(filename, f"a JSON {kind}; an array of objects is needed")
     return None
+
+
+def _json_scalar(text: str) -> str | None:
+    """What single JSON value other than an array or object `text` is, if it is one: in a
+    file named `.json`, `42` is that number, not a CSV with the header "42"."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if value is None:
+        return "null"
+    return {bool: "boolean", int: "number", float: "number", str: "string"}.get(type(value))
 
 
 def _single_object_over_lines(text: str) -> bool:

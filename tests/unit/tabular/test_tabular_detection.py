@@ -196,6 +196,22 @@ def test_given_one_pretty_printed_json_object_when_detected_then_unsupported() -
         detect(b'{\n  "a": 1,\n  "b": 2\n}\n')
 
 
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [(b"42", "number"), (b' "hello"\n', "string"), (b"null", "null"), (b"true", "boolean")],
+)
+def test_given_a_json_file_of_one_scalar_when_detected_then_unsupported(
+    head: bytes, kind: str
+) -> None:
+    with pytest.raises(UnsupportedFormat, match=f"a JSON {kind}; an array of objects"):
+        detect(head, "values.json")
+
+
+def test_given_the_same_text_not_named_json_when_detected_then_a_one_column_csv() -> None:
+    assert detect(b"42", "values.csv").format == "csv"
+    assert detect(b"null\n", None).format == "csv"
+
+
 def test_given_csv_header_in_brackets_when_detected_then_still_csv() -> None:
     assert detect(b"[id],[name]\n1,x\n2,y\n").format == "csv"
 
