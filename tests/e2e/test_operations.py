@@ -24,6 +24,11 @@ def test_gateway_serves_its_openapi_document(gateway_url):
     assert "ApiKey" in document["components"]["securitySchemes"]
 
 
+def test_gateway_metrics_name_their_charset_once(gateway_url):
+    content_type = httpx.get(f"{gateway_url}/metrics").headers["content-type"]
+    assert content_type.startswith("text/plain") and content_type.count("charset=") == 1
+
+
 def test_gateway_records_request_latency(gateway_url):
     httpx.get(f"{gateway_url}/healthz")
     assert "textmill_http_request_seconds_bucket" in httpx.get(f"{gateway_url}/metrics").text

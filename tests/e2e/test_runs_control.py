@@ -171,6 +171,62 @@ def test_a_websocket_without_a_key_is_closed_with_4401(alice):
         assert socket.close_code == 4401
 
 
+def ws_refusal(url: str, **headers: str) -> tuple[dict, int, str | None]:
+    """(the problem a websocket was sent, its close code, its handshake's x-request-id)."""
+    with connect(url, additional_headers=headers) as socket:
+        request_id = socket.response.headers.get("x-request-id")
+        message = json.loads(socket.recv(timeout=10))
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        assert message["type"] == "error"
+        return message["data"], socket.close_code, request_id
+
+
+def test_an_event_stream_says_once_how_it_may_be_cached(alice):
+    # Given a run that has completed
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    wait_for(alice, run_id, {"completed"}, timeout=60)
+    # When its events are read
+    with alice.stream("GET", f"/api/v2/runs/{run_id}/events") as response:
+        # Then the answer has one cache-control, an event stream's own, and a request id
+        assert response.headers.get_list("cache-control") == ["no-cache"]
+        assert response.headers["x-request-id"]
+
+
+def test_a_websocket_with_a_key_that_is_not_valid_is_told_so(alice):
+    # Given a run, and a key that no one was given
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    url = ws_url(alice, run_id).split("?")[0] + "?api_key=tm_not_a_key"
+    # When a websocket asks for the run's stream with it
+    problem, close_code, _ = ws_refusal(url)
+    # Then it is refused as HTTP refuses it
+    assert (problem["code"], problem["detail"], close_code) == (
+        "unauthorized",
+        "the API key is not valid",
+        4401,
+    )
+
+
+def test_a_websocket_from_seq_that_is_no_number_is_refused(alice):
+    # Given a run
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    # When a websocket asks for its stream from a sequence number that is not a number
+    problem, close_code, _ = ws_refusal(ws_url(alice, run_id).replace("from_seq=0", "from_seq=abc"))
+    # Then it is refused, as SSE refuses it, rather than replayed from the start
+    assert (problem["code"], close_code) == ("invalid_request", 4400)
+    assert "abc" in problem["detail"]
+
+
+def test_a_websocket_problem_carries_the_request_id_of_its_handshake(alice):
+    # Given a websocket to a run that does not exist, sent with a request id
+    url = ws_url(alice, "nope")
+    # When it is refused
+    problem, close_code, request_id = ws_refusal(url, **{"x-request-id": "ws-trace-1"})
+    # Then the handshake's answer and the problem carry that id
+    assert (problem["code"], close_code) == ("run_not_found", 4404)
+    assert problem["correlation_id"] == request_id == "ws-trace-1"
+
+
 def _ended_long_ago_without_a_stream(alice: httpx.Client) -> str:
     """A completed run whose stream Redis no longer keeps (expired, or deleted to keep the
     ended streams within their budget), ended two minutes ago."""

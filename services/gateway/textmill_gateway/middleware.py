@@ -1,4 +1,5 @@
-"""Request ids, security headers and HTTP metrics, for every request the gateway serves."""
+"""Request ids, security headers and HTTP metrics, for every request the gateway serves
+(request ids for websockets too)."""
 
 import time
 import uuid
@@ -26,16 +27,13 @@ def request_context_middleware(registry: CollectorRegistry):
 
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "websocket":
+                await _websocket(app, scope, receive, send)
+                return
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
-            # Accept a caller's id only when it looks like one: it lands in logs.
-            request_id = (
-                incoming
-                if 0 < len(incoming) <= 128 and incoming.isprintable()
-                else uuid.uuid4().hex
-            )
+            request_id = _request_id(scope)
             token = request_id_var.set(request_id)
             started, status = time.perf_counter(), 500
 
@@ -43,10 +41,7 @@ def request_context_middleware(registry: CollectorRegistry):
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
-                    headers = list(message.get("headers", []))
-                    headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
-                    headers.extend(SECURITY_HEADERS)
-                    message = {**message, "headers": headers}
+                    message = _with_headers(message, request_id, SECURITY_HEADERS)
                 await send(message)
 
             try:
@@ -61,3 +56,35 @@ def request_context_middleware(registry: CollectorRegistry):
         return middleware
 
     return factory
+
+
+async def _websocket(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
+    """A websocket's request id: in its handshake's answer, and in the problems it is sent."""
+    request_id = _request_id(scope)
+    token = request_id_var.set(request_id)
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] == "websocket.accept":
+            message = _with_headers(message, request_id, [])
+        await send(message)
+
+    try:
+        await app(scope, receive, send_with_id)
+    finally:
+        request_id_var.reset(token)
+
+
+def _request_id(scope: Scope) -> str:
+    incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
+    # Accept a caller's id only when it looks like one: it lands in logs.
+    return incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+
+
+def _with_headers(message: Message, request_id: str, extra: list) -> Message:
+    """`message` (a response's start) with the request id and `extra`, each unless the
+    response set that header itself (an event stream's `cache-control: no-cache`)."""
+    headers = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    wanted = [(REQUEST_ID_HEADER.encode(), request_id.encode()), *extra]
+    headers.extend((name, value) for name, value in wanted if name not in present)
+    return {**message, "headers": headers}

@@ -55,9 +55,13 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         if auth.lower().startswith("bearer ")
         else socket.headers.get("x-api-key") or socket.query_params.get("api_key") or ""
     )
-    principal = await gateway.keys.find(hash_key(key)) if key else None
+    if not key:
+        detail = "send an API key as 'Authorization: Bearer <key>', 'X-API-Key' or ?api_key="
+        await _refuse(socket, 401, "unauthorized", detail)
+        return
+    principal = await gateway.keys.find(hash_key(key))
     if principal is None:
-        await _refuse(socket, 401, "unauthorized", "send an API key (header or ?api_key=)")
+        await _refuse(socket, 401, "unauthorized", "the API key is not valid")
         return
     run = await gateway.runs.get(principal.tenant, run_id)
     if run is None:
@@ -67,8 +71,12 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
     if error:
         await _refuse(socket, error.status, error.code, error.detail)
         return
-    raw_from = socket.query_params.get("from_seq")
-    after = stream_start(int(raw_from) if raw_from and raw_from.isdigit() else None, None)
+    try:
+        from_seq = int(raw) if (raw := socket.query_params.get("from_seq")) else None
+    except ValueError:
+        await _refuse(socket, 400, "invalid_request", f"from_seq must be an integer, not {raw!r}")
+        return
+    after = stream_start(from_seq, None)
     try:
         async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
             if message is None:

@@ -6,6 +6,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from textmill_infra.health import run_checks
 
+# Without its charset, which the response adds (it was there twice).
+METRICS_MEDIA_TYPE = "; ".join(
+    part for part in CONTENT_TYPE_LATEST.split("; ") if not part.startswith("charset=")
+)
+
 
 @get("/healthz", include_in_schema=False)
 async def healthz() -> dict:
@@ -23,4 +28,4 @@ async def readyz(state: State) -> Response:
 @get("/metrics", include_in_schema=False)
 async def metrics(state: State) -> Response:
     body = generate_latest(state.gateway.runtime.registry)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    return Response(body, media_type=METRICS_MEDIA_TYPE)
