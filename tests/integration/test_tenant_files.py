@@ -129,3 +129,18 @@ async def test_files_stored_before_the_lists_existed_are_listed_by_the_migration
         older[0]["_id"],
     ]
     assert [d["_id"] for d in await listed.newest("bob", 10)] == [older[1]["_id"]]
+
+
+async def test_a_file_deleted_by_its_id_in_capitals_leaves_no_row_index(scratch_db, csv_file):
+    # Given a stored file with its row index
+    await migrate(scratch_db)
+    store = FileStore(scratch_db)
+    stored = await store.save(
+        csv_file, filename="a.csv", metadata={"tenant": "acme"}, row_index="{}"
+    )
+    # When its owner deletes it naming its id in capitals (which names the same file)
+    deleted = await store.delete("acme", stored.id.upper())
+    # Then it is gone with its row index, which a run's export would otherwise still find
+    assert deleted.id == stored.id
+    assert await scratch_db["row_indexes"].count_documents({}) == 0
+    assert await store.list("acme") == []

@@ -86,7 +86,8 @@ class FileStore:
             return None
         await self._listed.remove(doc)
         await blobs.delete_file(self._db, doc)
-        await self._db[ROW_INDEXES].delete_one({"_id": file_id})
+        # By the id as stored: `file_id` may name it in capitals, which ObjectId takes.
+        await self._db[ROW_INDEXES].delete_one({"_id": str(doc["_id"])})
         return _to_stored(doc)
 
 
