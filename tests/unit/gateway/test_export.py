@@ -166,6 +166,18 @@ def test_flatten_drops_values_of_the_wrong_kind() -> None:
     assert isinstance(flat["c.stats.words"], int)
 
 
+def test_a_result_column_whose_name_the_file_uses_gets_the_next_free_number() -> None:
+    """Given a file whose own header has `a.status`, `a.status_2` and `a.sentiment.label`,
+    when the result columns of `a` are named, then each taken name gets `_2`, `_3`... (the
+    first number still free) and an untaken one keeps its plain name."""
+    header = ["a", "a.status", "a.status_2", "a.sentiment.label"]
+    assert result_columns(["a"], ["sentiment"], header) == [
+        "a.status_3",
+        "a.sentiment.label_2",
+        "a.sentiment.compound",
+    ]
+
+
 def test_every_format_has_a_media_type() -> None:
     """Given the exporters, then each format name has a media type and nothing else does."""
     assert set(EXPORTERS) == set(MEDIA_TYPES) == {"csv", "jsonl", "parquet"}
@@ -203,6 +215,29 @@ def test_an_empty_csv_export_is_just_the_header() -> None:
     assert _csv_rows(_export("csv", [])) == [HEADER + result_columns(COLUMNS, CHAINS)]
 
 
+# A file whose own header already uses the names of `a`'s result columns.
+CLASHING_HEADER = ["a", "a.status", "a.sentiment.label"]
+CLASHING_WINDOW = [
+    (0, ["hi", "own status", "own label"], {"a": _doc(sentiment={"label": "positive"})})
+]
+
+
+def test_csv_header_stays_unique_when_the_file_uses_a_result_column_name() -> None:
+    """Given a file whose header already has `a.status` and `a.sentiment.label`, when `a`
+    is exported as CSV, then the file's columns keep their names and values, and the result
+    columns take the next free `_2` names, so every header name is unique."""
+    rows = _csv_rows(
+        _export("csv", [CLASHING_WINDOW], CLASHING_HEADER, columns=["a"], chains=["sentiment"])
+    )
+    assert rows[0] == [
+        *CLASHING_HEADER,
+        "a.status_2",
+        "a.sentiment.label_2",
+        "a.sentiment.compound",
+    ]
+    assert rows[1] == ["hi", "own status", "own label", "ok", "positive", ""]
+
+
 # --- JSONL ------------------------------------------------------------------------------
 
 
@@ -217,6 +252,19 @@ def test_jsonl_has_one_parseable_object_per_row_with_unprefixed_results() -> Non
     }
     assert lines[1]["results"]["title"]["status"] is None
     assert list(lines[2]["results"]) == COLUMNS
+
+
+def test_jsonl_keeps_file_and_result_values_apart_when_the_file_uses_a_result_name() -> None:
+    """Given a file whose header already has `a.status` and `a.sentiment.label`, when `a`
+    is exported as JSONL, then nothing is renamed or lost: the file's cells are under `row`
+    and `a`'s results under `results.a`, two objects whose keys cannot collide."""
+    lines = _jsonl(
+        _export("jsonl", [CLASHING_WINDOW], CLASHING_HEADER, columns=["a"], chains=["sentiment"])
+    )
+    assert lines[0]["row"] == dict(zip(CLASHING_HEADER, CLASHING_WINDOW[0][1], strict=True))
+    assert lines[0]["results"] == {
+        "a": {"status": "ok", "sentiment.label": "positive", "sentiment.compound": None}
+    }
 
 
 def test_an_empty_jsonl_export_is_an_empty_file() -> None:
@@ -257,6 +305,26 @@ def test_an_empty_parquet_export_is_a_valid_file_with_the_full_schema() -> None:
     table = _parquet(_export("parquet", []))
     assert table.num_rows == 0
     assert table.column_names == HEADER + result_columns(COLUMNS, CHAINS)
+
+
+def test_parquet_reads_back_by_name_when_the_file_uses_a_result_column_name() -> None:
+    """Given a file whose header already has `a.status` and `a.sentiment.label`, when `a`
+    is exported as Parquet, then the schema has no duplicate field, so pyarrow reads every
+    column by name: the file's own under their names, the results under `_2` names."""
+    table = _parquet(
+        _export("parquet", [CLASHING_WINDOW], CLASHING_HEADER, columns=["a"], chains=["sentiment"])
+    )
+    assert table.to_pylist() == [
+        {
+            "a": "hi",
+            "a.status": "own status",
+            "a.sentiment.label": "own label",
+            "a.status_2": "ok",
+            "a.sentiment.label_2": "positive",
+            "a.sentiment.compound": None,
+        }
+    ]
+    assert table.schema.field("a.sentiment.compound").type == pa.float64()
 
 
 def test_parquet_rows_before_begin_are_refused() -> None:

@@ -109,10 +109,26 @@ def _suffixes(chains: Sequence[str]) -> list[tuple[str, pa.DataType]]:
     return [("status", pa.string()), *((suffix, kind) for _, suffix, kind, _ in fields)]
 
 
-def result_columns(columns: list[str], chains: list[str]) -> list[str]:
-    """The result column names, for each analysed column in order."""
+def result_columns(columns: list[str], chains: list[str], header: Sequence[str] = ()) -> list[str]:
+    """The result column names, for each analysed column in order, unique beside `header`.
+
+    The file's own columns keep their names; a result name already taken (by the file, or
+    by an earlier result column) becomes `name_2`, `name_3`... whichever is free first. The
+    same rule the reader uses for a file's repeated header names, so a user meets one rule,
+    and the plain name stays readable in front (a prefix would hide which column it is).
+    """
     suffixes = [suffix for suffix, _ in _suffixes(chains)]
-    return [f"{column}.{suffix}" for column in columns for suffix in suffixes]
+    taken = set(header)
+    names = []
+    for name in (f"{column}.{suffix}" for column in columns for suffix in suffixes):
+        number = 2
+        candidate = name
+        while candidate in taken:
+            candidate = f"{name}_{number}"
+            number += 1
+        taken.add(candidate)
+        names.append(candidate)
+    return names
 
 
 def flatten(column: str, doc: dict | None, chains: list[str]) -> dict[str, object]:
@@ -159,7 +175,8 @@ def _utf8(text: str) -> bytes:
 
 
 class CsvExport:
-    """RFC 4180-style CSV: the original header plus the result columns, minimal quoting."""
+    """RFC 4180-style CSV: the original header plus the result columns (named by
+    `result_columns`, so no name repeats), minimal quoting."""
 
     def __init__(self, header: list[str], columns: list[str], chains: list[str]) -> None:
         self.header, self.columns, self.chains = header, columns, chains
@@ -167,7 +184,8 @@ class CsvExport:
         self._writer = csv.writer(self._buffer)
 
     def begin(self) -> bytes:
-        self._writer.writerow([*self.header, *result_columns(self.columns, self.chains)])
+        names = result_columns(self.columns, self.chains, self.header)
+        self._writer.writerow([*self.header, *names])
         return self._drain()
 
     def rows(self, window: Window) -> bytes:
@@ -250,10 +268,11 @@ class ParquetExport:
 
     def __init__(self, header: list[str], columns: list[str], chains: list[str]) -> None:
         self.header, self.columns, self.chains = header, columns, chains
-        suffixes = _suffixes(chains)
+        names = result_columns(columns, chains, header)
+        kinds = [kind for _ in columns for _, kind in _suffixes(chains)]
         self.schema = pa.schema(
             [pa.field(name, pa.string()) for name in header]
-            + [pa.field(f"{c}.{suffix}", kind) for c in columns for suffix, kind in suffixes]
+            + [pa.field(name, kind) for name, kind in zip(names, kinds, strict=True)]
         )
         self._spool = _Spool()
         self._writer: pq.ParquetWriter | None = None
