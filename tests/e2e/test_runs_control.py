@@ -13,7 +13,7 @@ from websockets.sync.client import connect
 
 from tests.e2e.conftest import assert_problem, new_tenant_client, upload
 from tests.e2e.data import reviews_csv
-from tests.e2e.runs import all_results, start_run, wait_for, ws_url
+from tests.e2e.runs import all_results, read_stream, start_run, wait_for, ws_url
 from textmill_infra.settings import Settings
 
 
@@ -225,6 +225,69 @@ def test_a_websocket_problem_carries_the_request_id_of_its_handshake(alice):
     # Then the handshake's answer and the problem carry that id
     assert (problem["code"], close_code) == ("run_not_found", 4404)
     assert problem["correlation_id"] == request_id == "ws-trace-1"
+
+
+def test_a_client_resuming_at_the_end_of_an_ended_run_is_not_kept_waiting(alice):
+    # Given a completed run, and the sequence number of its final message
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    wait_for(alice, run_id, {"completed"}, timeout=60)
+    messages, ended = read_stream(ws_url(alice, run_id))
+    assert ended
+    final = messages[-1]["seq"]
+    # When clients resume at that message, and past it, over SSE and a websocket
+    started = time.monotonic()
+    answers = [
+        alice.get(f"/api/v2/runs/{run_id}/events", headers={"Last-Event-ID": str(final)}),
+        alice.get(f"/api/v2/runs/{run_id}/events", params={"from_seq": final + 100}),
+    ]
+    with connect(ws_url(alice, run_id, from_seq=final)) as socket:
+        with pytest.raises(ConnectionClosed):
+            socket.recv(timeout=10)
+        close_code = socket.close_code
+    # Then each is told at once that there is nothing more: 204 (which stops a browser's
+    # EventSource reconnecting) and a normal close, not keep-alives until the stream expires
+    assert [a.status_code for a in answers] == [204, 204]
+    assert close_code == 1000
+    assert time.monotonic() - started < 10
+    # And one resuming before the end still gets what it missed, then the end
+    replay = alice.get(f"/api/v2/runs/{run_id}/events", params={"from_seq": final - 1})
+    assert [m["seq"] for m in sse_messages(replay)] == [final]
+
+
+@pytest.mark.parametrize("from_seq", ["18446744073709551616", "9223372036854775808"])
+def test_a_sequence_number_past_any_stream_is_400(alice, from_seq):
+    # Given a run
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    # When its stream is asked for after a sequence number no stream reaches
+    sse = alice.get(f"/api/v2/runs/{run_id}/events", params={"from_seq": from_seq})
+    problem, close_code, _ = ws_refusal(
+        ws_url(alice, run_id).replace("from_seq=0", f"from_seq={from_seq}")
+    )
+    # Then both refuse it, rather than break off an answer begun (Redis: invalid stream ID)
+    assert_problem(sse, 400, "invalid_request")
+    assert (problem["code"], close_code) == ("invalid_request", 4400)
+
+
+@pytest.mark.parametrize("cursor", ["0.-30000000", "0.²", "².0", "0.--5"])
+def test_a_results_cursor_that_no_page_gave_is_400(alice, cursor):
+    # Given a run
+    run_id = start_run(alice, reviews_csv(20, seed=8), ["body"], ["stats"])
+    # When its results are asked for from a cursor no page gave (a negative record made
+    # the store walk up to record 0; digits such as "²" failed with 500)
+    response = alice.get(f"/api/v2/runs/{run_id}/results", params={"cursor": cursor})
+    # Then it is refused at once
+    assert_problem(response, 400, "invalid_request")
+
+
+def test_a_body_nested_too_deeply_is_400_not_500(alice):
+    # Given a JSON body nested a thousand levels deep (the decoder recurses per level)
+    body = '{"a":' * 1000 + "1" + "}" * 1000
+    # When it is posted to start a run
+    response = alice.post(
+        "/api/v2/analyze", content=body, headers={"content-type": "application/json"}
+    )
+    # Then it is refused as a bad request, saying why
+    assert "nested too deeply" in assert_problem(response, 400, "invalid_request")["detail"]
 
 
 def _ended_long_ago_without_a_stream(alice: httpx.Client) -> str:

@@ -80,6 +80,13 @@ def _code_for(status: int) -> str:
     return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
+def on_too_deep(request: Request, exc: RecursionError) -> Response:
+    # Nothing of ours recurses; the JSON decoder does, once per level of a body's nesting
+    # (about a thousand levels exhaust it).
+    log.warning("recursion limit reached", path=request.url.path, error=str(exc))
+    return problem(request, 400, "invalid_request", "the JSON body is nested too deeply")
+
+
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
     return problem(
@@ -91,5 +98,6 @@ EXCEPTION_HANDLERS = {
     ApiError: on_api_error,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
+    RecursionError: on_too_deep,
     Exception: on_unexpected_error,
 }

@@ -198,6 +198,15 @@ class RunStreams:
     async def cells_streamed(self, run_id: str) -> int:
         return int(await self._redis.get(self._keys(run_id)[3]) or 0)
 
+    async def ended_by(self, run_id: str, after: int, terminal: frozenset[str]) -> bool:
+        """The run's stream ends with its final status (one of `terminal`), at a sequence
+        number no later than `after`: a reader after `after` has had everything."""
+        newest = await self._redis.xrevrange(self._keys(run_id)[0], count=1)
+        if not newest:
+            return False
+        final = _message(*newest[0])
+        return final.seq <= after and is_terminal_run_message(final, terminal)
+
     async def read(
         self,
         run_id: str,
@@ -205,12 +214,15 @@ class RunStreams:
         *,
         block_ms: int = 3_000,
         appear_by: float | None = None,
+        terminal: frozenset[str] = frozenset(),
     ) -> AsyncIterator[StreamMessage | None]:
         """Messages with seq > `after`, then live ones as they come; yields None after each
         `block_ms` without news, so the caller can keep the client alive. (`block_ms` stays
         under the Redis client's socket timeout, 5 s.) A run's stream appears with its
-        first message. Raises StreamGone when the stream, once there, is no longer, when it
-        was deleted, or when it has not appeared by `appear_by` (the loop's clock)."""
+        first message. Ends when the stream's final status (one of `terminal`) is behind
+        the reader: a client resuming at or past the end of an ended run is not kept
+        waiting. Raises StreamGone when the stream, once there, is no longer, when it was
+        deleted, or when it has not appeared by `appear_by` (the loop's clock)."""
         key = self._keys(run_id)[0]
         last = f"{after}-1" if after > 0 else "0-0"
         seen = False
@@ -222,16 +234,23 @@ class RunStreams:
                 if not there and (seen or late or ended):
                     raise StreamGone(run_id)
                 seen = seen or there
+                read_to = int(last.split("-", 1)[0])
+                if there and terminal and await self.ended_by(run_id, read_to, terminal):
+                    return
                 yield None
                 continue
             seen = True
             for entry_id, fields in batch[0][1]:
                 last = entry_id.decode()
-                data = fields[b"data"]
-                if fields.get(b"codec") == b"zlib":
-                    data = zlib.decompress(data)
-                seq = int(last.split("-", 1)[0])
-                yield StreamMessage(seq=seq, type=fields[b"type"].decode(), data=data.decode())
+                yield _message(entry_id, fields)
+
+
+def _message(entry_id: bytes, fields: dict[bytes, bytes]) -> StreamMessage:
+    data = fields[b"data"]
+    if fields.get(b"codec") == b"zlib":
+        data = zlib.decompress(data)
+    seq = int(entry_id.split(b"-", 1)[0])
+    return StreamMessage(seq=seq, type=fields[b"type"].decode(), data=data.decode())
 
 
 def is_terminal_run_message(message: StreamMessage, terminal: frozenset[str]) -> bool:

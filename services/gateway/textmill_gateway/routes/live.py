@@ -20,7 +20,7 @@ from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
 from textmill_gateway.errors import ApiError, problem_body
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_gateway.routes.runs import gone, stream_start, stream_state
+from textmill_gateway.routes.runs import SEQ, gone, had_everything, stream_start, stream_state
 from textmill_infra.logs import get_logger
 
 log = get_logger(__name__)
@@ -72,13 +72,17 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         await _refuse(socket, error.status, error.code, error.detail)
         return
     try:
-        from_seq = int(raw) if (raw := socket.query_params.get("from_seq")) else None
-    except ValueError:
-        await _refuse(socket, 400, "invalid_request", f"from_seq must be an integer, not {raw!r}")
+        after = stream_start(_from_seq(socket.query_params.get("from_seq")), None)
+    except ApiError as error:
+        await _refuse(socket, error.status, error.code, error.detail)
         return
-    after = stream_start(from_seq, None)
+    if await had_everything(gateway, run, after):
+        await socket.close(code=1000)
+        return
     try:
-        async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
+        async for message in gateway.streams.read(
+            run_id, after, appear_by=appear_by, terminal=TERMINAL_STATUSES
+        ):
             if message is None:
                 await socket.send_json({"type": "keep-alive"})
                 continue
@@ -90,6 +94,14 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         await _refuse(socket, error.status, error.code, error.detail)
         return
     await socket.close(code=1000)
+
+
+def _from_seq(raw: str | None) -> int | None:
+    if not raw:
+        return None
+    if not SEQ.fullmatch(raw):
+        raise ApiError(400, "invalid_request", f"from_seq must be an integer, not {raw[:40]!r}")
+    return int(raw)
 
 
 class AnalyzeTextsRequest(BaseModel):

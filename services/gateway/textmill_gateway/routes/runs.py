@@ -3,6 +3,7 @@ through their results, summarise and export them, and follow them live over SSE.
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -108,6 +109,13 @@ async def stream_state(gateway: Gateway, run: dict) -> tuple[ApiError | None, fl
     return None, asyncio.get_running_loop().time() + left.total_seconds()
 
 
+async def had_everything(gateway: Gateway, run: dict, after: int) -> bool:
+    """A client that read the stream of this ended run up to `after` has had all of it."""
+    return run["status"] in TERMINAL_STATUSES and await gateway.streams.ended_by(
+        run["_id"], after, TERMINAL_STATUSES
+    )
+
+
 def gone(run_id: str) -> ApiError:
     return ApiError(
         410,
@@ -122,7 +130,9 @@ async def sse_events(
     gateway: Gateway, run: dict, after: int, appear_by: float | None, path: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     try:
-        async for message in gateway.streams.read(run["_id"], after, appear_by=appear_by):
+        async for message in gateway.streams.read(
+            run["_id"], after, appear_by=appear_by, terminal=TERMINAL_STATUSES
+        ):
             if message is None:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue
@@ -135,22 +145,31 @@ async def sse_events(
         yield ServerSentEventMessage(data=json.dumps(body), event="error")
 
 
+# A cursor's numbers, and sequence numbers, are ASCII digits of a size the store takes:
+# `isdigit()` also passes "²", which `int()` refuses, and a negative record made a page walk
+# the store from there up to record 0.
+CURSOR = re.compile(r"([0-9]{1,9})\.([0-9]{1,18})", re.ASCII)
+SEQ = re.compile(r"-?[0-9]{1,20}", re.ASCII)
+MAX_SEQ = 2**63 - 1
+
+
 def parse_cursor(cursor: str | None) -> tuple[int, int] | None:
     """A results cursor is `<column index>.<record>`, as `next_cursor` gives it."""
     if cursor is None:
         return None
-    column, _, record = cursor.partition(".")
-    if not (column.isdigit() and record.lstrip("-").isdigit()):
+    if not (match := CURSOR.fullmatch(cursor)):
         raise ApiError(400, "invalid_request", f"not a results cursor: {cursor[:40]!r}")
-    return int(column), int(record)
+    return int(match[1]), int(match[2])
 
 
 def stream_start(from_seq: int | None, last_event_id: str | None) -> int:
-    if from_seq is not None:
-        return max(0, from_seq)
-    if last_event_id and last_event_id.strip().isdigit():
-        return int(last_event_id.strip())
-    return 0
+    """The sequence number a stream is read after: `from_seq`, else `Last-Event-ID`, else
+    0. A Last-Event-ID that is no number is ignored, as a browser may send any it was given."""
+    if from_seq is None and last_event_id and SEQ.fullmatch(last_event_id.strip()):
+        from_seq = int(last_event_id.strip())
+    if from_seq is not None and from_seq > MAX_SEQ:
+        raise ApiError(400, "invalid_request", f"no sequence number goes past {MAX_SEQ}")
+    return max(0, from_seq or 0)
 
 
 class RunsController(Controller):
@@ -319,10 +338,13 @@ class RunsController(Controller):
         gateway: GatewayDep,
         principal: PrincipalDep,
         from_seq: FromQuery[int | None] = None,
-    ) -> ServerSentEvent:
+    ) -> ServerSentEvent | Response:
         run = await own_run(gateway, principal.tenant, run_id)
         error, appear_by = await stream_state(gateway, run)
         if error:
             raise error
         after = stream_start(from_seq, request.headers.get("last-event-id"))
+        if await had_everything(gateway, run, after):
+            # 204 is what stops a browser's EventSource reconnecting.
+            return Response(None, status_code=204)
         return ServerSentEvent(sse_events(gateway, run, after, appear_by, request.url.path))
