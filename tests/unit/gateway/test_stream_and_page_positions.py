@@ -9,6 +9,7 @@ from textmill_gateway.routes.runs import MAX_SEQ, parse_cursor, stream_start
 
 def test_a_cursor_as_next_cursor_gives_it_is_read():
     assert parse_cursor("1.4000") == (1, 4000)
+    assert parse_cursor("0.-1") == (0, -1)  # a running run's page before any cell is stored
     assert parse_cursor(None) is None
 
 
@@ -16,6 +17,7 @@ def test_a_cursor_as_next_cursor_gives_it_is_read():
     "cursor",
     [
         "0.-1000000",  # a negative record: the page walked the store up to record 0
+        "0.-2",
         "0.²",  # passes str.isdigit, which int() refuses
         "².0",
         "0.--5",

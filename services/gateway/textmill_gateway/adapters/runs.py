@@ -101,9 +101,15 @@ class RunStore:
         *,
         after: tuple[int, int] | None,
         limit: int,
+        settled: bool = True,
     ) -> tuple[list[dict], tuple[int, int] | None]:
         """Up to `limit` cells after the cursor (column index in `positions`, record), in
-        column then record order; returns them and the next cursor (None at the end)."""
+        column then record order; returns them and the next cursor (None at the end).
+
+        While the run is under way (not `settled`), a page stops before the first cell not
+        stored yet, and the cursor stays there for the client to come back: a cursor that
+        jumped over cells still to come would never return to them. Once the run has ended,
+        a cell never stored (a cancelled run's) is passed over."""
         items: list[dict] = []
         column_index, record = after if after is not None else (0, -1)
         rows = run.get("rows", 0)
@@ -116,14 +122,18 @@ class RunStore:
                 continue
             cells = await self.results_between(run["_id"], position, start, end)
             for r in sorted(cells):
-                if len(items) == limit:
+                if len(items) == limit or not (settled or r == record + 1):
                     break
                 items.append({"column": column, **cells[r]})
                 record = r
             else:
-                record = end - 1  # nothing more stored below `end`
-        more = column_index < len(positions) and not (
-            column_index == len(positions) - 1 and record >= rows - 1
+                if settled:
+                    record = end - 1  # nothing more stored below `end`
+            if not settled and record < end - 1:
+                return items, (column_index, record)  # the next cell is not stored yet
+        more = not settled or (
+            column_index < len(positions)
+            and not (column_index == len(positions) - 1 and record >= rows - 1)
         )
         return items, ((column_index, record) if more else None)
 

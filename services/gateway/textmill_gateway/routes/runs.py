@@ -148,7 +148,7 @@ async def sse_events(
 # A cursor's numbers, and sequence numbers, are ASCII digits of a size the store takes:
 # `isdigit()` also passes "²", which `int()` refuses, and a negative record made a page walk
 # the store from there up to record 0.
-CURSOR = re.compile(r"([0-9]{1,9})\.([0-9]{1,18})", re.ASCII)
+CURSOR = re.compile(r"([0-9]{1,9})\.(-1|[0-9]{1,18})", re.ASCII)  # -1: before a column's first
 SEQ = re.compile(r"-?[0-9]{1,20}", re.ASCII)
 MAX_SEQ = 2**63 - 1
 
@@ -286,11 +286,12 @@ class RunsController(Controller):
                 available=run["columns"],
             )
         positions = [(c, header.index(c)) for c in run["columns"] if column in (None, c)]
+        settled = run["status"] in TERMINAL_STATUSES
         items, after = await gateway.runs.results_page(
-            run, positions, after=parse_cursor(cursor), limit=limit
+            run, positions, after=parse_cursor(cursor), limit=limit, settled=settled
         )
         next_cursor = f"{after[0]}.{after[1]}" if after is not None else None
-        return {"items": items, "next_cursor": next_cursor}
+        return {"items": items, "next_cursor": next_cursor, "complete": settled}
 
     @get(
         "/runs/{run_id:str}/summary", summary="Per column: labels, mean score, languages, keywords"
