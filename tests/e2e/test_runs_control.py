@@ -290,6 +290,40 @@ def test_a_body_nested_too_deeply_is_400_not_500(alice):
     assert "nested too deeply" in assert_problem(response, 400, "invalid_request")["detail"]
 
 
+def test_a_run_is_started_with_the_body_the_spec_writes(alice):
+    # Given a file
+    stored = upload(alice, "small.csv", reviews_csv(20, seed=8)).json()
+    # When a run is asked for as the spec writes it: selected_columns, options.chains
+    body = {"file_id": stored["id"], "selected_columns": ["body"], "options": {"chains": ["pii"]}}
+    response = alice.post("/api/v2/analyze", json=body)
+    # Then the run analyses that column with that chain
+    assert response.status_code == 202, response.text
+    run = alice.get(f"/api/v2/runs/{response.json()['run_id']}").json()
+    assert (run["columns"], run["chains"]) == (["body"], ["pii"])
+
+
+def test_a_body_naming_the_chains_twice_or_an_unknown_option_is_400(alice):
+    stored = upload(alice, "small.csv", reviews_csv(20, seed=8)).json()
+    for extra in (
+        {"chains": ["stats"], "options": {"chains": ["pii"]}},
+        {"options": {"temperature": 0.2}},
+    ):
+        body = {"file_id": stored["id"], "columns": ["body"], **extra}
+        assert_problem(alice.post("/api/v2/analyze", json=body), 400, "invalid_request")
+
+
+def test_an_unknown_column_of_ten_megabytes_is_named_by_its_start(alice):
+    # Given a file, and a column name of ten million characters
+    stored = upload(alice, "small.csv", reviews_csv(20, seed=8)).json()
+    body = {"file_id": stored["id"], "columns": ["x" * 10_000_000]}
+    # When a run of it is asked for
+    response = alice.post("/api/v2/analyze", json=body)
+    # Then the problem names it by its start, rather than echoing 20 MB back
+    problem = assert_problem(response, 422, "unknown_column")
+    assert len(response.content) < 10_000
+    assert problem["unknown"][0].endswith("(10,000,000 chars)")
+
+
 def _ended_long_ago_without_a_stream(alice: httpx.Client) -> str:
     """A completed run whose stream Redis no longer keeps (expired, or deleted to keep the
     ended streams within their budget), ended two minutes ago."""

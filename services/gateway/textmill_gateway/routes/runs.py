@@ -11,7 +11,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import ServerSentEvent, Stream
 from litestar.response.sse import ServerSentEventMessage
-from pydantic import BaseModel, Field
 
 from textmill_contracts.chains import CHAIN_NAMES
 from textmill_contracts.envelope import utc_now
@@ -20,6 +19,7 @@ from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
+from textmill_gateway.domain.run_request import AnalyzeRequest, shown
 from textmill_gateway.domain.summary import RunSummary
 from textmill_gateway.errors import ApiError, not_found, problem_body
 from textmill_gateway.exports import export_run, file_header
@@ -27,14 +27,7 @@ from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.progress import fold_progress
 from textmill_infra.runs import new_run_id
 
-MAX_COLUMNS_PER_RUN = 50
 EXPORT_WINDOW_ROWS = 2_000
-
-
-class AnalyzeRequest(BaseModel):
-    file_id: str = Field(min_length=1, max_length=64)
-    columns: list[str] = Field(max_length=MAX_COLUMNS_PER_RUN)
-    chains: list[str] = Field(default_factory=lambda: ["sentiment"], max_length=len(CHAIN_NAMES))
 
 
 def run_links(run_id: str) -> dict[str, str]:
@@ -191,8 +184,8 @@ class RunsController(Controller):
         columns = list(dict.fromkeys(data.columns))
         if not columns:
             raise ApiError(422, "empty_selection", "select at least one column to analyse")
-        chains = list(dict.fromkeys(data.chains))
-        unknown_chains = [c for c in chains if c not in CHAIN_NAMES]
+        chains = list(dict.fromkeys(data.chains or ()))
+        unknown_chains = [shown(c) for c in chains if c not in CHAIN_NAMES]
         if not chains or unknown_chains:
             raise ApiError(
                 422,
@@ -202,14 +195,14 @@ class RunsController(Controller):
                 available=list(CHAIN_NAMES),
             )
         if stored.header:
-            unknown = [c for c in columns if c not in stored.header]
+            unknown = [shown(c) for c in columns if c not in stored.header]
             if unknown:
                 raise ApiError(
                     422,
                     "unknown_column",
-                    f"no column named {', '.join(map(repr, unknown))}",
+                    f"no column named {', '.join(map(repr, unknown[:20]))}",
                     unknown=unknown,
-                    available=stored.header[:200],
+                    available=[shown(c) for c in stored.header[:200]],
                 )
         run_id = new_run_id()
         run = await gateway.runs.create(

@@ -1,0 +1,56 @@
+"""The body of `POST /api/v2/analyze`, in the spec's words and in the short ones.
+
+`{file_id, selected_columns, options: {chains | chain_type}}` (the spec) and
+`{file_id, columns, chains}` both start a run. The chains are named once: a body naming
+them in two places is refused rather than one of them silently ignored, and so is an
+option this release does not know."""
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+MAX_COLUMNS_PER_RUN = 50
+MAX_CHAINS_NAMED = 100  # repeats allowed (they count once), within reason
+DEFAULT_CHAINS = ("sentiment",)
+SHOWN_CHARS = 200  # of a name echoed back in a problem
+
+
+class RunOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chains: list[str] | None = Field(default=None, max_length=MAX_CHAINS_NAMED)
+    chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
+
+
+class AnalyzeRequest(BaseModel):
+    file_id: str = Field(min_length=1, max_length=64)
+    columns: list[str] = Field(
+        max_length=MAX_COLUMNS_PER_RUN,
+        validation_alias=AliasChoices("columns", "selected_columns"),
+    )
+    chains: list[str] | None = Field(default=None, max_length=MAX_CHAINS_NAMED)
+    chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
+    options: RunOptions | None = None
+
+    @model_validator(mode="after")
+    def _chains_named_once(self) -> "AnalyzeRequest":
+        options = self.options or RunOptions()
+        named = [
+            chains
+            for chains in (
+                self.chains,
+                [self.chain_type] if self.chain_type is not None else None,
+                options.chains,
+                [options.chain_type] if options.chain_type is not None else None,
+            )
+            if chains is not None
+        ]
+        if len(named) > 1:
+            raise ValueError(
+                "name the chains once: chains, chain_type, options.chains or options.chain_type"
+            )
+        self.chains = named[0] if named else list(DEFAULT_CHAINS)
+        return self
+
+
+def shown(name: str) -> str:
+    """A name as a problem echoes it: whole, or its start when it is long."""
+    return name if len(name) <= SHOWN_CHARS else f"{name[:SHOWN_CHARS]}… ({len(name):,} chars)"
