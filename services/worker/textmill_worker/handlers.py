@@ -125,6 +125,9 @@ class ShardHandler:
                 records, cells = batch
                 if not await self._gate.enter(command.run_id):
                     log.info("run cancelled; shard stops", shard_id=command.shard_id)
+                    # What was stored since the last report still counts: the cancelled
+                    # run's figures say how many cells it has, not how many were reported.
+                    await self._progress(command, offset)
                     return
                 try:
                     await self._shards.write_batch(
