@@ -5,8 +5,10 @@ import os
 
 import pytest
 from gridfs import AsyncGridFSBucket
+from pymongo import MongoClient, monitoring
 
 from textmill_infra import blobs
+from textmill_infra.stores import MONGO_OPTIONS
 
 
 @pytest.fixture
@@ -94,3 +96,42 @@ async def test_a_failed_save_leaves_nothing(scratch_db, tmp_path):
         await blobs.save_file(scratch_db, Exploding(tmp_path / "x"), filename="x", metadata={})
     assert await scratch_db["fs.files"].count_documents({}) == 0
     assert await scratch_db["fs.chunks"].count_documents({}) == 0
+
+
+class ChunkFinds(monitoring.CommandListener):
+    """The filters of the `find`s sent to `fs.chunks`."""
+
+    def __init__(self) -> None:
+        self.filters: list[dict] = []
+
+    def started(self, event) -> None:
+        if event.command_name == "find" and event.command["find"] == "fs.chunks":
+            self.filters.append(dict(event.command.get("filter", {})))
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass
+
+
+async def test_a_file_deleted_while_it_is_read_fails_at_once_without_a_scan(
+    settings, scratch_db, payload
+):
+    # Given a stored file of three chunks, whose first chunk a reader has read
+    doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
+    finds = ChunkFinds()
+    client = MongoClient(settings.mongo_url, event_listeners=[finds], **MONGO_OPTIONS)
+    try:
+        with blobs.StoredFileSource(client[scratch_db.name], doc).open() as stream:
+            stream.read(10)
+            # When the file is deleted, and the reader goes on
+            await blobs.delete_file(scratch_db, doc)
+            stream.seek(blobs.CHUNK_SIZE * 2)
+            # Then it is told the file is gone, having looked chunks up by `_id` alone: the
+            # lookup by files_id and n scans every chunk of every file stored
+            with pytest.raises(blobs.StoredFileGone):
+                stream.read(10)
+    finally:
+        client.close()
+    assert finds.filters and all(set(f) == {"_id"} for f in finds.filters)

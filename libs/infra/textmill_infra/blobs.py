@@ -140,11 +140,15 @@ class ChunkCache(SizedCache[str, bytes]):
 CHUNK_CACHE = ChunkCache(32 * 1024 * 1024)  # 128 chunks
 
 
+class StoredFileGone(LookupError):
+    """The stored file was deleted while it was being read."""
+
+
 class ChunkReader(io.RawIOBase):
     """A seekable, read-only binary stream over a stored file, one chunk fetched at a time."""
 
     def __init__(self, db: Database, file_doc: dict) -> None:
-        self._chunks = db["fs.chunks"]
+        self._files, self._chunks = db["fs.files"], db["fs.chunks"]
         self._id, self._length = file_doc["_id"], file_doc["length"]
         self._chunk_size = file_doc["chunkSize"]
         self._position = 0
@@ -180,7 +184,13 @@ class ChunkReader(io.RawIOBase):
             if data is None:
                 fields = {"data": 1, "codec": 1}
                 doc = self._chunks.find_one({"_id": key}, fields)
-                if doc is None:  # written by a standard GridFS client: the slow lookup
+                if doc is None:
+                    # Deleted meanwhile (its document goes before its chunks): say so at once,
+                    # rather than look for the chunk the slow way, a scan of every chunk
+                    # stored (2 minutes with 18 GB, a profiler or worker stalled meanwhile).
+                    if self._files.find_one({"_id": self._id}, {"_id": 1}) is None:
+                        raise StoredFileGone(f"stored file {self._id} was deleted")
+                    # Written by a standard GridFS client: the slow lookup.
                     doc = self._chunks.find_one({"files_id": self._id, "n": n}, fields)
                 if doc is None:
                     raise OSError(f"chunk {n} of stored file {self._id} is missing")

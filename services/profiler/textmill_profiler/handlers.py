@@ -14,6 +14,7 @@ from faststream.kafka.message import KafkaMessage
 from pymongo.errors import ConnectionFailure
 
 from textmill_contracts import FileDeleted, ProfileCompleted, ProfileFailed, ProfileRequested
+from textmill_infra.blobs import StoredFileGone
 from textmill_infra.kafka import decode, reply
 from textmill_infra.logs import get_logger
 from textmill_profiler.adapters.cache import ProfileCache
@@ -89,7 +90,7 @@ class ProfileHandler:
         if stored is None:
             try:
                 stored = await self._compute(command)
-            except FileMissing:
+            except (FileMissing, StoredFileGone):  # gone before, or while, it was read
                 detail = f"no file with id {command.file_id!r}"
                 return ProfileFailed(**ids, code="file_not_found", status=404, detail=detail)
             except TabularError as exc:
