@@ -11,3 +11,30 @@ def test_an_api_key_in_a_logged_query_string_is_redacted():
     # Then the key is gone and the rest is kept
     assert "s3cr3t" not in logged
     assert logged.endswith('stream?api_key=[redacted]&from_seq=4" [accepted]')
+
+
+def test_a_key_under_a_parameter_name_written_otherwise_is_redacted_by_its_shape():
+    # Given request lines whose parameter names the same `api_key`, percent-encoded
+    key = "tm_bee809f44d2a_Qm3v9xN0aS5p2LrT7yWcE1uZk4HgJ6dF8bVo-_iYq"
+    lines = [
+        f"GET /api/v2/runs/r1/stream?api%5Fkey={key}&from_seq=4",
+        f"GET /api/v2/runs/r1/stream?%61pi_key={key}",
+        f"GET /api/v2/runs/r1/stream?%61pi_key={key.replace('_', '%5F')}",
+    ]
+    for line in lines:
+        # When it passes the log processors
+        logged = redact_secrets(None, "info", {"event": line})["event"]
+        # Then the key's secret is gone, and the path is kept
+        assert "Qm3v9xN0aS5p2LrT7yWcE1uZk4HgJ6dF8bVo" not in logged, logged
+        assert logged.startswith("GET /api/v2/runs/r1/stream?")
+
+
+def test_a_key_in_any_field_of_a_record_is_redacted():
+    key = "tm_bootstrap_nY1xm6FWe9e_79aquKLR6e20dN5aLzkRpPufWo3sTOI"
+    record = redact_secrets(None, "info", {"event": "access", "path": f"/x?token={key}"})
+    assert "79aquKLR6e20dN5aLzkRpPufWo3sTOI" not in record["path"]
+
+
+def test_words_that_merely_start_like_a_key_are_kept():
+    line = "html_tmp_files and tm_x stay as they are"
+    assert redact_secrets(None, "info", {"event": line})["event"] == line

@@ -23,14 +23,18 @@ def _add_request_id(_, __, event: dict) -> dict:
 
 
 _SECRET_QUERY = re.compile(r"(api_key=)[^&\s\"']+")
+# A key by its shape, `tm_<id>_<secret>`, wherever it stands and however its underscores
+# are written: `?api%5Fkey=` or `?%61pi_key=` name the same parameter, which the rule above
+# does not see.
+_KEY = re.compile(r"tm(?:_|%5[fF])[A-Za-z0-9]+(?:_|%5[fF])[A-Za-z0-9_%-]{16,}")
 
 
 def redact_secrets(_logger, _name, event_dict: dict) -> dict:
     """API keys can arrive in a query string (websockets cannot send headers from a
     browser); servers log request lines, so every line is scrubbed of them."""
-    event = event_dict.get("event")
-    if isinstance(event, str) and "api_key=" in event:
-        event_dict["event"] = _SECRET_QUERY.sub(r"\1[redacted]", event)
+    for field, value in event_dict.items():
+        if isinstance(value, str) and ("api_key=" in value or "tm" in value):
+            event_dict[field] = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", value))
     return event_dict
 
 
