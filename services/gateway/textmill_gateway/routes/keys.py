@@ -1,10 +1,12 @@
-"""`POST /api/v2/keys`: an admin creates an API key for a tenant; the key is shown once."""
+"""`POST /api/v2/keys`: an admin creates an API key for its tenant (the operator's admin, for
+any tenant); the key is shown once."""
 
 from litestar import Controller, post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
 from textmill_gateway.auth import Role, hash_key, new_key
+from textmill_gateway.errors import forbidden
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 
@@ -22,6 +24,11 @@ class KeyController(Controller):
         self, data: JSONBody[KeyRequest], gateway: GatewayDep, principal: PrincipalDep
     ) -> dict:
         principal.require("admin")
+        operator = gateway.runtime.settings.admin_tenant
+        if data.tenant != principal.tenant and principal.tenant != operator:
+            # A tenant's own admin manages its own keys; only the operator's admin (the
+            # bootstrap key's tenant) makes keys for other tenants.
+            raise forbidden(f"an admin of tenant {principal.tenant!r} makes keys for it alone")
         key_id, key = new_key()
         await gateway.keys.add(
             key_id=key_id, key_hash=hash_key(key), tenant=data.tenant, role=data.role
