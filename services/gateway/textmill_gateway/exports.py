@@ -16,13 +16,22 @@ from textmill_tabular import RowIndex, read_rows
 
 
 async def file_header(gateway: Gateway, run: dict) -> list[str]:
+    """The header of the run's file, which holds every column the run analysed."""
     indexed = await gateway.db[ROW_INDEXES].find_one({"_id": run["file_id"]}, {"header": 1})
     if indexed is not None:
-        return list(indexed["header"])
-    stored = await gateway.files.get(run["tenant"], run["file_id"])
-    if stored is None or not stored.header:
+        header = list(indexed["header"])
+    else:
+        stored = await gateway.files.get(run["tenant"], run["file_id"])
+        header = stored.header if stored is not None else []
+    if not header:
         raise ApiError(410, "file_gone", f"the file of run {run['_id']!r} is no longer stored")
-    return stored.header
+    if missing := [column for column in run["columns"] if column not in header]:
+        # A file stored without its header, or by a release that did not check a run's
+        # columns: its results cannot be placed.
+        raise ApiError(
+            410, "file_gone", f"the file of run {run['_id']!r} has no column {missing[0]!r}"
+        )
+    return header
 
 
 def _open_rows(gateway: Gateway, file_id: str):

@@ -28,6 +28,13 @@ class FilesController(Controller):
             shape, index = await asyncio.to_thread(
                 _validate, upload.path, upload.filename, settings.max_columns
             )
+            if not shape.columns:
+                raise ApiError(
+                    422,
+                    "empty_file",
+                    "the file holds no table: it is empty, blank, an empty JSON array, "
+                    "or a workbook whose first sheet is empty",
+                )
             if shape.rows * shape.columns > settings.max_cells:
                 raise ApiError(
                     413,

@@ -194,16 +194,15 @@ class RunsController(Controller):
                 f"the chains are {', '.join(CHAIN_NAMES)}",
                 available=list(CHAIN_NAMES),
             )
-        if stored.header:
-            unknown = [shown(c) for c in columns if c not in stored.header]
-            if unknown:
-                raise ApiError(
-                    422,
-                    "unknown_column",
-                    f"no column named {', '.join(map(repr, unknown[:20]))}",
-                    unknown=unknown,
-                    available=[shown(c) for c in stored.header[:200]],
-                )
+        unknown = [shown(c) for c in columns if c not in stored.header]
+        if unknown:
+            raise ApiError(
+                422,
+                "unknown_column",
+                f"no column named {', '.join(map(repr, unknown[:20]))}",
+                unknown=unknown,
+                available=[shown(c) for c in stored.header[:200]],
+            )
         run_id = new_run_id()
         run = await gateway.runs.create(
             run_id, principal.tenant, stored.id, columns, chains, stored.rows
