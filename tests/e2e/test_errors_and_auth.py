@@ -1,5 +1,8 @@
 """Bad input gets a clear problem document and leaves nothing behind; keys and tenants."""
 
+import io
+
+import openpyxl
 import pytest
 
 from tests.e2e.conftest import assert_problem, new_tenant_client, upload
@@ -117,6 +120,56 @@ def test_only_an_admin_creates_keys(alice):
     assert_problem(response, 403, "forbidden")
 
 
+def test_a_tenants_admin_makes_keys_for_its_own_tenant_alone(admin):
+    # Given the admin of one tenant, and another tenant that has a file
+    with new_tenant_client(admin, role="admin") as tenant_admin, new_tenant_client(admin) as other:
+        theirs = upload(other, "secret.csv", reviews_csv(5)).json()["tenant"]
+        mine = upload(tenant_admin, "mine.csv", reviews_csv(5)).json()["tenant"]
+        # When it asks for keys of the other tenant, an admin one and a viewer one
+        refused = [
+            tenant_admin.post("/api/v2/keys", json={"tenant": theirs, "role": role})
+            for role in ("admin", "viewer")
+        ]
+        made = tenant_admin.post("/api/v2/keys", json={"tenant": mine, "role": "viewer"})
+    # Then both are refused (the other tenant's files stay out of its reach), and a key of
+    # its own tenant is made
+    for response in refused:
+        assert_problem(response, 403, "forbidden")
+    assert made.status_code == 201 and made.json()["tenant"] == mine
+
+
+def _workbook(*sheets: list[list[str]]) -> bytes:
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for n, rows in enumerate(sheets):
+        sheet = book.create_sheet(f"s{n}")
+        for row in rows:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("empty.csv", b""),
+        ("blank.csv", b"  \n\n\n"),
+        ("nothing.json", b"[]"),
+        ("empty.xlsx", _workbook([])),
+        ("second.xlsx", _workbook([], [["a", "b"], ["1", "2"]])),
+    ],
+)
+def test_an_upload_with_no_column_is_422_and_stores_nothing(alice, name, content):
+    # Given a tenant's files
+    before = alice.get("/api/v2/files").json()["items"]
+    # When a file that holds no table is uploaded (runs and results of it answered 500)
+    response = upload(alice, name, content)
+    # Then it is refused, saying why, and nothing is stored
+    assert "no table" in assert_problem(response, 422, "empty_file")["detail"]
+    assert alice.get("/api/v2/files").json()["items"] == before
+
+
 def test_a_viewer_cannot_upload(admin):
     with new_tenant_client(admin, role="viewer") as viewer:
         assert_problem(upload(viewer, "r.csv", reviews_csv(5)), 403, "forbidden")
@@ -133,3 +186,17 @@ def test_key_request_with_a_bad_role_is_invalid(admin):
     assert_problem(
         admin.post("/api/v2/keys", json={"tenant": "acme", "role": "root"}), 400, "invalid_request"
     )
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nope"), ("PUT", "/api/v2/files")])
+def test_a_request_no_route_takes_gets_a_problem_with_its_request_id(anonymous, method, path):
+    # Given a request for a path no route serves, or a method its route does not take
+    # When it is sent with a request id
+    response = anonymous.request(method, path, headers={"x-request-id": "req-nowhere-1"})
+    # Then its problem names that id, in its body and its headers, with the security headers
+    assert response.status_code in (404, 405)
+    assert (
+        assert_problem(response, response.status_code, response.json()["code"])["correlation_id"]
+        == "req-nowhere-1"
+    )
+    assert response.headers["x-content-type-options"] == "nosniff"

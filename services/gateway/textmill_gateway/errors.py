@@ -6,7 +6,8 @@ from http import HTTPStatus
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from textmill_infra.logs import get_logger, request_id_var
+from textmill_gateway.middleware import SECURITY_HEADERS, request_id_for
+from textmill_infra.logs import REQUEST_ID_HEADER, get_logger, request_id_var
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = get_logger(__name__)
@@ -52,8 +53,20 @@ def problem_body(status: int, code: str, detail: str, *, instance: str, **extra)
 
 
 def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
-    body = problem_body(status, code, detail, instance=request.url.path, **extra)
-    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    if request_id_var.get() is not None:
+        body = problem_body(status, code, detail, instance=request.url.path, **extra)
+        return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
+    # No route matched (404, 405): the router answers before the middleware that names
+    # the request and adds the security headers, so they are given here.
+    request_id = request_id_for(request.scope)
+    token = request_id_var.set(request_id)
+    try:
+        body = problem_body(status, code, detail, instance=request.url.path, **extra)
+    finally:
+        request_id_var.reset(token)
+    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+    headers[REQUEST_ID_HEADER] = request_id
+    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
 def on_api_error(request: Request, exc: ApiError) -> Response:

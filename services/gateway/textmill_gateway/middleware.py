@@ -33,7 +33,7 @@ def request_context_middleware(registry: CollectorRegistry):
             if scope["type"] != "http":
                 await app(scope, receive, send)
                 return
-            request_id = _request_id(scope)
+            request_id = request_id_for(scope)
             token = request_id_var.set(request_id)
             started, status = time.perf_counter(), 500
 
@@ -60,7 +60,7 @@ def request_context_middleware(registry: CollectorRegistry):
 
 async def _websocket(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
     """A websocket's request id: in its handshake's answer, and in the problems it is sent."""
-    request_id = _request_id(scope)
+    request_id = request_id_for(scope)
     token = request_id_var.set(request_id)
 
     async def send_with_id(message: Message) -> None:
@@ -74,7 +74,8 @@ async def _websocket(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -
         request_id_var.reset(token)
 
 
-def _request_id(scope: Scope) -> str:
+def request_id_for(scope: Scope) -> str:
+    """The caller's request id when it sent one that looks like one, else a new one."""
     incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")
     # Accept a caller's id only when it looks like one: it lands in logs.
     return incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
