@@ -88,6 +88,10 @@ class ArrayItems:
         while True:
             try:
                 value, end = self._decoder.raw_decode(self._buffer, self._pos)
+            except RecursionError as exc:  # the decoder recurses once per level
+                raise MalformedFile(
+                    f"record {number:,} (from line {line:,}) is nested too deeply", row=number
+                ) from exc
             except json.JSONDecodeError as exc:
                 if self._eof:
                     raise MalformedFile(

@@ -41,6 +41,8 @@ class JsonLinesReader(JsonObjectsReader):
                 continue
             try:
                 value = json.loads(line)
+            except RecursionError as exc:  # the decoder recurses once per level
+                raise MalformedFile(f"line {number:,} is nested too deeply", row=number) from exc
             except json.JSONDecodeError as exc:
                 raise MalformedFile(
                     f"invalid JSON on line {number:,}: {exc.msg} (column {exc.colno})",

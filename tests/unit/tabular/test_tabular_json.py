@@ -108,6 +108,29 @@ def test_given_invalid_json_in_a_record_when_read_then_malformed_names_record_an
     assert caught.value.row == 3
 
 
+DEEP = '{"a": ' + "[" * 5_000 + "]" * 5_000 + "}"  # deeper than the decoder can recurse
+
+
+def test_given_a_record_nested_too_deeply_when_read_then_malformed_names_the_record(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, '[\n  {"a": 1},\n  ' + DEEP + "\n]\n")
+
+    with pytest.raises(MalformedFile, match=r"record 2 \(from line 3\) is nested too deeply"):
+        _read(path)
+
+
+def test_given_a_json_line_nested_too_deeply_when_read_then_malformed_names_the_line(
+    tmp_path: Path,
+) -> None:
+    path = _write(tmp_path, '{"a": 1}\n' + DEEP + "\n", "data.jsonl")
+
+    with pytest.raises(MalformedFile, match=r"line 2 is nested too deeply") as caught:
+        _read(path)
+
+    assert caught.value.row == 2
+
+
 def test_given_json_item_that_is_not_an_object_when_read_then_malformed_says_what_it_is(
     tmp_path: Path,
 ) -> None:
