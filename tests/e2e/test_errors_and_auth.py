@@ -99,6 +99,26 @@ def test_multipart_without_a_file_part_is_invalid(alice):
     assert_problem(response, 400, "invalid_request")
 
 
+def test_a_multipart_body_cut_short_is_refused_and_stores_nothing(alice):
+    # Given a tenant's files, and an upload whose body ends before its closing boundary
+    before = alice.get("/api/v2/files").json()["items"]
+    body = (
+        b"--XyZ\r\n"
+        b'Content-Disposition: form-data; name="file"; filename="cut.csv"\r\n'
+        b"Content-Type: text/csv\r\n\r\n"
+        b"a,b\n1,2\n"
+    )
+    # When it is sent
+    response = alice.post(
+        "/api/v2/files",
+        content=body,
+        headers={"content-type": "multipart/form-data; boundary=XyZ"},
+    )
+    # Then it is refused as cut short, not stored as if it were the whole file
+    assert "closing boundary" in assert_problem(response, 400, "invalid_request")["detail"]
+    assert alice.get("/api/v2/files").json()["items"] == before
+
+
 def test_profile_request_without_file_id_is_invalid(alice):
     assert_problem(alice.post("/api/v2/profile", json={}), 400, "invalid_request")
     assert_problem(

@@ -47,6 +47,7 @@ class _FormSink:
         self.upload: ReceivedUpload | None = None
         self.digest = hashlib.sha256()
         self.size = 0
+        self.ended = False  # the closing boundary came
 
     def on_part_begin(self) -> None:
         self.part = _PartState()
@@ -90,6 +91,9 @@ class _FormSink:
         self.digest.update(chunk)
         self.target.write(chunk)
 
+    def on_end(self) -> None:
+        self.ended = True
+
     def callbacks(self) -> dict:
         return {
             name: getattr(self, name)
@@ -100,6 +104,7 @@ class _FormSink:
                 "on_header_end",
                 "on_headers_finished",
                 "on_part_data",
+                "on_end",
             )
         }
 
@@ -122,6 +127,10 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
         async for chunk in request.stream():
             parser.write(chunk)
         parser.finalize()
+        if not sink.ended:
+            # python-multipart does not check it (its finalize() is a no-op): without this,
+            # a body cut short would be stored as if it were the whole file.
+            raise MultipartParseError("it ends before its closing boundary (cut short?)")
     except MultipartParseError as exc:
         _discard(target)
         raise ApiError(400, "invalid_request", f"the multipart body is malformed: {exc}") from exc
