@@ -16,7 +16,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from textmill_infra.settings import Settings
-from textmill_infra.tenant_files import TenantFiles
 
 T, R = TypeVar("T"), TypeVar("R")
 
@@ -83,7 +82,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
     (8, "the claims of runs' final statuses, read by _id only (no index of their own)", []),
     (9, "each tenant's runs in order, read by _id: tenant_runs and run_counters", []),
-    (10, "each tenant's files in a collection of its own: tenant_files.<digest>", []),
+    (10, "no collection per tenant: the tenant_files.<digest> of an earlier build dropped", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -135,9 +134,13 @@ async def _tenant_runs(db: AsyncDatabase) -> None:
     await TenantRuns(db).backfill()
 
 
-async def _tenant_files(db: AsyncDatabase) -> None:
-    """Every file stored so far entered in its tenant's list (`TenantFiles`)."""
-    await TenantFiles(db).backfill()
+async def _no_tenant_collections(db: AsyncDatabase) -> None:
+    """Drop the per-tenant file lists a build of 2026-11-22 made (`tenant_files.<digest>`):
+    FerretDB's every operation cost ~17 % more CPU with ~1,900 of them. Derived data only:
+    the files are in `fs.files`. A store that never had them has nothing to drop."""
+    for name in await db.list_collection_names():
+        if name.startswith("tenant_files."):
+            await db.drop_collection(name)
 
 
 # Steps that rewrite documents or create collections, run after the version's indexes and
@@ -146,7 +149,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     7: _api_keys_by_hash,
     8: _run_ends,
     9: _tenant_runs,
-    10: _tenant_files,
+    10: _no_tenant_collections,
 }
 
 

