@@ -82,7 +82,8 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (7, "api keys keyed by _id = their hash (FerretDB scanned for key_hash)", []),
     (8, "the claims of runs' final statuses, read by _id only (no index of their own)", []),
     (9, "each tenant's runs in order, read by _id: tenant_runs and run_counters", []),
-    (10, "no collection per tenant: the tenant_files.<digest> of an earlier build dropped", []),
+    (10, "each tenant's files in a collection of its own (undone by 11)", []),
+    (11, "no collection per tenant: the tenant_files.<digest> of migration 10 dropped", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -135,7 +136,8 @@ async def _tenant_runs(db: AsyncDatabase) -> None:
 
 
 async def _no_tenant_collections(db: AsyncDatabase) -> None:
-    """Drop the per-tenant file lists a build of 2026-11-22 made (`tenant_files.<digest>`):
+    """Drop the per-tenant file lists that migration 10 of a build of 2026-11-22 made
+    (`tenant_files.<digest>`; 10 does nothing now):
     FerretDB's every operation cost ~17 % more CPU with ~1,900 of them. Derived data only:
     the files are in `fs.files`. A store that never had them has nothing to drop."""
     for name in await db.list_collection_names():
@@ -149,7 +151,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     7: _api_keys_by_hash,
     8: _run_ends,
     9: _tenant_runs,
-    10: _no_tenant_collections,
+    11: _no_tenant_collections,
 }
 
 
