@@ -188,6 +188,35 @@ async def test_results_arriving_after_the_final_message_do_not_extend_the_stream
     assert all(RETAIN_SECONDS - 5 <= ttl <= RETAIN_SECONDS for ttl in await _ttls(redis, run_id))
 
 
+async def test_a_reader_has_had_everything_once_the_run_ended_and_nothing_is_after_it(
+    streams, run_id
+):
+    """Given an ended run whose final update (seq 2) was followed by a late result batch
+    (seq 3), when readers stand at each place, then only one at or past the last message
+    has had everything: the final update need not be the last message."""
+    await streams.append(run_id, "m1", "run", _run_json("running"))
+    assert not await streams.ended_by(run_id, 1)  # not ended yet
+    await streams.append(run_id, "m2", "run", _run_json("completed"), final=True)
+    await streams.append_results(run_id, "m3", "c\x1f0", 3, b"{}")
+    assert [await streams.ended_by(run_id, seq) for seq in (1, 2, 3, 50)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+
+
+async def test_a_reader_at_the_end_of_an_ended_run_stops_instead_of_waiting(streams, run_id):
+    """Given an ended run's stream with a late result after its final update, when one
+    reader resumes before the end and one at it, then the first gets what it missed and
+    both stop, rather than wait for messages that will not come."""
+    await streams.append(run_id, "m1", "run", _run_json("completed"), final=True)
+    await streams.append_results(run_id, "m2", "c\x1f0", 3, b"{}")
+    before = [m async for m in streams.read(run_id, 1, block_ms=50)]
+    at_end = [m async for m in streams.read(run_id, 2, block_ms=50)]
+    assert [m.seq for m in before] == [2] and at_end == []
+
+
 # ---- ended streams within a budget ---------------------------------------------------------
 
 

@@ -198,14 +198,19 @@ class RunStreams:
     async def cells_streamed(self, run_id: str) -> int:
         return int(await self._redis.get(self._keys(run_id)[3]) or 0)
 
-    async def ended_by(self, run_id: str, after: int, terminal: frozenset[str]) -> bool:
-        """The run's stream ends with its final status (one of `terminal`), at a sequence
-        number no later than `after`: a reader after `after` has had everything."""
-        newest = await self._redis.xrevrange(self._keys(run_id)[0], count=1)
-        if not newest:
-            return False
-        final = _message(*newest[0])
-        return final.seq <= after and is_terminal_run_message(final, terminal)
+    async def ended_by(self, run_id: str, after: int) -> bool:
+        """The run's final status is in its stream (its run-ended mark is set as that
+        message is appended) and nothing is after `after`: a reader there has had
+        everything. (A late result appended after the final status counts: the reader
+        gets it first.)"""
+        stream, _, _, _, ended, _ = self._keys(run_id)
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.exists(ended)
+        pipe.xinfo_stream(stream)
+        marked, info = await pipe.execute(raise_on_error=False)
+        if not marked or isinstance(info, Exception):
+            return False  # not ended, or no stream (the caller tells that apart)
+        return int(info["last-generated-id"].split(b"-", 1)[0]) <= after
 
     async def read(
         self,
@@ -214,15 +219,14 @@ class RunStreams:
         *,
         block_ms: int = 3_000,
         appear_by: float | None = None,
-        terminal: frozenset[str] = frozenset(),
     ) -> AsyncIterator[StreamMessage | None]:
         """Messages with seq > `after`, then live ones as they come; yields None after each
         `block_ms` without news, so the caller can keep the client alive. (`block_ms` stays
         under the Redis client's socket timeout, 5 s.) A run's stream appears with its
-        first message. Ends when the stream's final status (one of `terminal`) is behind
-        the reader: a client resuming at or past the end of an ended run is not kept
-        waiting. Raises StreamGone when the stream, once there, is no longer, when it was
-        deleted, or when it has not appeared by `appear_by` (the loop's clock)."""
+        first message. Ends once the run has ended and the reader has had all of its
+        stream (`ended_by`): a client resuming at or past the end is not kept waiting.
+        Raises StreamGone when the stream, once there, is no longer, when it was deleted,
+        or when it has not appeared by `appear_by` (the loop's clock)."""
         key = self._keys(run_id)[0]
         last = f"{after}-1" if after > 0 else "0-0"
         seen = False
@@ -234,8 +238,7 @@ class RunStreams:
                 if not there and (seen or late or ended):
                     raise StreamGone(run_id)
                 seen = seen or there
-                read_to = int(last.split("-", 1)[0])
-                if there and terminal and await self.ended_by(run_id, read_to, terminal):
+                if there and ended and await self.ended_by(run_id, int(last.split("-", 1)[0])):
                     return
                 yield None
                 continue

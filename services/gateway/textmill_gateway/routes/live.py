@@ -80,9 +80,7 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         await socket.close(code=1000)
         return
     try:
-        async for message in gateway.streams.read(
-            run_id, after, appear_by=appear_by, terminal=TERMINAL_STATUSES
-        ):
+        async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
             if message is None:
                 await socket.send_json({"type": "keep-alive"})
                 continue

@@ -104,9 +104,7 @@ async def stream_state(gateway: Gateway, run: dict) -> tuple[ApiError | None, fl
 
 async def had_everything(gateway: Gateway, run: dict, after: int) -> bool:
     """A client that read the stream of this ended run up to `after` has had all of it."""
-    return run["status"] in TERMINAL_STATUSES and await gateway.streams.ended_by(
-        run["_id"], after, TERMINAL_STATUSES
-    )
+    return run["status"] in TERMINAL_STATUSES and await gateway.streams.ended_by(run["_id"], after)
 
 
 def gone(run_id: str) -> ApiError:
@@ -123,9 +121,7 @@ async def sse_events(
     gateway: Gateway, run: dict, after: int, appear_by: float | None, path: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     try:
-        async for message in gateway.streams.read(
-            run["_id"], after, appear_by=appear_by, terminal=TERMINAL_STATUSES
-        ):
+        async for message in gateway.streams.read(run["_id"], after, appear_by=appear_by):
             if message is None:
                 yield ServerSentEventMessage(comment="keep-alive")
                 continue
