@@ -95,7 +95,7 @@ def _json_scalar(text: str) -> str | None:
     file named `.json`, `42` is that number, not a CSV with the header "42"."""
     try:
         value = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # not JSON; or an int past Python's 4,300 digits
         return None
     if value is None:
         return "null"

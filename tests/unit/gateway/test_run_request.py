@@ -65,3 +65,9 @@ def test_a_long_name_is_echoed_by_its_start():
     assert shown("review") == "review"
     echoed = shown("x" * 10_000_000)
     assert len(echoed) < 250 and echoed.endswith("(10,000,000 chars)")
+
+
+def test_columns_named_in_both_ways_are_refused_rather_than_one_ignored():
+    body = {"file_id": "f", "columns": ["a"], "selected_columns": ["b"]}
+    with pytest.raises(ValidationError, match="name the columns once"):
+        AnalyzeRequest.model_validate(body)

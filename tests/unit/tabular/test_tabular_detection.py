@@ -207,6 +207,11 @@ def test_given_a_json_file_of_one_scalar_when_detected_then_unsupported(
         detect(head, "values.json")
 
 
+def test_given_a_json_file_of_a_number_too_long_for_python_when_detected_then_not_a_scalar():
+    # json.loads raises a plain ValueError past 4,300 digits: the text is then a CSV header
+    assert detect(b"1" * 5_000, "values.json").format == "csv"
+
+
 def test_given_the_same_text_not_named_json_when_detected_then_a_one_column_csv() -> None:
     assert detect(b"42", "values.csv").format == "csv"
     assert detect(b"null\n", None).format == "csv"

@@ -30,6 +30,13 @@ class AnalyzeRequest(BaseModel):
     chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
     options: RunOptions | None = None
 
+    @model_validator(mode="before")
+    @classmethod
+    def _columns_named_once(cls, data: object) -> object:
+        if isinstance(data, dict) and "columns" in data and "selected_columns" in data:
+            raise ValueError("name the columns once: columns or selected_columns")
+        return data
+
     @model_validator(mode="after")
     def _chains_named_once(self) -> "AnalyzeRequest":
         options = self.options or RunOptions()
