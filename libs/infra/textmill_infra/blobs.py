@@ -143,6 +143,8 @@ CHUNK_CACHE = ChunkCache(32 * 1024 * 1024)  # 128 chunks
 class StoredFileGone(LookupError):
     """The stored file was deleted while it was being read."""
 
+    source_error = True  # the tabular readers let it through rather than blame the file
+
 
 class ChunkReader(io.RawIOBase):
     """A seekable, read-only binary stream over a stored file, one chunk fetched at a time."""

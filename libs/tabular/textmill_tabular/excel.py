@@ -94,6 +94,7 @@ class ExcelReader(TableReader):
             try:
                 values = next(rows, None)
             except Exception as exc:  # openpyxl raises many types on a corrupt sheet
+                _raise_source_error(exc)
                 detail = f"row {number + 1:,} of the sheet cannot be read: {exc}"
                 raise MalformedFile(detail, row=number + 1) from exc
             if values is None:
@@ -120,7 +121,19 @@ def _load(source: BinaryIO) -> openpyxl.Workbook:
     try:
         return openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types (zip, XML, KeyError) on a corrupt file
+        _raise_source_error(exc)
         raise MalformedFile(f"the Excel workbook cannot be read: {exc}") from exc
+
+
+def _raise_source_error(exc: BaseException) -> None:
+    """Raise the error of the stream itself, if `exc` is one or came of one: a source that
+    failed (a stored file deleted while it was read) is no fault of the workbook. Such an
+    error says so by a `source_error` attribute: this package knows no store."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if getattr(seen, "source_error", False):
+            raise seen
+        seen = seen.__cause__ or seen.__context__
 
 
 def _excel_text(value: object) -> str:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import inspect
+import io
 from pathlib import Path
 
 import openpyxl
@@ -157,3 +158,50 @@ def test_given_many_xlsx_rows_when_streamed_then_rows_is_a_generator_yielding_al
         rows = table.rows()
         assert inspect.isgenerator(rows)
         assert sum(1 for _ in rows) == 5_000
+
+
+class SourceFailed(Exception):
+    source_error = True  # as a stored file deleted while it is read says
+
+
+class _FailingStream(io.BytesIO):
+    def __init__(self, data: bytes, fail_after: int) -> None:
+        super().__init__(data)
+        self._fail_after = fail_after
+
+    def read(self, size: int = -1) -> bytes:
+        if self.tell() >= self._fail_after:
+            raise SourceFailed("the stored file was deleted")
+        return super().read(size)
+
+
+class _FailingSource:
+    """A source (as the store's `StoredFileSource`) read whole while the file is found to be
+    a workbook (its head, then its ZIP directory: two opens), which then fails part way
+    through the workbook's reading."""
+
+    def __init__(self, data: bytes, fail_after: int) -> None:
+        self.name, self._data, self._fail_after = "book.xlsx", data, fail_after
+        self._opens = 0
+
+    def open(self, mode: str = "rb") -> io.BytesIO:
+        self._opens += 1
+        if self._opens <= 2:
+            return io.BytesIO(self._data)
+        return _FailingStream(self._data, self._fail_after)
+
+    def stat(self):
+        return type("Stat", (), {"st_size": len(self._data)})()
+
+
+@pytest.mark.parametrize("fail_after", [0, 0.5, 0.97])
+def test_given_a_source_that_fails_while_read_when_read_then_its_error_not_a_malformed_file(
+    tmp_path: Path, fail_after: float
+) -> None:
+    rows = [["id", "text"], *([str(n), f"words {n} " * 20] for n in range(20_000))]
+    data = _workbook(tmp_path, {"s": rows}).read_bytes()
+    source = _FailingSource(data, int(len(data) * fail_after))
+
+    with pytest.raises(SourceFailed):
+        with open_table(source, source.name) as table:  # type: ignore[arg-type]
+            list(table.rows())
