@@ -38,3 +38,27 @@ def test_a_key_in_any_field_of_a_record_is_redacted():
 def test_words_that_merely_start_like_a_key_are_kept():
     line = "html_tmp_files and tm_x stay as they are"
     assert redact_secrets(None, "info", {"event": line})["event"] == line
+
+
+def test_a_key_percent_encoded_itself_is_redacted():
+    # Given a request line whose parameter name and key are both percent-encoded
+    secret = "Qm3v9xN0aS5p2LrT7yWcE1uZk4HgJ6dF8bVo"
+    line = f"GET /api/v2/runs/r1/stream?%61pi_key=%74m_bee809f44d2a_{secret}&from_seq=4"
+    # When it passes the log processors
+    logged = redact_secrets(None, "info", {"event": line})["event"]
+    # Then the secret is gone
+    assert secret not in logged and "stream?" in logged
+
+
+def test_a_key_in_a_nested_field_or_a_formatted_traceback_is_redacted():
+    key = "tm_bootstrap_nY1xm6FWe9e_79aquKLR6e20dN5aLzkRpPufWo3sTOI"
+    record = redact_secrets(
+        None,
+        "error",
+        {
+            "event": "failed",
+            "request": {"query": {"api_key": key}, "path": ["runs", key]},
+            "exception": f'Traceback (most recent call last):\n  ValueError: bad key "{key}"',
+        },
+    )
+    assert "79aquKLR6e20dN5aLzkRpPufWo3sTOI" not in repr(record)

@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 from contextvars import ContextVar
+from urllib.parse import unquote
 
 import structlog
 
@@ -23,19 +24,37 @@ def _add_request_id(_, __, event: dict) -> dict:
 
 
 _SECRET_QUERY = re.compile(r"(api_key=)[^&\s\"']+")
-# A key by its shape, `tm_<id>_<secret>`, wherever it stands and however its underscores
-# are written: `?api%5Fkey=` or `?%61pi_key=` name the same parameter, which the rule above
-# does not see.
-_KEY = re.compile(r"tm(?:_|%5[fF])[A-Za-z0-9]+(?:_|%5[fF])[A-Za-z0-9_%-]{16,}")
+# A key by its shape, `tm_<id>_<secret>`, wherever it stands: `?api%5Fkey=` or `?%61pi_key=`
+# name the same parameter as `api_key=`, and a key may itself come percent-encoded, so
+# text holding a `%` is matched once decoded too.
+_KEY = re.compile(r"tm_[A-Za-z0-9]+_[A-Za-z0-9_-]{16,}")
+
+
+def _scrubbed(text: str) -> str:
+    clean = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", text))
+    if "%" in text:
+        decoded = unquote(clean)
+        redacted = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", decoded))
+        if redacted != decoded:
+            return redacted  # logged decoded: the encoded form hid a key
+    return clean
+
+
+def _scrub(value: object) -> object:
+    if isinstance(value, str):
+        return _scrubbed(value)
+    if isinstance(value, dict):
+        return {key: _scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrub(item) for item in value]
+    return value
 
 
 def redact_secrets(_logger, _name, event_dict: dict) -> dict:
     """API keys can arrive in a query string (websockets cannot send headers from a
-    browser); servers log request lines, so every line is scrubbed of them."""
-    for field, value in event_dict.items():
-        if isinstance(value, str) and ("api_key=" in value or "tm" in value):
-            event_dict[field] = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", value))
-    return event_dict
+    browser); servers log request lines, so every record is scrubbed of them: each field,
+    nested ones too, and a traceback once it is formatted (this runs after that)."""
+    return {key: _scrub(value) for key, value in event_dict.items()}
 
 
 def configure_logging(service: str, instance_id: str, level: str = "INFO") -> None:
@@ -43,7 +62,6 @@ def configure_logging(service: str, instance_id: str, level: str = "INFO") -> No
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        redact_secrets,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
         _static_fields(service=service, instance=instance_id),
@@ -58,6 +76,7 @@ def configure_logging(service: str, instance_id: str, level: str = "INFO") -> No
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            redact_secrets,
             structlog.processors.JSONRenderer(),
         ],
     )
