@@ -1,6 +1,7 @@
 """Every error the API can answer with, and the one place that turns errors into RFC 9457
 problem documents (`application/problem+json`) with a stable `code` and the request id."""
 
+import traceback
 from http import HTTPStatus
 
 from litestar import Request, Response
@@ -94,10 +95,20 @@ def _code_for(status: int) -> str:
 
 
 def on_too_deep(request: Request, exc: RecursionError) -> Response:
-    # Nothing of ours recurses; the JSON decoder does, once per level of a body's nesting
-    # (about a thousand levels exhaust it).
-    log.warning("recursion limit reached", path=request.url.path, error=str(exc))
+    """A body nested deeper than the JSON decoder recurses (about a thousand levels) is the
+    client's; a recursion anywhere else is ours, and answered as any other failure."""
+    if not _in_body_decoding(exc):
+        return on_unexpected_error(request, exc)
     return problem(request, 400, "invalid_request", "the JSON body is nested too deeply")
+
+
+def _in_body_decoding(exc: BaseException) -> bool:
+    # The request's body is decoded by Litestar through msgspec: its frames are on the
+    # traceback, and the recursion is the decoder's own (msgspec's C code adds no frame).
+    frames = traceback.extract_tb(exc.__traceback__)
+    return bool(frames) and any(
+        frame.name in {"json", "msgpack"} and "litestar" in frame.filename for frame in frames
+    )
 
 
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
