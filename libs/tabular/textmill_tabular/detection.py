@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from textmill_tabular.delimiters import sniff_delimiter
-from textmill_tabular.encoding import bom_encoding, decode_head, guess_encoding
+from textmill_tabular.encoding import bom_encoding, bomless_utf16, decode_head, guess_encoding
 from textmill_tabular.signatures import (
     PARQUET_MAGIC,
     ZIP_MAGIC,
@@ -19,7 +19,7 @@ from textmill_tabular.signatures import (
 Format = Literal["csv", "tsv", "json", "jsonl", "parquet", "xlsx"]
 _TSV_SUFFIXES = frozenset({".tsv", ".tab"})
 _JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
-_WIDE_ENCODINGS = frozenset({"utf-16", "utf-32"})
+_WIDE_ENCODINGS = frozenset({"utf-16", "utf-32", "utf-16-le", "utf-16-be"})
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,8 @@ def detect(head: bytes, filename: str | None = None) -> Dialect:
         raise unsupported(filename, "a ZIP archive that is not an Excel workbook")
     reject_binary_signature(head, filename)
     announced = bom_encoding(head)
+    if announced is None and b"\x00" in head:
+        announced = bomless_utf16(head)
     # UTF-16/32 text is full of NUL bytes; any other text never holds one.
     if b"\x00" in head and announced not in _WIDE_ENCODINGS:
         raise unsupported(filename, "a binary file (it contains NUL bytes)")

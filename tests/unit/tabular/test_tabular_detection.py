@@ -50,6 +50,24 @@ def test_given_utf16_with_bom_when_opened_then_rows_decode(tmp_path: Path) -> No
     assert rows == [["1", "grüße"]]
 
 
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_given_utf16_without_bom_when_opened_then_rows_decode(tmp_path: Path, codec: str) -> None:
+    # Written by tools that leave the byte-order mark out: it was refused as binary data
+    path = _write(tmp_path, "id,text\n1,grüße\n2,naïve\n".encode(codec), "export.csv")
+
+    dialect, _, rows = _read_all(path)
+
+    assert (dialect.encoding, dialect.format) == (codec, "csv")
+    assert rows == [["1", "grüße"], ["2", "naïve"]]
+
+
+def test_given_binary_data_with_zero_bytes_when_detected_then_still_refused() -> None:
+    head = bytes(range(256)) * 8
+
+    with pytest.raises(UnsupportedFormat):
+        detect(head, "data.csv")
+
+
 def test_given_cp1252_text_when_opened_then_cp1252_is_chosen(tmp_path: Path) -> None:
     path = _write(tmp_path, "id,text\n1,café déjà vu \u2013 naïve\n".encode("cp1252"))
 

@@ -195,6 +195,19 @@ def test_given_big_endian_utf16_csv_when_reading_a_range_then_byte_order_is_kept
     assert shard == [(n, [str(n), f"grüße {n}"]) for n in range(22, 25)]
 
 
+def test_given_utf16_csv_without_bom_when_reading_a_range_then_offsets_hold(
+    tmp_path: Path,
+) -> None:
+    text = "".join(["id,text\n"] + [f"{i},grüße {i}\n" for i in range(40)])
+    path = tmp_path / "le.csv"
+    path.write_bytes(text.encode("utf-16-le"))
+    index = build_row_index(path, every=EVERY)
+
+    shard = list(read_rows(path, start=22, end=25, index=index))
+
+    assert shard == [(n, [str(n), f"grüße {n}"]) for n in range(22, 25)]
+
+
 def test_given_an_index_when_reading_a_range_then_rows_before_the_checkpoint_are_not_parsed(
     tmp_path: Path,
 ) -> None:
