@@ -40,8 +40,8 @@ def bomless_utf16(head: bytes) -> str | None:
     even, odd = sample[0::2], sample[1::2]
     for zeros, others, codec in ((odd, even, "utf-16-le"), (even, odd, "utf-16-be")):
         if zeros.count(0) >= 0.9 * len(zeros) and others.count(0) <= 0.05 * len(others):
-            try:
-                sample.decode(codec)
+            try:  # incremental: the sample may end inside a character of two units
+                codecs.getincrementaldecoder(codec)().decode(sample, final=False)
             except UnicodeDecodeError:
                 return None
             return codec

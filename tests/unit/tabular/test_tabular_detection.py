@@ -61,6 +61,14 @@ def test_given_utf16_without_bom_when_opened_then_rows_decode(tmp_path: Path, co
     assert rows == [["1", "grüße"], ["2", "naïve"]]
 
 
+def test_given_utf16_without_bom_whose_head_ends_inside_a_character_then_still_utf16() -> None:
+    text = "id,text\n" + "1,word\n" * 291 + "2,😀\n"  # the emoji's two units cross byte 4,096
+    head = text.encode("utf-16-le")
+    assert head.index("😀".encode("utf-16-le")) == 4_094
+
+    assert detect(head, "export.csv").encoding == "utf-16-le"
+
+
 def test_given_binary_data_with_zero_bytes_when_detected_then_still_refused() -> None:
     head = bytes(range(256)) * 8
 

@@ -165,43 +165,63 @@ class SourceFailed(Exception):
 
 
 class _FailingStream(io.BytesIO):
-    def __init__(self, data: bytes, fail_after: int) -> None:
+    def __init__(self, data: bytes, source: "_FailingSource") -> None:
         super().__init__(data)
-        self._fail_after = fail_after
+        self._source = source
 
     def read(self, size: int = -1) -> bytes:
-        if self.tell() >= self._fail_after:
+        if self._source.failing(self.tell()):
             raise SourceFailed("the stored file was deleted")
         return super().read(size)
 
 
 class _FailingSource:
     """A source (as the store's `StoredFileSource`) read whole while the file is found to be
-    a workbook (its head, then its ZIP directory: two opens), which then fails part way
-    through the workbook's reading."""
+    a workbook (its head, then its ZIP directory: two opens), which then fails: past
+    `fail_after` bytes while the workbook is loaded, or once `armed` while rows are read."""
 
-    def __init__(self, data: bytes, fail_after: int) -> None:
+    def __init__(self, data: bytes, fail_after: int | None) -> None:
         self.name, self._data, self._fail_after = "book.xlsx", data, fail_after
-        self._opens = 0
+        self._opens, self.armed = 0, False
+
+    def failing(self, position: int) -> bool:
+        return self.armed or (self._fail_after is not None and position >= self._fail_after)
 
     def open(self, mode: str = "rb") -> io.BytesIO:
         self._opens += 1
         if self._opens <= 2:
             return io.BytesIO(self._data)
-        return _FailingStream(self._data, self._fail_after)
+        return _FailingStream(self._data, self)
 
     def stat(self):
         return type("Stat", (), {"st_size": len(self._data)})()
 
 
+def _big_workbook(tmp_path: Path) -> bytes:
+    rows = [["id", "text"], *([str(n), f"words {n} " * 20] for n in range(20_000))]
+    return _workbook(tmp_path, {"s": rows}).read_bytes()
+
+
 @pytest.mark.parametrize("fail_after", [0, 0.5, 0.97])
-def test_given_a_source_that_fails_while_read_when_read_then_its_error_not_a_malformed_file(
+def test_given_a_source_that_fails_while_loaded_when_read_then_its_error_not_a_malformed_file(
     tmp_path: Path, fail_after: float
 ) -> None:
-    rows = [["id", "text"], *([str(n), f"words {n} " * 20] for n in range(20_000))]
-    data = _workbook(tmp_path, {"s": rows}).read_bytes()
+    data = _big_workbook(tmp_path)
     source = _FailingSource(data, int(len(data) * fail_after))
 
     with pytest.raises(SourceFailed):
         with open_table(source, source.name) as table:  # type: ignore[arg-type]
             list(table.rows())
+
+
+def test_given_a_source_that_fails_while_rows_are_read_then_its_error_not_a_malformed_file(
+    tmp_path: Path,
+) -> None:
+    source = _FailingSource(_big_workbook(tmp_path), None)
+
+    with open_table(source, source.name) as table:  # type: ignore[arg-type]
+        rows = table.rows()
+        next(rows)
+        source.armed = True
+        with pytest.raises(SourceFailed):
+            list(rows)
