@@ -1,6 +1,10 @@
 """Secrets never reach the logs."""
 
-from textmill_infra.logs import redact_secrets
+import logging
+
+import structlog
+
+from textmill_infra.logs import configure_logging, get_logger, redact_secrets
 
 
 def test_an_api_key_in_a_logged_query_string_is_redacted():
@@ -62,3 +66,39 @@ def test_a_key_in_a_nested_field_or_a_formatted_traceback_is_redacted():
         },
     )
     assert "79aquKLR6e20dN5aLzkRpPufWo3sTOI" not in repr(record)
+
+
+def test_a_key_with_an_encoded_character_inside_or_encoded_twice_is_redacted_whole():
+    secret = "Qm3v9xN0aS5p2LrT7yW-cE1uZk4HgJ6dF8bVo"
+    for line in (
+        f"GET /s?api_key=tm_bee809f44d2a_{secret.replace('-', '%2D')}",
+        f"GET /s?%2561pi_key=%2574m_bee809f44d2a_{secret}",
+    ):
+        logged = redact_secrets(None, "info", {"event": line})["event"]
+        assert "Qm3v9xN0aS5p2LrT7yW" not in logged and "cE1uZk4HgJ6dF8bVo" not in logged, logged
+
+
+def test_a_record_without_a_key_is_passed_on_as_it_is():
+    record = {"event": "run completed", "run_id": "r1", "cells": 200_000, "path": "/a%20b"}
+    assert redact_secrets(None, "info", record) is record
+
+
+def test_a_key_in_a_logged_traceback_is_redacted_in_what_is_written(capsys):
+    # Given the services' logging, and an error whose message holds a key
+    key = "tm_bootstrap_nY1xm6FWe9e_79aquKLR6e20dN5aLzkRpPufWo3sTOI"
+    root, handlers, level = logging.getLogger(), logging.getLogger().handlers[:], logging.root.level
+    try:
+        configure_logging("test", "i-1")
+        try:
+            raise ValueError(f"refused {key}")
+        except ValueError:
+            # When it is logged with its traceback
+            get_logger("test").exception("request failed")
+        written = capsys.readouterr().out
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        structlog.reset_defaults()
+    # Then the line written holds the traceback, but not the key
+    assert "ValueError: refused tm_[redacted]" in written
+    assert "79aquKLR6e20dN5aLzkRpPufWo3sTOI" not in written

@@ -30,23 +30,33 @@ _SECRET_QUERY = re.compile(r"(api_key=)[^&\s\"']+")
 _KEY = re.compile(r"tm_[A-Za-z0-9]+_[A-Za-z0-9_-]{16,}")
 
 
+def _redacted(text: str) -> str:
+    return _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", text))
+
+
 def _scrubbed(text: str) -> str:
-    clean = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", text))
-    if "%" in text:
-        decoded = unquote(clean)
-        redacted = _KEY.sub("tm_[redacted]", _SECRET_QUERY.sub(r"\1[redacted]", decoded))
-        if redacted != decoded:
-            return redacted  # logged decoded: the encoded form hid a key
-    return clean
+    if "tm_" not in text and "api_key" not in text and "%" not in text:
+        return text  # most log lines: nothing to look at
+    decoded = text
+    for _ in range(3):  # a key may be percent-encoded, twice even
+        if "%" not in decoded or (again := unquote(decoded)) == decoded:
+            break
+        decoded = again
+    if decoded != text and (_KEY.search(decoded) or "api_key=" in decoded):
+        return _redacted(decoded)  # logged decoded: the encoded form hid a key
+    return _redacted(text)
 
 
 def _scrub(value: object) -> object:
+    """`value` with keys redacted: the same object when there was none."""
     if isinstance(value, str):
         return _scrubbed(value)
     if isinstance(value, dict):
-        return {key: _scrub(item) for key, item in value.items()}
+        items = {key: _scrub(item) for key, item in value.items()}
+        return items if any(items[k] is not value[k] for k in value) else value
     if isinstance(value, list | tuple):
-        return [_scrub(item) for item in value]
+        scrubbed = [_scrub(item) for item in value]
+        return scrubbed if any(a is not b for a, b in zip(scrubbed, value, strict=True)) else value
     return value
 
 
@@ -54,7 +64,7 @@ def redact_secrets(_logger, _name, event_dict: dict) -> dict:
     """API keys can arrive in a query string (websockets cannot send headers from a
     browser); servers log request lines, so every record is scrubbed of them: each field,
     nested ones too, and a traceback once it is formatted (this runs after that)."""
-    return {key: _scrub(value) for key, value in event_dict.items()}
+    return _scrub(event_dict)  # type: ignore[return-value]
 
 
 def configure_logging(service: str, instance_id: str, level: str = "INFO") -> None:
