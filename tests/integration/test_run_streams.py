@@ -217,6 +217,17 @@ async def test_a_reader_at_the_end_of_an_ended_run_stops_instead_of_waiting(stre
     assert [m.seq for m in before] == [2] and at_end == []
 
 
+async def test_what_follows_the_final_status_is_read_to_its_end_and_no_further(streams, run_id):
+    """Given an ended run whose final update (seq 1) was followed by a late result batch,
+    when a live reader that has just passed on the final update reads the rest, then it
+    gets the late batch and stops, rather than waiting for the stream to expire."""
+    await streams.append(run_id, "m1", "run", _run_json("completed"), final=True)
+    await streams.append_results(run_id, "m2", "c\x1f0", 3, b"{}")
+    late = [m async for m in streams.rest(run_id, 1, wait_ms=50)]
+    assert [m.seq for m in late] == [2]
+    assert [m async for m in streams.rest(run_id, 2, wait_ms=50)] == []
+
+
 # ---- ended streams within a budget ---------------------------------------------------------
 
 

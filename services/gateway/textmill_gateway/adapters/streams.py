@@ -201,8 +201,8 @@ class RunStreams:
     async def ended_by(self, run_id: str, after: int) -> bool:
         """The run's final status is in its stream (its run-ended mark is set as that
         message is appended) and nothing is after `after`: a reader there has had
-        everything. (A late result appended after the final status counts: the reader
-        gets it first.)"""
+        everything. (A late result appended after the final status counts: readers get it
+        through `rest`.)"""
         stream, _, _, _, ended, _ = self._keys(run_id)
         pipe = self._redis.pipeline(transaction=False)
         pipe.exists(ended)
@@ -211,6 +211,20 @@ class RunStreams:
         if not marked or isinstance(info, Exception):
             return False  # not ended, or no stream (the caller tells that apart)
         return int(info["last-generated-id"].split(b"-", 1)[0]) <= after
+
+    async def rest(
+        self, run_id: str, after: int, wait_ms: int = 250
+    ) -> AsyncIterator[StreamMessage]:
+        """The messages after `after` that are in the stream or come within `wait_ms` of
+        the last: what follows a run's final status (results that lost the race with the
+        end), for a live reader to pass on before it closes."""
+        try:
+            async for message in self.read(run_id, after, block_ms=wait_ms):
+                if message is None:
+                    return
+                yield message
+        except StreamGone:
+            return
 
     async def read(
         self,

@@ -86,6 +86,8 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
                 continue
             await socket.send_text(message.json())
             if is_terminal_run_message(message, TERMINAL_STATUSES):
+                async for late in gateway.streams.rest(run_id, message.seq):
+                    await socket.send_text(late.json())
                 break
     except StreamGone:
         error = gone(run_id)

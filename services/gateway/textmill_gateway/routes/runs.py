@@ -127,6 +127,8 @@ async def sse_events(
                 continue
             yield ServerSentEventMessage(data=message.json(), event=message.type, id=message.seq)
             if is_terminal_run_message(message, TERMINAL_STATUSES):
+                async for late in gateway.streams.rest(run["_id"], message.seq):
+                    yield ServerSentEventMessage(data=late.json(), event=late.type, id=late.seq)
                 return
     except StreamGone:
         error = gone(run["_id"])
