@@ -203,13 +203,17 @@ class RunStreams:
         message is appended) and nothing is after `after`: a reader there has had
         everything. (A late result appended after the final status counts: readers get it
         through `rest`.)"""
-        stream, _, _, _, ended, _ = self._keys(run_id)
-        pipe = self._redis.pipeline(transaction=False)
-        pipe.exists(ended)
-        pipe.xinfo_stream(stream)
-        marked, info = await pipe.execute(raise_on_error=False)
-        if not marked or isinstance(info, Exception):
-            return False  # not ended, or no stream (the caller tells that apart)
+        if not await self._redis.exists(self._keys(run_id)[4]):
+            return False
+        return await self._read_all_by(run_id, after)
+
+    async def _read_all_by(self, run_id: str, after: int) -> bool:
+        """Nothing in the stream is after `after` (False when there is no stream: the
+        caller tells that apart)."""
+        try:
+            info = await self._redis.xinfo_stream(self._keys(run_id)[0])
+        except aioredis.ResponseError:
+            return False  # no such stream
         return int(info["last-generated-id"].split(b"-", 1)[0]) <= after
 
     async def rest(
@@ -252,7 +256,8 @@ class RunStreams:
                 if not there and (seen or late or ended):
                     raise StreamGone(run_id)
                 seen = seen or there
-                if there and ended and await self.ended_by(run_id, int(last.split("-", 1)[0])):
+                # Ended, and nothing came past `last` since XREAD gave up (a late result).
+                if there and ended and await self._read_all_by(run_id, int(last.split("-")[0])):
                     return
                 yield None
                 continue

@@ -13,14 +13,21 @@ from litestar.params import FromPath, JSONBody
 from pydantic import BaseModel, Field
 
 from textmill_contracts.chains import CHAIN_NAMES
-from textmill_contracts.runs import TERMINAL_STATUSES, AnalyzeTexts, TextsAnalyzed
+from textmill_contracts.runs import AnalyzeTexts, TextsAnalyzed
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
+from textmill_gateway.adapters.streams import StreamGone
 from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
 from textmill_gateway.errors import ApiError, problem_body
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_gateway.routes.runs import SEQ, gone, had_everything, stream_start, stream_state
+from textmill_gateway.routes.runs import (
+    SEQ,
+    follow,
+    gone,
+    had_everything,
+    stream_start,
+    stream_state,
+)
 from textmill_infra.logs import get_logger
 
 log = get_logger(__name__)
@@ -80,15 +87,11 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         await socket.close(code=1000)
         return
     try:
-        async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
+        async for message in follow(gateway, run_id, after, appear_by):
             if message is None:
                 await socket.send_json({"type": "keep-alive"})
-                continue
-            await socket.send_text(message.json())
-            if is_terminal_run_message(message, TERMINAL_STATUSES):
-                async for late in gateway.streams.rest(run_id, message.seq):
-                    await socket.send_text(late.json())
-                break
+            else:
+                await socket.send_text(message.json())
     except StreamGone:
         error = gone(run_id)
         await _refuse(socket, error.status, error.code, error.detail)

@@ -16,7 +16,7 @@ from textmill_contracts.chains import CHAIN_NAMES
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.runs import TERMINAL_STATUSES, AnalyzeRequested, RunCancelled
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.adapters.streams import StreamGone, is_terminal_run_message
+from textmill_gateway.adapters.streams import StreamGone, StreamMessage, is_terminal_run_message
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
 from textmill_gateway.domain.run_request import AnalyzeRequest, shown
@@ -117,19 +117,31 @@ def gone(run_id: str) -> ApiError:
     )
 
 
+async def follow(
+    gateway: Gateway, run_id: str, after: int, appear_by: float | None
+) -> AsyncIterator[StreamMessage | None]:
+    """What a live client is sent, SSE or websocket: the run's messages after `after` (None
+    when a keep-alive is due) up to its final status, then the results that lost the race
+    with it. Raises StreamGone as `RunStreams.read` does."""
+    async for message in gateway.streams.read(run_id, after, appear_by=appear_by):
+        yield message
+        if message is not None and is_terminal_run_message(message, TERMINAL_STATUSES):
+            async for late in gateway.streams.rest(run_id, message.seq):
+                yield late
+            return
+
+
 async def sse_events(
     gateway: Gateway, run: dict, after: int, appear_by: float | None, path: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     try:
-        async for message in gateway.streams.read(run["_id"], after, appear_by=appear_by):
+        async for message in follow(gateway, run["_id"], after, appear_by):
             if message is None:
                 yield ServerSentEventMessage(comment="keep-alive")
-                continue
-            yield ServerSentEventMessage(data=message.json(), event=message.type, id=message.seq)
-            if is_terminal_run_message(message, TERMINAL_STATUSES):
-                async for late in gateway.streams.rest(run["_id"], message.seq):
-                    yield ServerSentEventMessage(data=late.json(), event=late.type, id=late.seq)
-                return
+            else:
+                yield ServerSentEventMessage(
+                    data=message.json(), event=message.type, id=message.seq
+                )
     except StreamGone:
         error = gone(run["_id"])
         body = problem_body(error.status, error.code, error.detail, instance=path)
