@@ -54,19 +54,14 @@ def problem_body(status: int, code: str, detail: str, *, instance: str, **extra)
 
 
 def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
-    if request_id_var.get() is not None:
-        body = problem_body(status, code, detail, instance=request.url.path, **extra)
-        return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE)
-    # No route matched (404, 405): the router answers before the middleware that names
-    # the request and adds the security headers, so they are given here.
-    request_id = request_id_for(request.scope)
-    token = request_id_var.set(request_id)
-    try:
-        body = problem_body(status, code, detail, instance=request.url.path, **extra)
-    finally:
-        request_id_var.reset(token)
-    headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
-    headers[REQUEST_ID_HEADER] = request_id
+    body = problem_body(status, code, detail, instance=request.url.path, **extra)
+    headers: dict[str, str] = {}
+    if body["correlation_id"] is None:
+        # No route matched (404, 405): the router answers before the middleware that names
+        # the request and adds the security headers, so they are given here.
+        body["correlation_id"] = request_id_for(request.scope)
+        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        headers[REQUEST_ID_HEADER] = body["correlation_id"]
     return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
