@@ -5,6 +5,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pymongo import monitoring
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.runs import RUNS
@@ -126,3 +127,22 @@ async def topic(settings):
     yield name
     await admin.delete_topics([name])
     await admin.close()
+
+
+class FindFilters(monitoring.CommandListener):
+    """The filters of the `find`s a client sends to `collection`: what a test asks the
+    real server to explain, or checks for lookups by `_id` alone."""
+
+    def __init__(self, collection: str) -> None:
+        self.collection = collection
+        self.filters: list[dict] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name == "find" and event.command["find"] == self.collection:
+            self.filters.append(dict(event.command.get("filter", {})))
+
+    def succeeded(self, event) -> None:
+        pass
+
+    def failed(self, event) -> None:
+        pass

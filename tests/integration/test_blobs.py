@@ -5,8 +5,9 @@ import os
 
 import pytest
 from gridfs import AsyncGridFSBucket
-from pymongo import MongoClient, monitoring
+from pymongo import MongoClient
 
+from tests.integration.conftest import FindFilters
 from textmill_infra import blobs
 from textmill_infra.stores import MONGO_OPTIONS
 
@@ -98,29 +99,12 @@ async def test_a_failed_save_leaves_nothing(scratch_db, tmp_path):
     assert await scratch_db["fs.chunks"].count_documents({}) == 0
 
 
-class ChunkFinds(monitoring.CommandListener):
-    """The filters of the `find`s sent to `fs.chunks`."""
-
-    def __init__(self) -> None:
-        self.filters: list[dict] = []
-
-    def started(self, event) -> None:
-        if event.command_name == "find" and event.command["find"] == "fs.chunks":
-            self.filters.append(dict(event.command.get("filter", {})))
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 async def test_a_file_deleted_while_it_is_read_fails_at_once_without_a_scan(
     settings, scratch_db, payload
 ):
     # Given a stored file of three chunks, whose first chunk a reader has read
     doc = await blobs.save_file(scratch_db, payload, filename="p.bin", metadata={})
-    finds = ChunkFinds()
+    finds = FindFilters("fs.chunks")
     client = MongoClient(settings.mongo_url, event_listeners=[finds], **MONGO_OPTIONS)
     try:
         with blobs.StoredFileSource(client[scratch_db.name], doc).open() as stream:

@@ -7,8 +7,9 @@ explained by the real server, so a filter that would scan fails the test whateve
 data held."""
 
 import pytest
-from pymongo import AsyncMongoClient, MongoClient, monitoring
+from pymongo import AsyncMongoClient, MongoClient
 
+from tests.integration.conftest import FindFilters
 from textmill_coordinator.adapters.runs import FileGone, RowIndexes
 from textmill_gateway.adapters.files import FileStore
 from textmill_infra import blobs
@@ -16,26 +17,9 @@ from textmill_infra.stores import MONGO_OPTIONS
 from textmill_profiler.adapters.files import FileMissing, StoredFiles
 
 
-class FileFinds(monitoring.CommandListener):
-    """The filters of the `find`s sent to `fs.files`."""
-
-    def __init__(self) -> None:
-        self.filters: list[dict] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name == "find" and event.command["find"] == "fs.files":
-            self.filters.append(dict(event.command.get("filter", {})))
-
-    def succeeded(self, event) -> None:
-        pass
-
-    def failed(self, event) -> None:
-        pass
-
-
 @pytest.fixture
 def finds():
-    return FileFinds()
+    return FindFilters("fs.files")
 
 
 @pytest.fixture
