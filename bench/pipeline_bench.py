@@ -41,9 +41,9 @@ from websockets.asyncio.client import connect as ws_connect
 
 from bench.datasets import write_reviews
 from bench.profile_bench import percentile
-from textmill_contracts.runs import TERMINAL_STATUSES
+from textmill_contracts.events import TERMINAL_STATUSES
 from textmill_infra.settings import Settings
-from textmill_worker.chains import analyse_cells, get_chains
+from textmill_worker.domain.chains import analyse_cells, get_chains
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = ROOT / ".local" / "run"

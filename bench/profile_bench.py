@@ -36,7 +36,7 @@ def peak_rss_mib(service: str) -> float:
 
 
 def stored_megabytes() -> float:
-    from textmill_infra.stores import make_sync_mongo
+    from textmill_infra.clients import make_sync_mongo
 
     client = make_sync_mongo(Settings())
     try:

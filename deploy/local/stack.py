@@ -27,9 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+from textmill_infra.clients import database, make_mongo
 from textmill_infra.kafka import MAX_MESSAGE_BYTES
+from textmill_infra.migrations import migrate
 from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
-from textmill_infra.stores import database, make_mongo, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.data import review_records
 from tests.e2e.runs import all_results, read_stream, start_run, wait_for, ws_url
-from textmill_contracts.runs import RESULTS_MESSAGE_BYTES
+from textmill_contracts.events import RESULTS_MESSAGE_BYTES
 
 ROWS = 1_200  # two stored batches
 CHAINS = ["sentiment", "language", "keywords", "pii", "stats"]

@@ -8,8 +8,8 @@ from pymongo import MongoClient
 
 from tests.e2e.conftest import upload
 from tests.e2e.data import reviews_csv
-from textmill_infra.runs import ROW_INDEXES
 from textmill_infra.settings import Settings
+from textmill_storage.collections import ROW_INDEXES
 from textmill_tabular import RowIndex, build_row_index
 
 

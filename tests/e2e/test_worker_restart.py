@@ -13,8 +13,8 @@ from pymongo import MongoClient
 
 from tests.e2e.data import reviews_csv
 from tests.e2e.runs import all_results, start_run, wait_for
-from textmill_infra.runs import shard_id
 from textmill_infra.settings import Settings
+from textmill_runs import shard_id
 
 ROOT = Path(__file__).resolve().parents[2]
 # Sentiment shards are 30,000 rows, 30 stored batches: about 1.5 s of work on two cores,

@@ -8,9 +8,9 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from pymongo import monitoring
 
 from textmill_contracts.envelope import utc_now
-from textmill_infra.runs import RUNS
+from textmill_infra.clients import make_mongo, make_redis, make_sync_mongo
 from textmill_infra.settings import Settings
-from textmill_infra.stores import make_mongo, make_redis, make_sync_mongo
+from textmill_storage.collections import RUNS
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 import pytest
 
 from textmill_gateway.adapters.keys import ApiKeyStore
-from textmill_infra.stores import migrate
+from textmill_infra.migrations import migrate
 
 
 @pytest.fixture

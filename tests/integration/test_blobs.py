@@ -9,7 +9,7 @@ from pymongo import MongoClient
 
 from tests.integration.conftest import FindFilters
 from textmill_infra import blobs
-from textmill_infra.stores import MONGO_OPTIONS
+from textmill_infra.clients import MONGO_OPTIONS
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
 from tests.integration.conftest import FindFilters
-from textmill_coordinator.adapters.runs import FileGone, RowIndexes
 from textmill_gateway.adapters.files import FileStore
 from textmill_infra import blobs
-from textmill_infra.stores import MONGO_OPTIONS
-from textmill_profiler.adapters.files import FileMissing, StoredFiles
+from textmill_infra.clients import MONGO_OPTIONS
+from textmill_profiler.adapters.files import StoredTables
+from textmill_storage import RowIndexes
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ async def assert_pushed_down(db, filters: list[dict]) -> None:
 
 async def test_the_profiler_opens_a_file_by_its_id(scratch_db, watched_sync_db, finds, stored):
     # Given a stored file of tenant acme
-    files = StoredFiles(watched_sync_db)
+    files = StoredTables(watched_sync_db)
     # When the profiler opens it for its owner
     source, metadata = files.open("acme", stored)
     # Then it gets the file, and FerretDB was asked by `_id`
@@ -67,8 +67,8 @@ def test_the_profiler_answers_another_tenants_file_as_missing(watched_sync_db, s
     # Given a stored file of tenant acme
     # When another tenant's profile asks for it
     # Then it is missing, as an absent file would be
-    with pytest.raises(FileMissing):
-        StoredFiles(watched_sync_db).open("globex", stored)
+    with pytest.raises(blobs.StoredFileMissing):
+        StoredTables(watched_sync_db).open("globex", stored)
 
 
 async def test_the_coordinator_finds_a_file_to_index_by_its_id(
@@ -77,7 +77,7 @@ async def test_the_coordinator_finds_a_file_to_index_by_its_id(
     # Given a stored file of tenant acme, with no row index
     indexes = RowIndexes(watched_sync_db)
     # When a run of another tenant names it, then a run of acme
-    with pytest.raises(FileGone):
+    with pytest.raises(blobs.StoredFileMissing):
         indexes.get_or_build("globex", stored)
     _, header = indexes.get_or_build("acme", stored)
     # Then only acme's run builds the index, and FerretDB was asked by `_id`
@@ -93,4 +93,20 @@ async def test_the_gateway_gets_and_deletes_a_file_by_its_id(scratch_db, watched
     assert (await files.get("acme", stored)).filename == "reviews.csv"
     assert (await files.delete("acme", stored)).id == stored
     # Then FerretDB was asked by `_id` every time
+    await assert_pushed_down(scratch_db, finds.filters)
+
+
+async def test_a_reader_opens_a_file_by_its_id_and_refuses_another_tenants(
+    scratch_db, watched_sync_db, finds, stored
+):
+    # Given a stored file of tenant acme
+    # When a reader (a worker's shard, an export) opens it for acme, then for another tenant,
+    # then by an id that is no id
+    source = blobs.open_stored_file(watched_sync_db, "acme", stored)
+    with pytest.raises(blobs.StoredFileMissing):
+        blobs.open_stored_file(watched_sync_db, "globex", stored)
+    with pytest.raises(blobs.StoredFileMissing):
+        blobs.open_stored_file(watched_sync_db, "acme", "not-an-id")
+    # Then acme gets the file, the others are missing, and FerretDB was asked by `_id`
+    assert source.name == "reviews.csv"
     await assert_pushed_down(scratch_db, finds.filters)

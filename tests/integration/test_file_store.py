@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from textmill_gateway.adapters.files import FileStore
-from textmill_infra.stores import migrate
+from textmill_infra.migrations import migrate
 
 
 @pytest.fixture

@@ -13,15 +13,10 @@ from websockets.asyncio.client import connect as ws_connect
 from tests.e2e.data import reviews_csv
 from tests.integration.conftest import records
 from textmill_contracts import ProfileRequested
-from textmill_contracts.runs import (
-    AnalyzeRequested,
-    RunCancelled,
-    RunUpdated,
-    ShardAssigned,
-    ShardProgress,
-)
+from textmill_contracts.commands import AnalyzeRequested, ShardAssigned
+from textmill_contracts.events import RunCancelled, RunUpdated, ShardProgress
 from textmill_contracts.topics import TOPICS
-from textmill_gateway.streaming import CATCH_UP_SECONDS
+from textmill_gateway.handlers import CATCH_UP_SECONDS
 
 TERMINAL = {"completed", "failed", "cancelled"}
 

@@ -5,8 +5,8 @@ import asyncio
 import pytest
 from pymongo.errors import DuplicateKeyError
 
-from textmill_infra.runs import RUN_ENDS
-from textmill_infra.stores import MIGRATIONS, migrate
+from textmill_infra.migrations import MIGRATIONS, migrate
+from textmill_storage.collections import RUN_ENDS
 
 
 async def test_migrations_apply_once_and_then_do_nothing(scratch_db):

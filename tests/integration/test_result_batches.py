@@ -1,5 +1,5 @@
-"""Result batches in the real store: written once by the worker (`ShardStore.write_batch`)
-and read back by the gateway (`RunStore`), including batches too large for one document."""
+"""Result batches in the real store: written once by the worker and read back by the
+gateway (`ResultBatches`), including batches too large for one document."""
 
 import random
 import uuid
@@ -7,9 +7,10 @@ import uuid
 import pydantic_core
 import pytest
 
-from textmill_gateway.adapters.runs import RunStore
-from textmill_infra.runs import RESULTS, result_batch_docs, result_part_id
-from textmill_worker.adapters.shards import ShardStore
+from textmill_runs import result_part_id
+from textmill_storage import ResultBatches
+from textmill_storage.collections import RESULTS
+from textmill_storage.result_batches import batch_documents as result_batch_docs
 
 MB = 1024 * 1024
 
@@ -41,8 +42,8 @@ async def test_a_batch_past_the_document_limit_is_stored_and_read_back_whole(scr
     doc, parts = result_batch_docs(run_id, "body", 0, 0, 1_000, raw)
     assert sum(len(d["cells"]) for d in [doc, *parts]) > 16 * MB
     # When the worker writes the batch and the gateway reads its records
-    stored = await ShardStore(scratch_db).write_batch(run_id, "body", 0, list(range(1_000)), raw)
-    read = await RunStore(scratch_db).results_between(run_id, 0, 0, 1_000)
+    stored = await ResultBatches(scratch_db).write(run_id, "body", 0, list(range(1_000)), raw)
+    read = await ResultBatches(scratch_db).cells_between(run_id, 0, 0, 1_000)
     # Then it was stored, in several documents, and every cell reads back as written
     assert stored is True
     assert await scratch_db[RESULTS].count_documents({"run_id": run_id}) > 2
@@ -52,11 +53,11 @@ async def test_a_batch_past_the_document_limit_is_stored_and_read_back_whole(scr
 async def test_a_batch_in_parts_is_written_once(scratch_db, run_id):
     # Given a batch in parts, already stored
     raw = pydantic_core.to_json(cells_of(range(1_000), 20_000))
-    shards = ShardStore(scratch_db)
-    assert await shards.write_batch(run_id, "body", 0, list(range(1_000)), raw) is True
+    shards = ResultBatches(scratch_db)
+    assert await shards.write(run_id, "body", 0, list(range(1_000)), raw) is True
     documents = await scratch_db[RESULTS].count_documents({"run_id": run_id})
     # When a redelivered shard writes it again
-    again = await shards.write_batch(run_id, "body", 0, list(range(1_000)), raw)
+    again = await shards.write(run_id, "body", 0, list(range(1_000)), raw)
     # Then nothing more is written
     assert again is False
     assert await scratch_db[RESULTS].count_documents({"run_id": run_id}) == documents
@@ -69,26 +70,26 @@ async def test_a_write_cut_short_is_completed_by_the_redo(scratch_db, run_id):
     _, parts = result_batch_docs(run_id, "body", 0, 1_000, 1_000, raw)
     for part in parts:
         await scratch_db[RESULTS].insert_one(part)
-    runs = RunStore(scratch_db)
+    runs = ResultBatches(scratch_db)
     # Then the batch is not there yet for readers
-    assert await runs.results_between(run_id, 0, 1_000, 2_000) == {}
+    assert await runs.cells_between(run_id, 0, 1_000, 2_000) == {}
     # When the redelivered shard writes it
-    stored = await ShardStore(scratch_db).write_batch(
+    stored = await ResultBatches(scratch_db).write(
         run_id, "body", 0, list(range(1_000, 2_000)), raw
     )
     # Then it is stored and reads back whole
     assert stored is True
-    read = await runs.results_between(run_id, 0, 1_000, 2_000)
+    read = await runs.cells_between(run_id, 0, 1_000, 2_000)
     assert [read[r] for r in range(1_000, 2_000)] == cells
 
 
 async def test_a_batch_that_lost_a_part_fails_loudly(scratch_db, run_id):
     # Given a stored batch in parts, one of which is gone
     raw = pydantic_core.to_json(cells_of(range(1_000), 20_000))
-    await ShardStore(scratch_db).write_batch(run_id, "body", 0, list(range(1_000)), raw)
+    await ResultBatches(scratch_db).write(run_id, "body", 0, list(range(1_000)), raw)
     doc, _ = result_batch_docs(run_id, "body", 0, 0, 1_000, raw)
     await scratch_db[RESULTS].delete_one({"_id": result_part_id(doc["_id"], 1)})
     # When the gateway reads it
     # Then it says which batch and part are missing rather than give back cells cut short
     with pytest.raises(LookupError, match=f"{doc['_id']}.* part 1"):
-        await RunStore(scratch_db).results_between(run_id, 0, 0, 1_000)
+        await ResultBatches(scratch_db).cells_between(run_id, 0, 0, 1_000)

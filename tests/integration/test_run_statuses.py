@@ -6,9 +6,8 @@ import uuid
 
 from tests.integration.conftest import new_run
 from textmill_contracts.envelope import utc_now
-from textmill_infra.runs import RUN_ENDS, RUNS, RunStatuses
-
-ACTIVE = ["accepted", "queued", "running"]
+from textmill_storage import RunStatuses
+from textmill_storage.collections import RUN_ENDS, RUNS
 
 
 async def status_of(db, run_id: str) -> dict:
@@ -20,11 +19,9 @@ async def test_a_run_moves_through_its_statuses_with_their_fields(scratch_db):
     statuses = RunStatuses(scratch_db)
     run_id = await new_run(scratch_db, "accepted")
     # When it is queued (with its shards' progress), started and completed
-    queued = await statuses.move(
-        run_id, "queued", only_from=["accepted"], **{"shards.0": {"cells": 0}}
-    )
-    running = await statuses.move(run_id, "running", only_from=["queued"], started_at=utc_now())
-    completed = await statuses.move(run_id, "completed", only_from=ACTIVE, finished_at=utc_now())
+    queued = await statuses.move(run_id, "queued", **{"shards.0": {"cells": 0}})
+    running = await statuses.move(run_id, "running", started_at=utc_now())
+    completed = await statuses.move(run_id, "completed", finished_at=utc_now())
     # Then each step moved it, and the run holds what each one wrote
     assert (queued, running, completed) == (True, True, True)
     run = await status_of(scratch_db, run_id)
@@ -42,9 +39,9 @@ async def test_a_step_from_another_status_changes_nothing(scratch_db):
     cancelled = await new_run(scratch_db, "cancelled")
     # When they are asked to move from a status they are not in
     moved = [
-        await statuses.move(running, "queued", only_from=["accepted"]),
-        await statuses.move(cancelled, "completed", only_from=ACTIVE),
-        await statuses.move(uuid.uuid4().hex, "running", only_from=["queued"]),
+        await statuses.move(running, "queued"),
+        await statuses.move(cancelled, "completed"),
+        await statuses.move(uuid.uuid4().hex, "running"),
     ]
     # Then none moved, and no end was claimed
     assert moved == [False, False, False]
@@ -60,7 +57,7 @@ async def test_of_competing_ends_exactly_one_wins(scratch_db):
     for run_id in runs:
         ends = ["completed", "failed", "cancelled"]
         moved = await asyncio.gather(
-            *(statuses.move(run_id, end, only_from=ACTIVE, finished_at=utc_now()) for end in ends)
+            *(statuses.move(run_id, end, finished_at=utc_now()) for end in ends)
         )
         # Then exactly one of them moved the run, and the run shows that one
         assert sum(moved) == 1
@@ -79,7 +76,7 @@ async def test_an_end_claimed_during_a_step_stands(scratch_db):
     end = {"status": "cancelled", "finished_at": finished}
     await scratch_db[RUN_ENDS].insert_one({"_id": run_id, "update": end})
     # When the coordinator, which read "queued", starts it
-    moved = await statuses.move(run_id, "running", only_from=["queued"], started_at=utc_now())
+    moved = await statuses.move(run_id, "running", started_at=utc_now())
     # Then the step reports that it did not hold, and the run is cancelled, not running
     assert moved is False
     run = await status_of(scratch_db, run_id)
@@ -94,7 +91,7 @@ async def test_a_claim_whose_writer_died_is_written_by_the_next_end(scratch_db):
     run_id = await new_run(scratch_db, "running")
     await scratch_db[RUN_ENDS].insert_one({"_id": run_id, "update": {"status": "completed"}})
     # When the redelivered event (or a cancel) tries to end it
-    moved = await statuses.move(run_id, "cancelled", only_from=ACTIVE)
+    moved = await statuses.move(run_id, "cancelled")
     # Then the claimed end is written, and the later one is refused
     assert moved is False
     assert (await status_of(scratch_db, run_id))["status"] == "completed"

@@ -10,14 +10,14 @@ import zlib
 
 import pytest
 
-from textmill_contracts.runs import TERMINAL_STATUSES
+from textmill_contracts.events import TERMINAL_STATUSES
 from textmill_gateway.adapters.streams import (
     RunStreams,
     StreamGone,
     StreamMessage,
     is_terminal_run_message,
 )
-from textmill_infra.runs import RunGate
+from textmill_storage import CancelFence
 
 TTL_SECONDS, RETAIN_SECONDS = 900, 120
 
@@ -403,8 +403,8 @@ def test_a_run_message_without_a_status_is_not_terminal() -> None:
 
 
 @pytest.fixture
-def gate(redis) -> RunGate:
-    return RunGate(redis)
+def gate(redis) -> CancelFence:
+    return CancelFence(redis)
 
 
 async def test_a_writer_enters_an_open_fence_and_leaving_balances_it(redis, gate, run_id):

@@ -11,18 +11,36 @@ from prometheus_client import CollectorRegistry
 from tests.integration.conftest import new_run, records
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.topics import TOPICS
-from textmill_coordinator.adapters.runs import RunStore
-from textmill_coordinator.planning import ShardPlan
-from textmill_coordinator.runs import RunCoordinator
+from textmill_coordinator import handlers
+from textmill_coordinator.adapters.liveness import LivenessTable
+from textmill_coordinator.domain.liveness import InstanceLiveness
+from textmill_coordinator.domain.updates import UpdateThrottle
 from textmill_infra.kafka import make_broker
-from textmill_infra.runs import ACTIVE_RUNS, RUNS, SHARDS, shard_id
+from textmill_infra.messaging import Publisher
+from textmill_runs import ShardPlan, shard_id
+from textmill_storage import RunRecords, ShardRecords
+from textmill_storage.collections import ACTIVE_RUNS, RUNS, SHARDS
 
 PLANS = [ShardPlan(n, "review", n * 100, (n + 1) * 100) for n in range(4)]
 
 
-async def queued_run(store: RunStore, db) -> str:
+class Stores:
+    """The coordinator's stores of runs and shards, over one database."""
+
+    def __init__(self, db) -> None:
+        self.runs, self.shards = RunRecords(db), ShardRecords(db)
+
+    async def active(self):
+        return await self.runs.active()
+
+    async def get(self, run_id: str):
+        return await self.runs.get(run_id)
+
+
+async def queued_run(store: Stores, db) -> str:
     run_id = await new_run(db, columns=("title", "review"))
-    await store.save_plan(run_id, PLANS, ["sentiment"])
+    await store.shards.insert_plan(run_id, PLANS, ["sentiment"])
+    await store.runs.record_plan(run_id, PLANS)
     return run_id
 
 
@@ -33,16 +51,16 @@ async def claim(db, shard: str, worker: str, touched) -> None:
 
 async def test_a_planned_run_is_under_way_until_it_ends(scratch_db):
     # Given a run planned into four shards
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await queued_run(store, scratch_db)
     # Then the sweep sees it, with every shard pending, in order
-    assert [r["_id"] for r in await store.active()] == [run_id]
+    assert [r.id for r in await store.active()] == [run_id]
     run = await store.get(run_id)
-    assert [s["_id"] for s in await store.shards_not_done(run)] == [
+    assert [s.id for s in await store.shards.not_done(run)] == [
         shard_id(run_id, n) for n in range(4)
     ]
     # When it completes
-    await store.set_status(run_id, "completed", only_from=["queued"], finished_at=utc_now())
+    await store.runs.move(run_id, "completed", finished_at=utc_now())
     # Then it has left the registry
     assert await store.active() == []
     assert await scratch_db[ACTIVE_RUNS].count_documents({}) == 0
@@ -50,41 +68,41 @@ async def test_a_planned_run_is_under_way_until_it_ends(scratch_db):
 
 async def test_shards_done_by_the_worker_or_by_the_run_are_not_pending(scratch_db):
     # Given a planned run whose shard 1 the worker finished, and shard 2 the run recorded done
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await queued_run(store, scratch_db)
     await scratch_db[SHARDS].update_one({"_id": shard_id(run_id, 1)}, {"$set": {"done": True}})
-    await store.record_progress(run_id, 2, 100, True)
+    await store.runs.record_progress(run_id, 2, 100, True)
     # When the pending shards are read
-    pending = await store.shards_not_done(await store.get(run_id))
+    pending = await store.shards.not_done(await store.get(run_id))
     # Then only shards 0 and 3 are
-    assert [s["n"] for s in pending] == [0, 3]
+    assert [s.n for s in pending] == [0, 3]
 
 
 async def test_a_run_without_shards_has_none_pending(scratch_db):
     # Given a run not planned yet (no `shards` in its document)
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await new_run(scratch_db)
     # Then it has nothing pending, and no lookup fails
-    assert await store.shards_not_done(await store.get(run_id)) == []
+    assert await store.shards.not_done(await store.get(run_id)) == []
 
 
 async def test_entries_of_runs_ended_elsewhere_or_gone_are_dropped(scratch_db):
     # Given three registered runs: one the gateway cancelled itself, one deleted, one running
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     cancelled, deleted, running = [await queued_run(store, scratch_db) for _ in range(3)]
     await scratch_db[RUNS].update_one({"_id": cancelled}, {"$set": {"status": "cancelled"}})
     await scratch_db[RUNS].delete_one({"_id": deleted})
-    await store.set_status(running, "running", only_from=["queued"])
+    await store.runs.move(running, "running")
     # When the sweep reads the runs under way
     active = await store.active()
     # Then only the running one is, and the other entries are gone
-    assert [r["_id"] for r in active] == [running]
+    assert [r.id for r in active] == [running]
     assert [d["_id"] async for d in scratch_db[ACTIVE_RUNS].find({})] == [running]
 
 
 async def test_a_run_accepted_but_not_queued_yet_is_kept_but_not_swept(scratch_db):
     # Given a run registered by a planner that crashed before it set "queued"
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await new_run(scratch_db)
     await scratch_db[ACTIVE_RUNS].insert_one({"_id": run_id, "since": utc_now()})
     # Then the sweep leaves it alone and keeps its entry for the redelivered command
@@ -94,15 +112,15 @@ async def test_a_run_accepted_but_not_queued_yet_is_kept_but_not_swept(scratch_d
 
 async def test_runs_under_way_but_missing_from_the_registry_are_entered_once(scratch_db):
     # Given runs stored before the registry existed: queued, running, completed
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     queued = await new_run(scratch_db, "queued")
     running = await new_run(scratch_db, "running")
     await new_run(scratch_db, "completed")
     # When a coordinator starts, twice
-    first, second = await store.register_active(), await store.register_active()
+    first, second = await store.runs.register_active(), await store.runs.register_active()
     # Then the two under way are entered, once
     assert (first, second) == (2, 0)
-    assert {r["_id"] for r in await store.active()} == {queued, running}
+    assert {r.id for r in await store.active()} == {queued, running}
 
 
 @pytest.fixture
@@ -113,14 +131,32 @@ async def broker(settings):
     await broker.stop()
 
 
+@pytest.fixture
+async def coordinator(scratch_db, settings, broker, redis):
+    """The coordinator's handlers over the real store, Kafka and Redis, with one worker
+    heartbeating (`alive`) in its liveness table."""
+    liveness = LivenessTable(redis, timedelta(minutes=1))
+    now = utc_now()
+    await liveness.put(InstanceLiveness("worker", "alive", 0, now, "ready", 1))
+    return handlers.Deps(
+        publisher=Publisher(broker),
+        runs=RunRecords(scratch_db),
+        shards=ShardRecords(scratch_db),
+        row_indexes=None,
+        liveness=liveness,
+        throttle=UpdateThrottle(),
+        shard_partitions=settings.kafka_topic_partitions,
+    )
+
+
 async def test_the_shards_of_a_silent_worker_are_published_again(
-    scratch_db, settings, broker, consumer_factory
+    scratch_db, coordinator, consumer_factory
 ):
     # Given a running run: shard 0 claimed by a worker gone for 10 minutes, shard 1 by a live
     # worker 2 minutes ago, shard 2 by the gone worker a moment ago, shard 3 done
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await queued_run(store, scratch_db)
-    await store.set_status(run_id, "running", only_from=["queued"])
+    await store.runs.move(run_id, "running")
     for n, worker, ago in [
         (0, "gone", timedelta(minutes=10)),
         (1, "alive", timedelta(minutes=2)),
@@ -129,11 +165,8 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
         await claim(scratch_db, shard_id(run_id, n), worker, utc_now() - ago)
     await scratch_db[SHARDS].update_one({"_id": shard_id(run_id, 3)}, {"$set": {"done": True}})
     shards = await consumer_factory(TOPICS.shards)
-    coordinator = RunCoordinator(
-        broker, store, row_indexes=None, shard_partitions=settings.kafka_topic_partitions
-    )
     # When the sweep runs with only "alive" heartbeating and a stall of one minute
-    moved = await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1))
+    moved = await handlers.reassign_stalled(coordinator, timedelta(minutes=1))
     # Then shard 0 alone is published again, as its next attempt, naming the run's other
     # column as its sibling
     assert moved == 1
@@ -143,25 +176,22 @@ async def test_the_shards_of_a_silent_worker_are_published_again(
     ]
     assert mine[0]["siblings"] == ["title"]
     # And the next sweep leaves it for another stall, rather than publishing it each time
-    assert await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1)) == 0
+    assert await handlers.reassign_stalled(coordinator, timedelta(minutes=1)) == 0
 
 
 async def test_a_shard_of_a_live_worker_that_has_not_moved_for_long_is_published_again(
-    scratch_db, settings, broker, consumer_factory
+    scratch_db, coordinator, consumer_factory
 ):
     """Given a shard that another worker left to its live holder, and that holder has not
     moved it for 10 minutes (its handler failed on a partition it no longer owns, or it
     hangs), when the sweep runs, then the shard goes out again: nothing else would send
     it. A live holder gets LIVE_STALLS stalls, a gone one a single stall."""
-    store = RunStore(scratch_db)
+    store = Stores(scratch_db)
     run_id = await queued_run(store, scratch_db)
-    await store.set_status(run_id, "running", only_from=["queued"])
+    await store.runs.move(run_id, "running")
     await claim(scratch_db, shard_id(run_id, 0), "alive", utc_now() - timedelta(minutes=10))
     shards = await consumer_factory(TOPICS.shards)
-    coordinator = RunCoordinator(
-        broker, store, row_indexes=None, shard_partitions=settings.kafka_topic_partitions
-    )
-    assert await coordinator.reassign_stalled({"alive"}, timedelta(minutes=1)) == 1
+    assert await handlers.reassign_stalled(coordinator, timedelta(minutes=1)) == 1
     assert [m["shard_id"] for m in await published(shards, run_id)] == [shard_id(run_id, 0)]
     doc = await scratch_db[SHARDS].find_one({"_id": shard_id(run_id, 0)})
     assert doc["attempt"] == 2 and doc["worker"] == "alive"  # the holder's touch untouched

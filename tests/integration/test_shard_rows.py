@@ -8,12 +8,15 @@ import tracemalloc
 import pytest
 
 from textmill_infra import blobs
-from textmill_infra.runs import ROW_INDEXES, row_index_doc
+from textmill_storage.collections import ROW_INDEXES
+from textmill_storage.row_indexes import row_index_document as row_index_doc
 from textmill_tabular import build_row_index
-from textmill_worker.adapters.shards import ShardRows, SiblingValues
+from textmill_worker.adapters.rows import ShardRows, SiblingValues
 
 ROWS = 5_000
 HEADER = ["id", "title", "rating", "review"]
+
+TENANT = "acme"
 
 
 @pytest.fixture
@@ -46,7 +49,7 @@ async def long_texts_file(scratch_db, tmp_path) -> str:
 
 async def store(scratch_db, path) -> str:
     """Stored with its row index, as an upload stores a file."""
-    doc = await blobs.save_file(scratch_db, path, filename=path.name, metadata={})
+    doc = await blobs.save_file(scratch_db, path, filename=path.name, metadata={"tenant": TENANT})
     file_id = str(doc["_id"])
     index = build_row_index(path, every=512)
     await scratch_db[ROW_INDEXES].insert_one(row_index_doc(file_id, index.to_json(), HEADER))
@@ -74,15 +77,15 @@ def test_a_sibling_shard_is_served_from_the_first_pass(sync_db, stored_file):
     kept = Watched(1 << 24)
     rows = ShardRows(sync_db, kept)
     # When the title shard [1000, 3000) is read with the review as its sibling
-    position, titles = read_all(rows, stored_file, "title", 1000, 3000, siblings=["review"])
+    position, titles = read_all(rows, TENANT, stored_file, "title", 1000, 3000, siblings=["review"])
     # And then the review shard of the same rows
-    review_position, reviews = read_all(rows, stored_file, "review", 1000, 3000)
+    review_position, reviews = read_all(rows, TENANT, stored_file, "review", 1000, 3000)
     # Then the file was read once, and each shard has its own column's rows
     assert kept.reads == 1
     assert (position, review_position) == (1, 3)
     fresh = ShardRows(sync_db, SiblingValues(1 << 24))
-    assert titles == read_all(fresh, stored_file, "title", 1000, 3000)[1]
-    assert reviews == read_all(fresh, stored_file, "review", 1000, 3000)[1]
+    assert titles == read_all(fresh, TENANT, stored_file, "title", 1000, 3000)[1]
+    assert reviews == read_all(fresh, TENANT, stored_file, "review", 1000, 3000)[1]
     assert reviews[0] == (1000, "review 1000") and reviews[-1][0] == 2999
     assert (1994, "review 1994, line one\nline two") in reviews
 
@@ -90,15 +93,15 @@ def test_a_sibling_shard_is_served_from_the_first_pass(sync_db, stored_file):
 def test_a_resumed_sibling_shard_starts_at_its_checkpoint(sync_db, stored_file):
     kept = Watched(1 << 24)
     rows = ShardRows(sync_db, kept)
-    read_all(rows, stored_file, "title", 0, 2000, siblings=["review", "rating"])
+    read_all(rows, TENANT, stored_file, "title", 0, 2000, siblings=["review", "rating"])
     # When the review shard resumes from its checkpoint at 1200
-    _, reviews = read_all(rows, stored_file, "review", 0, 2000, offset=1200)
+    _, reviews = read_all(rows, TENANT, stored_file, "review", 0, 2000, offset=1200)
     # Then it gets rows [1200, 2000) without reading the file
     assert kept.reads == 1
     assert [record for record, _ in reviews] == list(range(1200, 2000))
     assert reviews[0][1] == "review 1200"
     # And the other sibling is still kept for its own shard
-    _, ratings = read_all(rows, stored_file, "rating", 0, 2000)
+    _, ratings = read_all(rows, TENANT, stored_file, "rating", 0, 2000)
     assert kept.reads == 1 and ratings[7] == (7, "2")
 
 
@@ -106,10 +109,10 @@ def test_a_pass_stopped_early_or_resumed_keeps_nothing(sync_db, stored_file):
     kept = SiblingValues(1 << 24)
     rows = ShardRows(sync_db, kept)
     # Given a pass closed before its last row (a cancelled run, a failed store)
-    _, partial = rows.open(stored_file, "title", 0, 2000, siblings=["review"])
+    _, partial = rows.open(TENANT, stored_file, "title", 0, 2000, siblings=["review"])
     next(partial), partial.close()
     # And a resumed pass, which does not see the shard's first rows
-    read_all(rows, stored_file, "title", 2000, 4000, offset=2500, siblings=["review"])
+    read_all(rows, TENANT, stored_file, "title", 2000, 4000, offset=2500, siblings=["review"])
     # Then no sibling values were kept
     assert kept.size == 0
     assert kept.pop((stored_file, "review", 0, 2000)) is None
@@ -119,7 +122,13 @@ def test_a_pass_stopped_early_or_resumed_keeps_nothing(sync_db, stored_file):
 def test_the_shards_own_column_among_its_siblings_is_read_once(sync_db, stored_file):
     kept = SiblingValues(1 << 24)
     _, titles = read_all(
-        ShardRows(sync_db, kept), stored_file, "title", 0, 1000, siblings=["title", "review"]
+        ShardRows(sync_db, kept),
+        TENANT,
+        stored_file,
+        "title",
+        0,
+        1000,
+        siblings=["title", "review"],
     )
     assert titles[:2] == [(0, "title 0"), (1, "title 1")]
     assert kept.pop((stored_file, "title", 0, 1000)) is None
@@ -134,10 +143,14 @@ def test_siblings_past_the_budget_are_neither_kept_nor_held_during_the_pass(
     never held them all: its memory peak stays well under what they take."""
     kept = Watched(64 * 1024)
     rows = ShardRows(sync_db, kept)
-    read_all(rows, long_texts_file, "title", 0, 2_000)  # a read: the file's chunks in memory
+    read_all(
+        rows, TENANT, long_texts_file, "title", 0, 2_000
+    )  # a read: the file's chunks in memory
     tracemalloc.start()
     try:
-        position, titles = rows.open(long_texts_file, "title", 0, 2_000, siblings=["review"])
+        position, titles = rows.open(
+            TENANT, long_texts_file, "title", 0, 2_000, siblings=["review"]
+        )
         count = sum(1 for _ in titles)
         _, peak = tracemalloc.get_traced_memory()
     finally:
@@ -145,7 +158,7 @@ def test_siblings_past_the_budget_are_neither_kept_nor_held_during_the_pass(
     assert (position, count) == (1, 2_000)
     assert kept.size == 0
     assert peak < 1_000_000, f"the pass held {peak:,} bytes at its peak"
-    _, reviews = read_all(rows, long_texts_file, "review", 0, 2_000)
+    _, reviews = read_all(rows, TENANT, long_texts_file, "review", 0, 2_000)
     assert kept.reads == 3 and reviews[1_999] == (1_999, "01999" + "x" * 995)
 
 
@@ -156,8 +169,8 @@ def test_the_siblings_that_fit_are_kept_when_others_do_not(sync_db, long_texts_f
     are read again by theirs."""
     kept = Watched(512 * 1024)
     rows = ShardRows(sync_db, kept)
-    read_all(rows, long_texts_file, "rating", 0, 2_000, siblings=["title", "review"])
-    _, titles = read_all(rows, long_texts_file, "title", 0, 2_000)
+    read_all(rows, TENANT, long_texts_file, "rating", 0, 2_000, siblings=["title", "review"])
+    _, titles = read_all(rows, TENANT, long_texts_file, "title", 0, 2_000)
     assert kept.reads == 1 and titles[7] == (7, "title 7")
-    _, reviews = read_all(rows, long_texts_file, "review", 0, 2_000)
+    _, reviews = read_all(rows, TENANT, long_texts_file, "review", 0, 2_000)
     assert kept.reads == 2 and reviews[7] == (7, "00007" + "x" * 995)

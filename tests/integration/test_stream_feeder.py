@@ -10,7 +10,7 @@ import zlib
 import pydantic_core
 
 from tests.integration.conftest import records
-from textmill_contracts.runs import ResultBatch
+from textmill_contracts.events import ResultBatch
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 
 

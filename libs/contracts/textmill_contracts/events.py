@@ -1,8 +1,10 @@
 """Events: facts that happened. Any number of consumer groups may read them."""
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
+import msgspec
+import pydantic_core
 from pydantic import BaseModel, ConfigDict, Field
 
 from textmill_contracts.envelope import Message
@@ -10,6 +12,39 @@ from textmill_contracts.envelope import Message
 ColumnType = Literal[
     "text", "categorical", "integer", "float", "bool", "datetime", "id", "url", "email", "empty"
 ]
+RunStatus = Literal["accepted", "queued", "running", "completed", "failed", "cancelled"]
+TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
+CellStatus = Literal["ok", "skipped", "failed"]
+# The most cell JSON one ResultBatch carries (unless a single cell is larger): Kafka refuses
+# records over 1 MB by default, and websocket clients messages over 1 MiB (`websockets`).
+RESULTS_MESSAGE_BYTES = 512 * 1024
+
+
+# ---- services and files -------------------------------------------------------------------
+
+
+class Heartbeat(Message):
+    """Every service instance says it is alive every few seconds."""
+
+    schema_name: ClassVar[str] = "heartbeat"
+    service: Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
+    instance_id: str
+    started_at: datetime
+    sequence: int = Field(ge=0)
+    status: Literal["ready", "degraded", "draining"] = "ready"
+    capacity: int = Field(default=1, ge=0, description="parallel units of work it can take")
+
+
+class FileDeleted(Message):
+    """A stored file was deleted: its profiles and cached profiles must go too."""
+
+    schema_name: ClassVar[str] = "file.deleted"
+    tenant: str
+    file_id: str
+    sha256: str
+
+
+# ---- profiles -----------------------------------------------------------------------------
 
 
 class ColumnStats(BaseModel):
@@ -66,31 +101,165 @@ class ProfileCompleted(Message):
 
 
 class ProfileFailed(Message):
+    """1.1: `status` is no longer sent; the requester maps `code` to its own answer."""
+
     schema_name: ClassVar[str] = "profile.failed"
+    schema_version: str = "1.1"
     correlation_id: str
     tenant: str
     file_id: str
     code: str = Field(description="stable error code, e.g. file_not_found, malformed_file")
-    status: int = Field(description="HTTP status the gateway answers with")
+    status: int | None = Field(default=None, description="deprecated (1.0 only)")
     detail: str
 
 
-class Heartbeat(Message):
-    """Every service instance says it is alive every few seconds."""
-
-    schema_name: ClassVar[str] = "heartbeat"
-    service: Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
-    instance_id: str
-    started_at: datetime
-    sequence: int = Field(ge=0)
-    status: Literal["ready", "degraded", "draining"] = "ready"
-    capacity: int = Field(default=1, ge=0, description="parallel units of work it can take")
+# ---- runs ---------------------------------------------------------------------------------
 
 
-class FileDeleted(Message):
-    """A stored file was deleted: its profiles and cached profiles must go too."""
+class RunCancelled(Message):
+    """The run was cancelled (already fenced in Redis): the coordinator records it."""
 
-    schema_name: ClassVar[str] = "file.deleted"
+    schema_name: ClassVar[str] = "run.cancelled"
+    run_id: str
     tenant: str
-    file_id: str
-    sha256: str
+
+
+class CellResult(BaseModel):
+    """One analysed cell: what the chains said of it, or why it was skipped or failed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    record: int = Field(ge=0, description="data row number in the file, from 0")
+    status: CellStatus
+    reason: str | None = None
+    chains: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class ResultBatch(Message):
+    """Results a worker has just stored (key: run_id): one stored batch of one column, aligned
+    on a multiple of the batch size, or, when its cells' JSON is over
+    `RESULTS_MESSAGE_BYTES`, one piece of it (`pieces`). A redone shard publishes the same
+    batches, split the same way, again. Consumers dedupe on (column, first record), or on
+    (column, record)."""
+
+    schema_name: ClassVar[str] = "results.stored"
+    run_id: str
+    tenant: str
+    shard_id: str
+    column: str
+    worker: str
+    results: list[CellResult]
+
+    @staticmethod
+    def pieces(results_json: bytes, max_bytes: int = RESULTS_MESSAGE_BYTES) -> list[bytes]:
+        """A batch's results (a JSON list) as JSON lists of at most `max_bytes` each, cells in
+        order, each in one piece; a cell larger than that alone. The split depends on the
+        cells' contents only, so the same cells always split the same way."""
+        if len(results_json) <= max_bytes:
+            return [results_json]
+        pieces: list[list[bytes]] = [[]]
+        size = 2  # the brackets
+        for cell in map(pydantic_core.to_json, pydantic_core.from_json(results_json)):
+            if pieces[-1] and size + len(cell) + 1 > max_bytes:
+                pieces.append([])
+                size = 2
+            pieces[-1].append(cell)
+            size += len(cell) + 1
+        return [b"[" + b",".join(cells) + b"]" for cells in pieces]
+
+    @classmethod
+    def encode(cls, results_json: bytes, **fields: Any) -> bytes:
+        """The JSON of a batch whose results are JSON already (a list of CellResult shapes,
+        as stored): a worker publishes 1,000 cells without building 1,000 models."""
+        head = cls(results=[], **fields).model_dump_json(exclude={"results"}).encode()
+        return head[:-1] + b',"results":' + results_json + b"}"
+
+
+class CellKey(msgspec.Struct, frozen=True):
+    """A cell of a result batch read for its record number only."""
+
+    record: Annotated[int, msgspec.Meta(ge=0)]
+
+
+class ResultBatchKeys(msgspec.Struct, frozen=True):
+    """A `ResultBatch` read for what routes and dedupes it (run, column, message id, record
+    numbers) by a consumer that passes its cells on as published, such as the gateway's
+    stream feeder: msgspec skips the rest without building it (about a tenth of the cost of
+    the whole model). Not a schema of its own: these are `ResultBatch`'s fields, and
+    `decode` refuses what `ResultBatch` would (a missing or mistyped field, a negative
+    record, another major version) with `msgspec.ValidationError` or `DecodeError`."""
+
+    schema_name: ClassVar[str] = ResultBatch.schema_name
+    message_id: str
+    run_id: str
+    tenant: str
+    shard_id: str
+    column: str
+    worker: str
+    results: list[CellKey]
+    schema_version: str = "1.0"
+
+    def __post_init__(self) -> None:
+        major = ResultBatch.model_fields["schema_version"].default.split(".")[0]
+        if self.schema_version.split(".")[0] != major:
+            raise ValueError(
+                f"schema major {self.schema_version.split('.')[0]} unsupported (expected {major})"
+            )
+
+    @classmethod
+    def decode(cls, body: bytes) -> "ResultBatchKeys":
+        return _RESULT_BATCH_KEYS.decode(body)
+
+
+_RESULT_BATCH_KEYS = msgspec.json.Decoder(ResultBatchKeys)
+
+
+class ShardProgress(Message):
+    """A shard's checkpoint moved (key: run_id). `done` once the shard's last row is stored.
+    1.1 added `n`."""
+
+    schema_name: ClassVar[str] = "shard.progress"
+    schema_version: str = "1.1"
+    run_id: str
+    shard_id: str
+    n: int | None = Field(
+        default=None, ge=0, description="the shard's number in its run's plan (1.1)"
+    )
+    column: str
+    worker: str
+    offset: int = Field(description="rows [start, offset) are stored")
+    cells: int = Field(description="cells of this shard stored so far")
+    done: bool = False
+    failed: str | None = Field(default=None, description="why the shard cannot be analysed")
+
+
+class ColumnProgress(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    done: int
+    total: int
+
+
+class RunUpdated(Message):
+    """A run's status or progress changed (key: run_id); published by the coordinator."""
+
+    schema_name: ClassVar[str] = "run.updated"
+    run_id: str
+    tenant: str
+    status: RunStatus
+    cells_done: int
+    cells_total: int
+    columns: dict[str, ColumnProgress]
+    rate_cells_per_s: float | None = None
+    eta_seconds: float | None = None
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TextsAnalyzed(Message):
+    """Reply to `AnalyzeTexts`: one result per text, in order (`record` = index)."""
+
+    schema_name: ClassVar[str] = "analyze-texts.completed"
+    correlation_id: str
+    results: list[CellResult]

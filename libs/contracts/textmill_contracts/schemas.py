@@ -7,16 +7,21 @@ import json
 import sys
 from pathlib import Path
 
-from textmill_contracts.commands import ProfileRequested
-from textmill_contracts.envelope import Message
-from textmill_contracts.events import FileDeleted, Heartbeat, ProfileCompleted, ProfileFailed
-from textmill_contracts.runs import (
+from textmill_contracts.commands import (
     AnalyzeRequested,
     AnalyzeTexts,
+    ProfileRequested,
+    ShardAssigned,
+)
+from textmill_contracts.envelope import Message
+from textmill_contracts.events import (
+    FileDeleted,
+    Heartbeat,
+    ProfileCompleted,
+    ProfileFailed,
     ResultBatch,
     RunCancelled,
     RunUpdated,
-    ShardAssigned,
     ShardProgress,
     TextsAnalyzed,
 )

@@ -1,23 +1,13 @@
-"""Uploaded files in GridFS layout (`fs.files` + `fs.chunks`), read chunk by chunk by `_id`.
+"""Uploaded files in GridFS layout (`fs.files` + `fs.chunks`), read chunk by chunk by `_id`,
+and the one lookup of a tenant's stored file.
 
-Why not PyMongo's GridFS classes alone: FerretDB's SQLite backend pushes only `_id`
-filters down to storage, so GridFS reads (`files_id` + `n`, sorted) scan every chunk of
-every stored file: measured at about 0.85 s per chunk with 100 MB stored, growing with
-the store. Chunks written here carry a deterministic `_id` (`<file id>:<n>`), so readers
-fetch them by `_id`.
-
-Chunks are compressed one by one (zlib level 1; `codec: "zlib"` on the chunk) when that
-saves at least a tenth of their size, as it does for every text format. FerretDB keeps a
-binary as base64 inside its JSON and decodes all of it on every read: a 255 KB chunk of
-CSV cost ~12 ms of its CPU to read, the same chunk compressed (3.3× smaller) 2.5 ms,
-while the reader inflates it in under 1 ms. `length` and `chunkSize` stay those of the
-original bytes, so chunk n still holds bytes [n × chunkSize, (n+1) × chunkSize) and
-readers seek as before. A chunk without a codec (incompressible data, files written by a
-standard GridFS client) is read as it is; a standard GridFS client reads only files whose
-chunks all have none.
-
-A file is visible (its `fs.files` document exists) only once all its chunks are written,
-and is made invisible before its chunks are deleted: a reader never sees half a file.
+Chunks carry a deterministic `_id` (`<file id>:<n>`), so readers fetch them by `_id`, the
+one filter FerretDB's SQLite backend pushes down (GridFS's own reads scan every chunk),
+and are compressed one by one when that saves a tenth of their size: FerretDB decodes a
+binary's base64 on every read. `length` and `chunkSize` stay those of the original bytes,
+so readers seek as before. A file is visible (its `fs.files` document exists) only once
+all its chunks are written, and is made invisible before its chunks are deleted: a reader
+never sees half a file. Measurements: docs/stored-files.md.
 """
 
 import asyncio
@@ -27,16 +17,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bson import Binary, ObjectId
+from bson.errors import InvalidId
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.synchronous.database import Database
 
 from textmill_infra.caches import SizedCache
-from textmill_infra.stores import in_windows
+from textmill_infra.clients import in_windows
 
 CHUNK_SIZE = 255 * 1024
 WRITE_BATCH = 16  # chunks per insert: at most about 4 MB per round trip
 DELETE_WINDOW = 32  # chunk deletes in flight at once
 CODEC = "zlib"
+FILES = "fs.files"
 WORTH_COMPRESSING = 0.9  # keep the compressed form when it is at most this share of the size
 
 
@@ -103,7 +95,7 @@ async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: d
             "filename": filename,
             "metadata": metadata,
         }
-        await db["fs.files"].insert_one(doc)
+        await db[FILES].insert_one(doc)
     except BaseException:
         await _delete_chunks(db, file_id, n + 1)
         raise
@@ -111,7 +103,7 @@ async def save_file(db: AsyncDatabase, path: Path, *, filename: str, metadata: d
 
 
 async def delete_file(db: AsyncDatabase, file_doc: dict) -> None:
-    await db["fs.files"].delete_one({"_id": file_doc["_id"]})
+    await db[FILES].delete_one({"_id": file_doc["_id"]})
     await _delete_chunks(
         db, file_doc["_id"], chunk_count(file_doc["length"], file_doc["chunkSize"])
     )
@@ -140,17 +132,55 @@ class ChunkCache(SizedCache[str, bytes]):
 CHUNK_CACHE = ChunkCache(32 * 1024 * 1024)  # 128 chunks
 
 
-class StoredFileGone(LookupError):
+class StoredFileMissing(LookupError):
+    """No stored file of the tenant has this id: absent, or another tenant's (which must
+    answer the same)."""
+
+    code = "file_not_found"
+    source_error = True  # the tabular readers let it through rather than blame the file
+
+
+class StoredFileGone(StoredFileMissing):
     """The stored file was deleted while it was being read."""
 
-    source_error = True  # the tabular readers let it through rather than blame the file
+
+def file_query(file_id: str) -> dict | None:
+    """The filter of a stored file's document: by `_id` alone (see the module's docstring);
+    None for an id that can name no stored file."""
+    try:
+        return {"_id": ObjectId(file_id)}
+    except (InvalidId, TypeError):
+        return None
+
+
+def owned(doc: dict | None, tenant: str) -> dict | None:
+    """`doc` if it is `tenant`'s file: another tenant's answers the same as an absent one."""
+    if doc is None or (doc.get("metadata") or {}).get("tenant") != tenant:
+        return None
+    return doc
+
+
+def find_file(db: Database, tenant: str, file_id: str) -> dict:
+    """The tenant's stored file's document (synchronous, for readers in threads); raises
+    StoredFileMissing. The gateway's async store asks the same query and ownership."""
+    query = file_query(file_id)
+    doc = owned(db[FILES].find_one(query), tenant) if query else None
+    if doc is None:
+        raise StoredFileMissing(f"no file with id {file_id!r}")
+    return doc
+
+
+def open_stored_file(db: Database, tenant: str, file_id: str) -> "StoredFileSource":
+    """The tenant's stored file as a source for the tabular readers; raises
+    StoredFileMissing."""
+    return StoredFileSource(db, find_file(db, tenant, file_id))
 
 
 class ChunkReader(io.RawIOBase):
     """A seekable, read-only binary stream over a stored file, one chunk fetched at a time."""
 
     def __init__(self, db: Database, file_doc: dict) -> None:
-        self._files, self._chunks = db["fs.files"], db["fs.chunks"]
+        self._files, self._chunks = db[FILES], db["fs.chunks"]
         self._id, self._length = file_doc["_id"], file_doc["length"]
         self._chunk_size = file_doc["chunkSize"]
         self._position = 0
@@ -188,8 +218,7 @@ class ChunkReader(io.RawIOBase):
                 doc = self._chunks.find_one({"_id": key}, fields)
                 if doc is None:
                     # Deleted meanwhile (its document goes before its chunks): say so at once,
-                    # rather than look for the chunk the slow way, a scan of every chunk
-                    # stored (2 minutes with 18 GB, a profiler or worker stalled meanwhile).
+                    # rather than look for the chunk the slow way, a scan of every chunk.
                     if self._files.find_one({"_id": self._id}, {"_id": 1}) is None:
                         raise StoredFileGone(f"stored file {self._id} was deleted")
                     # Written by a standard GridFS client: the slow lookup.

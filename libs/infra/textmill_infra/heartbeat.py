@@ -10,6 +10,7 @@ from faststream.kafka import KafkaBroker
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat
 from textmill_contracts.topics import TOPICS
+from textmill_infra.messaging import Publisher
 from textmill_infra.settings import ServiceName, Settings
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ class HeartbeatEmitter:
         settings: Settings,
         capacity: Callable[[], int] = lambda: 1,
     ) -> None:
-        self._broker = broker
+        self._publisher = Publisher(broker)
         self._service = service
         self._settings = settings
         self._capacity = capacity
@@ -47,8 +48,8 @@ class HeartbeatEmitter:
     async def _loop(self) -> None:
         while True:
             try:
-                await self._broker.publish(
-                    self.beat(), TOPICS.heartbeats, key=self._settings.instance_id.encode()
+                await self._publisher.publish(
+                    self.beat(), TOPICS.heartbeats, key=self._settings.instance_id
                 )
             except Exception:
                 # A missed beat is what the coordinator watches for; never crash on it.

@@ -11,27 +11,23 @@ Consumers state their own group, ack policy and offset reset where they subscrib
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from aiokafka import ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError
+from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
-from pydantic import BaseModel, ValidationError
 
-from textmill_contracts.envelope import Message
-from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_contracts.topics import TOPICS
 from textmill_infra.feed import RETRY_DELAYS
 from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
 from textmill_infra.settings import Settings
 
 log = logging.getLogger(__name__)
-M = TypeVar("M", bound=BaseModel)
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 
@@ -44,7 +40,8 @@ class Subscription:
     (`NACK_ON_ERROR`; FastStream's `ACK` would commit it even on error, and its default
     `ACK_FIRST` commits before processing). A new group starts from the earliest record.
     A crash mid-handler means redelivery: handlers must be idempotent by the key they
-    name. Poison messages never reach the handler's retry path: `decode` dead-letters them.
+    name. Poison messages never reach the handler's retry path: `messaging.subscribe`
+    dead-letters them.
 
     `fetch_max_wait_ms` bounds latency, not only idle polling: aiokafka keeps one fetch in
     flight per broker, so a partition whose records were just handed over waits for the
@@ -56,6 +53,7 @@ class Subscription:
     it at once anyway (the broker answers a waiting fetch as soon as data arrives).
     `max_partition_fetch_bytes` lets one fetch carry several result batches (aiokafka's
     default is 1 MiB). A flow of records that someone waits on is a `feed.RecordFeed`.
+    Why these waits: docs/record-feed.md.
     """
 
     group_id: str | None
@@ -76,7 +74,7 @@ class Subscription:
 
 
 async def keep_body(message: KafkaMessage) -> bytes:
-    """Every handler validates its message's body itself (`decode`); FastStream's default
+    """Every message is validated once, by `messaging.subscribe`; FastStream's default
     decoder would first parse each JSON body into dicts nobody reads (as much CPU as the
     validation, measured in the gateway's stream feeder)."""
     return message.body
@@ -109,8 +107,8 @@ class RetryBackoff(BaseMiddleware):
     in a row of that partition (its next message is the same one); a message handled resets
     the count. A subscriber that acknowledges first (heartbeats, replies) gets no pause:
     its message is not delivered again, and the next one should not wait. Poison messages
-    never get here: `decode` dead-letters them. (FastStream's acknowledgement middleware
-    wraps this one: on error, the rewind comes after the pause.)"""
+    never get here: `messaging.subscribe` dead-letters them. (FastStream's acknowledgement
+    middleware wraps this one: on error, the rewind comes after the pause.)"""
 
     _failures: dict[tuple[str, int], int] = {}  # (topic, partition) -> failures in a row
 
@@ -181,67 +179,3 @@ async def ensure_topics(settings: Settings, topics: list[str] | None = None) -> 
         return wanted
     finally:
         await admin.close()
-
-
-async def decode(broker: KafkaBroker, message: KafkaMessage, model: type[M]) -> M | None:
-    """The message's body as `model`, or None after sending it to the dead-letter topic.
-
-    A body that can never be valid (not JSON, wrong shape, an unknown major version) is
-    poison: retrying cannot help, so it is parked with the reason and the offset moves on.
-    """
-    record = message.raw_message
-    try:
-        decoded = model.model_validate_json(record.value or b"")
-    except ValidationError as exc:
-        reason = (
-            f"{model.__name__}: {exc.error_count()} validation error(s): {exc.errors()[0]['msg']}"
-        )
-    else:
-        major = decoded.schema_version.split(".")[0]
-        expected = model.model_fields["schema_version"].default.split(".")[0]
-        if major == expected:
-            return decoded
-        reason = f"{model.__name__}: schema major {major} unsupported (expected {expected})"
-    await dead_letter(broker, record, reason)
-    return None
-
-
-async def reply(
-    broker: KafkaBroker,
-    request: KafkaMessage,
-    answer: Message,
-    topic: str,
-    *,
-    correlation_id: str,
-    key: bytes | None = None,
-) -> None:
-    """Publish `answer` on the requester's reply `topic`. A topic that does not exist (Kafka
-    says so once the producer's metadata wait runs out) parks the request on the dead-letter
-    topic: it would fail the same way on every redelivery, and hold up the requests behind
-    it. (A Kafka that is away fails the dead-lettering too, and the request comes again.)"""
-    try:
-        await broker.publish(
-            answer,
-            topic,
-            key=key,
-            correlation_id=correlation_id,
-            headers={MESSAGE_TYPE_HEADER: answer.schema_name},
-        )
-    except UnknownTopicOrPartitionError:
-        await dead_letter(broker, request.raw_message, f"no reply topic {topic!r} in Kafka")
-
-
-async def dead_letter(broker: KafkaBroker, record: ConsumerRecord, reason: str) -> None:
-    """Park a message that can never be valid on the dead-letter topic, with why and where it
-    came from."""
-    log.warning("dead-lettering a poison message", extra={"reason": reason})
-    await broker.publish(
-        record.value or b"",
-        TOPICS.dead_letters,
-        headers={
-            "x-dead-letter-reason": reason[:500],
-            "x-original-topic": record.topic,
-            "x-original-partition": str(record.partition),
-            "x-original-offset": str(record.offset),
-        },
-    )

@@ -27,12 +27,14 @@ from prometheus_client import (
 )
 from pymongo.asynchronous.database import AsyncDatabase
 
+from textmill_infra.clients import database, make_mongo, make_redis
 from textmill_infra.health import Check, run_checks
 from textmill_infra.heartbeat import HeartbeatEmitter
 from textmill_infra.kafka import ensure_topics, make_broker
 from textmill_infra.logs import configure_logging
+from textmill_infra.messaging import Publisher
+from textmill_infra.migrations import migrate
 from textmill_infra.settings import ServiceName, Settings
-from textmill_infra.stores import database, make_mongo, make_redis, migrate
 from textmill_infra.websockets import WebSocketProtocol
 
 Hook = Callable[[], Awaitable[None]]
@@ -46,6 +48,7 @@ class ServiceRuntime:
         default_factory=lambda: CollectorRegistry(auto_describe=True)
     )
     broker: KafkaBroker = field(init=False)
+    publisher: Publisher = field(init=False)
     heartbeat: HeartbeatEmitter = field(init=False)
     checks: dict[str, Check] = field(default_factory=dict)
     on_startup: list[Hook] = field(default_factory=list)
@@ -63,6 +66,7 @@ class ServiceRuntime:
             collector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
         self.broker = make_broker(self.settings, self.name, self.registry)
+        self.publisher = Publisher(self.broker)
         self.heartbeat = HeartbeatEmitter(self.broker, self.name, self.settings)
         self.checks["kafka"] = self._kafka_ready
 
@@ -106,6 +110,21 @@ class ServiceRuntime:
             await self.drain()
             await self.broker.stop()
             await self.close()
+
+    def background(self, job: Callable[[], Awaitable[None]]) -> None:
+        """Run `job()` as a task from start-up until shutdown (a periodic sweep, say)."""
+        tasks: list[asyncio.Task] = []
+
+        async def start() -> None:
+            tasks.append(asyncio.create_task(job()))
+
+        async def stop() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.on_startup.append(start)
+        self.on_shutdown.append(stop)
 
     def attach_mongo(self) -> AsyncDatabase:
         """The service's database: migrated at start-up, checked by /readyz, closed on stop."""

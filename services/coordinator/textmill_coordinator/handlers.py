@@ -1,23 +1,206 @@
-"""Kafka handlers of the coordinator. Heartbeats are idempotent by (instance id, sequence)."""
+"""The coordinator's handlers: record heartbeats, plan a requested run, fold shard progress
+into the run, record cancels, and re-publish the shards of workers that went silent.
 
-from faststream.kafka import KafkaBroker
-from faststream.kafka.message import KafkaMessage
+Idempotency keys: heartbeats by (instance id, sequence); `AnalyzeRequested` by run id (a
+replanned run has the same shards, and only shards not done are published again);
+`ShardProgress` by (run, shard), its counts folded with `$max`; `RunCancelled` by run id
+(a status moves only forward).
+"""
 
-from textmill_contracts import Heartbeat
+import asyncio
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pymongo.errors import ConnectionFailure
+
+from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.envelope import utc_now
+from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
+from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
-from textmill_coordinator.domain import observe
-from textmill_infra.kafka import decode
+from textmill_coordinator.domain.liveness import observe
+from textmill_coordinator.domain.updates import UpdateThrottle, run_updated, shard_assigned
+from textmill_infra.blobs import StoredFileMissing
+from textmill_infra.logs import get_logger
+from textmill_infra.messaging import Publisher, Unprocessable
+from textmill_runs import (
+    Run,
+    RunProgress,
+    Shard,
+    plan_shards,
+    shard_id,
+    shard_number,
+    shard_rows_for,
+    stalled,
+)
+from textmill_storage import RowIndexes, RunRecords, ShardRecords
+from textmill_tabular import TabularError
+
+log = get_logger(__name__)
 
 
-class HeartbeatHandler:
-    def __init__(self, broker: KafkaBroker, table: LivenessTable) -> None:
-        self._broker, self._table = broker, table
+@dataclass(frozen=True, kw_only=True)
+class Deps:
+    publisher: Publisher
+    runs: RunRecords
+    shards: ShardRecords
+    row_indexes: RowIndexes  # synchronous: called in a thread
+    liveness: LivenessTable
+    throttle: UpdateThrottle
+    shard_partitions: int
 
-    async def __call__(self, message: KafkaMessage) -> None:
-        beat = await decode(self._broker, message, Heartbeat)
-        if beat is None:
+
+async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
+    updated = observe(await deps.liveness.get(beat.instance_id), beat, utc_now())
+    if updated is not None:
+        await deps.liveness.put(updated)
+
+
+async def plan_run(command: AnalyzeRequested, deps: Deps) -> None:
+    run = await deps.runs.get(command.run_id)
+    if run is None or run.ended:
+        return  # unknown (never accepted) or already over: nothing to plan
+    if run.status == "accepted":
+        planned = await _plan(run, command, deps)
+        if planned is None:
             return
-        updated = observe(await self._table.get(beat.instance_id), beat, utc_now())
-        if updated is not None:
-            await self._table.put(updated)
+        run = planned
+    for shard in await deps.shards.not_done(run):
+        await _publish_shard(run, shard, attempt=1, deps=deps)
+    await _publish_run(run, deps, force=True)
+    log.info("run planned", run_id=run.id, shards=len(run.shards))
+
+
+async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
+    """Plan the run into shards and store them; the run as it is then, or None when it
+    failed (a file it cannot read, columns the file lacks)."""
+    try:
+        index, header = await asyncio.to_thread(
+            deps.row_indexes.get_or_build, command.tenant, command.file_id
+        )
+    except ConnectionFailure:
+        raise  # the store is away: redelivery retries once it is back
+    except (StoredFileMissing, TabularError, ValueError) as exc:
+        await _fail(run, f"the file cannot be read: {exc}", deps)
+        return None
+    except Exception as exc:
+        # Would fail the same way on every redelivery: fail the run, move on.
+        log.exception("planning failed", run_id=run.id)
+        await _fail(run, f"the run could not be planned ({type(exc).__name__})", deps)
+        return None
+    unknown = [c for c in command.columns if c not in header]
+    if unknown:
+        await _fail(run, f"no column named {', '.join(map(repr, unknown))}", deps)
+        return None
+    plans = plan_shards(index.rows, command.columns, shard_rows_for(command.chains))
+    await deps.shards.insert_plan(run.id, plans, command.chains)
+    await deps.runs.record_plan(run.id, plans)
+    if not plans:  # an empty file: nothing to analyse, done at once
+        await deps.runs.move(run.id, "completed", finished_at=utc_now())
+    return await deps.runs.get(run.id)
+
+
+async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
+    planned = await deps.runs.get(event.run_id)
+    if planned is None:
+        return  # a run that is gone (or never was): nothing to fold into
+    n = event.n if event.n is not None else shard_number(event.run_id, event.shard_id)
+    if n is None or n not in planned.shards or event.shard_id != shard_id(event.run_id, n):
+        # Folded in, it would add a shard without a column or a size to the run, and
+        # every later event of the run would fail on it: the run would never end.
+        raise Unprocessable(
+            f"ShardProgress: {event.shard_id[:100]!r} is no shard of run {event.run_id!r}"
+        )
+    run = await deps.runs.record_progress(event.run_id, n, event.cells, event.done)
+    if run is None or run.ended:
+        return
+    if event.failed:
+        await _fail(run, f"shard {event.shard_id} failed: {event.failed}", deps)
+        return
+    if run.status == "queued":
+        started = utc_now()
+        if await deps.runs.move(run.id, "running", started_at=started):
+            run = dataclasses.replace(run, status="running", started_at=started)
+        else:
+            run = await deps.runs.get(run.id)  # cancelled or failed meanwhile
+    progress = run.progress(utc_now())
+    if progress.complete and not run.ended:
+        await deps.runs.move(run.id, "completed", finished_at=utc_now())
+        await _publish_run(await deps.runs.get(run.id), deps, force=True)
+        log.info("run completed", run_id=run.id, cells=progress.cells_done)
+    else:
+        await _publish_run(run, deps, force=False, progress=progress)
+
+
+async def record_cancel(event: RunCancelled, deps: Deps) -> None:
+    await deps.runs.move(event.run_id, "cancelled", finished_at=utc_now())
+    run = await deps.runs.get(event.run_id)
+    if run is not None:
+        await _publish_run(run, deps, force=True)
+
+
+async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
+    """Publish again the shards not done that a worker claimed and that have not moved for
+    a while (`textmill_runs.stalled`); returns how many. Kafka already hands a dead
+    consumer's uncommitted shards to another member; this covers the shards whose message
+    no member will get again: one left to a holder that then failed or stopped, one whose
+    worker hangs while its consumer stays in the group."""
+    count, now = 0, utc_now()
+    alive = await deps.liveness.alive()
+    for run in await deps.runs.active():
+        for shard in await deps.shards.not_done(run):
+            if not stalled(shard, alive, stall, now):
+                continue
+            attempt = shard.attempt + 1
+            await _publish_shard(run, shard, attempt=attempt, deps=deps)
+            await deps.shards.mark_republished(shard.id, attempt)
+            count += 1
+    return count
+
+
+async def sweep(deps: Deps, stall: timedelta, every: float) -> None:
+    """Every `every` seconds, publish stalled shards again; on the first round, enter the
+    runs under way that the sweep's registry lacks. A round that fails is logged, and the
+    next one tries again."""
+    registered = False
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if not registered:
+                if missing := await deps.runs.register_active():
+                    log.info("active runs entered in the sweep's registry", runs=missing)
+                registered = True
+            if moved := await reassign_stalled(deps, stall):
+                log.warning("stalled shards re-published", shards=moved)
+        except Exception:
+            log.exception("shard sweep failed; retrying next round")
+
+
+async def _fail(run: Run, error: str, deps: Deps) -> None:
+    await deps.runs.move(run.id, "failed", error=error, finished_at=utc_now())
+    log.warning("run failed", run_id=run.id, error=error)
+    await _publish_run(await deps.runs.get(run.id), deps, force=True)
+
+
+async def _publish_shard(run: Run, shard: Shard, *, attempt: int, deps: Deps) -> None:
+    # Round robin over the partitions, not by key hash: the workers (each owning some
+    # partitions) then get a fair share of a run's shards.
+    await deps.publisher.publish(
+        shard_assigned(run, shard, attempt),
+        TOPICS.shards,
+        key=shard.id,
+        partition=shard.n % deps.shard_partitions,
+    )
+
+
+async def _publish_run(
+    run: Run, deps: Deps, *, force: bool, progress: RunProgress | None = None
+) -> None:
+    """`progress`: the run's progress when the caller has just folded it."""
+    if not deps.throttle.due(run.id, asyncio.get_running_loop().time(), force=force):
+        return
+    progress = progress or run.progress(utc_now())
+    await deps.publisher.publish(run_updated(run, progress), TOPICS.runs, key=run.id)
+    if run.ended:
+        deps.throttle.forget(run.id)

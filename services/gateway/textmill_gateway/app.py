@@ -6,41 +6,37 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from faststream.kafka.annotations import KafkaMessage
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
 
+from textmill_contracts.events import RunUpdated
 from textmill_contracts.topics import TOPICS
+from textmill_gateway import handlers
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
-from textmill_gateway.adapters.runs import RunStore
+from textmill_gateway.adapters.replies import ReplyWaiter
 from textmill_gateway.adapters.streams import RunStreams
-from textmill_gateway.auth import hash_key
 from textmill_gateway.context import Gateway
+from textmill_gateway.domain.principal import hash_key
 from textmill_gateway.errors import EXCEPTION_HANDLERS
 from textmill_gateway.middleware import request_context_middleware
-from textmill_gateway.replies import ReplyWaiter
 from textmill_gateway.routes import ops
 from textmill_gateway.routes.deps import provide_gateway, provide_principal
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
-from textmill_gateway.routes.live import analyze_texts, run_stream
 from textmill_gateway.routes.profile import ProfileController
 from textmill_gateway.routes.runs import RunsController
-from textmill_gateway.streaming import (
-    RESULTS_FETCH_MAX_WAIT_MS,
-    RESULTS_GROUP,
-    RUN_STREAMS,
-    StreamFeeder,
-)
+from textmill_gateway.routes.streams import EventsController, run_stream
+from textmill_gateway.routes.texts import analyze_texts
+from textmill_infra.clients import make_sync_mongo
 from textmill_infra.feed import RecordFeed
 from textmill_infra.logs import get_logger
-from textmill_infra.runs import RunGate
+from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_infra.stores import make_sync_mongo
+from textmill_storage import CancelFence, ResultBatches, RunRecords
 
 log = get_logger(__name__)
 
@@ -54,36 +50,38 @@ def create_app(settings: Settings) -> Litestar:
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
     gateway = Gateway(
         runtime=runtime,
-        db=db,
-        redis=redis,
+        publisher=runtime.publisher,
         files=FileStore(db),
         keys=ApiKeyStore(db),
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
-        runs=RunStore(db),
+        runs=RunRecords(db),
+        results=ResultBatches(db),
         streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
-        gate=RunGate(redis),
+        fence=CancelFence(redis),
         sync_db=sync_mongo[settings.mongo_db],
     )
-    feeder = StreamFeeder(runtime.broker, gateway.streams)
-
+    feeds = handlers.Deps(broker=runtime.broker, streams=gateway.streams)
     results = RecordFeed(
         settings,
         topic=TOPICS.results,
-        group_id=RESULTS_GROUP,
-        handle=feeder.on_results,
+        group_id=handlers.RESULTS_GROUP,
+        handle=lambda records: handlers.stream_results(records, feeds),
         client_id=f"textmill-gateway-{settings.instance_id}-results",
         registry=runtime.registry,
-        fetch_max_wait_ms=RESULTS_FETCH_MAX_WAIT_MS,
+        fetch_max_wait_ms=handlers.RESULTS_FETCH_MAX_WAIT_MS,
     )
     runtime.after_startup.append(results.start)
     runtime.on_shutdown.append(results.stop)
     runtime.checks["results-feed"] = results.ready
-
-    @runtime.broker.subscriber(TOPICS.runs, **RUN_STREAMS.kwargs())
-    async def on_run(message: KafkaMessage) -> None:
-        await feeder.on_run(message)
-
+    subscribe(
+        runtime.broker,
+        TOPICS.runs,
+        handlers.RUN_STREAMS,
+        RunUpdated,
+        handlers.stream_run_update,
+        feeds,
+    )
     runtime.checks["replies"] = gateway.replies.ready
 
     async def bootstrap() -> None:
@@ -116,6 +114,7 @@ def create_app(settings: Settings) -> Litestar:
             ProfileController,
             KeyController,
             RunsController,
+            EventsController,
             analyze_texts,
         ],
         dependencies={"principal": Provide(provide_principal)},

@@ -1,5 +1,6 @@
-"""Every error the API can answer with, and the one place that turns errors into RFC 9457
-problem documents (`application/problem+json`) with a stable `code` and the request id."""
+"""The one place errors become answers: every stable code with its HTTP status, and the
+handlers that turn refusals, file errors and framework errors into RFC 9457 problem
+documents (`application/problem+json`) carrying the code and the request id."""
 
 import traceback
 from http import HTTPStatus
@@ -7,40 +8,51 @@ from http import HTTPStatus
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
+from textmill_gateway.domain.refusals import Refusal
 from textmill_gateway.middleware import SECURITY_HEADERS, request_id_for
+from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import REQUEST_ID_HEADER, get_logger, request_id_var
+from textmill_tabular import TabularError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 log = get_logger(__name__)
 
+# Every code the API answers with (README, "Errors"), and its status.
+STATUS: dict[str, int] = {
+    "invalid_request": 400,
+    "tabular_error": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "file_not_found": 404,
+    "run_not_found": 404,
+    "run_finished": 409,
+    "file_gone": 410,
+    "stream_gone": 410,
+    "file_too_large": 413,
+    "too_large": 413,
+    "unsupported_media_type": 415,
+    "unsupported_format": 415,
+    "malformed_file": 422,
+    "empty_file": 422,
+    "empty_selection": 422,
+    "unknown_column": 422,
+    "unknown_chain": 422,
+    "profile_failed": 500,
+    "internal_error": 500,
+    "cancel_pending": 503,
+    "upstream_timeout": 504,
+}
+HEADERS: dict[str, dict[str, str]] = {"unauthorized": {"WWW-Authenticate": "Bearer"}}
 
-class ApiError(Exception):
-    """A failure the client can act on. `code` is stable: clients branch on it."""
 
-    def __init__(
-        self, status: int, code: str, detail: str, *, headers: dict | None = None, **extra
-    ) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-        self.headers = headers or {}
-        self.extra = extra
+def status_of(code: str) -> int:
+    """A code's status; 500 for a code the table lacks (a test holds the table whole)."""
+    return STATUS.get(code, 500)
 
 
-def unauthorized(detail: str) -> ApiError:
-    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
-
-
-def forbidden(detail: str) -> ApiError:
-    return ApiError(403, "forbidden", detail)
-
-
-def not_found(kind: str, ident: str) -> ApiError:
-    # The same answer for "absent" and "another tenant's": existence must not leak.
-    return ApiError(404, f"{kind}_not_found", f"no {kind} with id {ident!r}")
-
-
-def problem_body(status: int, code: str, detail: str, *, instance: str, **extra) -> dict:
+def problem_body(code: str, detail: str, *, instance: str, **extra) -> dict:
     """A problem document (RFC 9457) as every answer, stream message and event carries it."""
+    status = status_of(code)
     return {
         "type": f"https://textmill.dev/problems/{code}",
         "title": HTTPStatus(status).phrase,
@@ -53,34 +65,49 @@ def problem_body(status: int, code: str, detail: str, *, instance: str, **extra)
     }
 
 
-def problem(request: Request, status: int, code: str, detail: str, **extra) -> Response:
-    body = problem_body(status, code, detail, instance=request.url.path, **extra)
-    headers: dict[str, str] = {}
+def problem(
+    request: Request, code: str, detail: str, *, status: int | None = None, **extra
+) -> Response:
+    """The problem answer of `code` (`status` only for framework errors, whose codes the
+    table does not list)."""
+    body = problem_body(code, detail, instance=request.url.path, **extra)
+    if status is not None:
+        body["status"], body["title"] = status, HTTPStatus(status).phrase
+    headers = dict(HEADERS.get(code, {}))
     if body["correlation_id"] is None:
         # No route matched (404, 405): the router answers before the middleware that names
         # the request and adds the security headers, so they are given here.
         body["correlation_id"] = request_id_for(request.scope)
-        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        headers |= {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
         headers[REQUEST_ID_HEADER] = body["correlation_id"]
-    return Response(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return Response(
+        body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=headers
+    )
 
 
-def on_api_error(request: Request, exc: ApiError) -> Response:
-    response = problem(request, exc.status, exc.code, exc.detail, **exc.extra)
-    response.headers.update(exc.headers)
-    return response
+def on_refusal(request: Request, exc: Refusal) -> Response:
+    return problem(request, exc.code, exc.detail, **exc.extra)
+
+
+def on_tabular_error(request: Request, exc: TabularError) -> Response:
+    where = {k: v for k, v in (("row", exc.row), ("column", exc.column)) if v is not None}
+    return problem(request, exc.code, exc.detail, **where)
+
+
+def on_stored_file_missing(request: Request, exc: StoredFileMissing) -> Response:
+    return problem(request, exc.code, str(exc))
 
 
 def on_validation_error(request: Request, exc: ValidationException) -> Response:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(request, 400, "invalid_request", exc.detail, errors=errors)
+    return problem(request, "invalid_request", exc.detail, errors=errors)
 
 
 def on_http_error(request: Request, exc: HTTPException) -> Response:
     # Framework-raised errors: a 400 (e.g. a body that is not JSON) is the same client
     # mistake as a failed validation, so it carries the same code.
     code = "invalid_request" if exc.status_code == 400 else _code_for(exc.status_code)
-    response = problem(request, exc.status_code, code, exc.detail)
+    response = problem(request, code, exc.detail, status=exc.status_code)
     response.headers.update(exc.headers or {})
     return response
 
@@ -94,7 +121,7 @@ def on_too_deep(request: Request, exc: RecursionError) -> Response:
     client's; a recursion anywhere else is ours, and answered as any other failure."""
     if not _in_body_decoding(exc):
         return on_unexpected_error(request, exc)
-    return problem(request, 400, "invalid_request", "the JSON body is nested too deeply")
+    return problem(request, "invalid_request", "the JSON body is nested too deeply")
 
 
 def _in_body_decoding(exc: BaseException) -> bool:
@@ -108,13 +135,13 @@ def _in_body_decoding(exc: BaseException) -> bool:
 
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
-    return problem(
-        request, 500, "internal_error", "the server failed; the request id says which call"
-    )
+    return problem(request, "internal_error", "the server failed; the request id says which call")
 
 
 EXCEPTION_HANDLERS = {
-    ApiError: on_api_error,
+    Refusal: on_refusal,
+    TabularError: on_tabular_error,
+    StoredFileMissing: on_stored_file_missing,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
     RecursionError: on_too_deep,

@@ -5,18 +5,19 @@ import asyncio
 
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.response import JSONResponse
-from faststream.kafka.annotations import KafkaMessage
 
+from textmill_contracts import FileDeleted, ProfileRequested
 from textmill_contracts.topics import TOPICS
+from textmill_infra.clients import make_sync_mongo
 from textmill_infra.kafka import Subscription
+from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_infra.stores import make_sync_mongo
+from textmill_profiler import handlers
 from textmill_profiler.adapters.cache import ProfileCache
-from textmill_profiler.adapters.files import StoredFiles
+from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain.language import warm_up
-from textmill_profiler.handlers import ProfileHandler
 
 # One group for all profiler replicas: each command is handled by one of them.
 PROFILE_REQUESTS = Subscription(group_id="textmill-profiler")
@@ -35,11 +36,11 @@ def create_app(settings: Settings) -> AsgiFastStream:
     # Profiling runs in a thread over a synchronous client: the readers are synchronous.
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
-    handler = ProfileHandler(
-        runtime.broker,
-        StoredFiles(sync_mongo[settings.mongo_db]),
-        ProfileStore(db),
-        cache,
+    deps = handlers.Deps(
+        publisher=runtime.publisher,
+        files=StoredTables(sync_mongo[settings.mongo_db]),
+        profiles=ProfileStore(db),
+        cache=cache,
         sample_rows=settings.profile_sample_rows,
         max_columns=settings.max_columns,
     )
@@ -47,13 +48,11 @@ def create_app(settings: Settings) -> AsgiFastStream:
     # Load the language models before the first command, not during it.
     runtime.on_startup.append(lambda: asyncio.to_thread(warm_up))
 
-    @runtime.broker.subscriber(TOPICS.profile_requested, **PROFILE_REQUESTS.kwargs())
-    async def on_profile_requested(message: KafkaMessage) -> None:
-        await handler.on_profile_requested(message)
-
-    @runtime.broker.subscriber(TOPICS.files, **FILE_EVENTS.kwargs())
-    async def on_file_deleted(message: KafkaMessage) -> None:
-        await handler.on_file_deleted(message)
+    for topic, subscription, model, handler in (
+        (TOPICS.profile_requested, PROFILE_REQUESTS, ProfileRequested, handlers.profile_file),
+        (TOPICS.files, FILE_EVENTS, FileDeleted, handlers.drop_profiles),
+    ):
+        subscribe(runtime.broker, topic, subscription, model, handler, deps)
 
     @get(include_in_schema=False)
     async def cache_stats(scope) -> AsgiResponse:

@@ -1,6 +1,6 @@
 """The keywords chain: YAKE's top phrases, as plain data."""
 
-from textmill_worker.chains.keywords import KeywordsChain
+from textmill_worker.domain.chains.keywords import KeywordsChain
 
 CHAIN = KeywordsChain()
 REVIEW = (

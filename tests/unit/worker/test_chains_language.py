@@ -2,7 +2,7 @@
 
 import pytest
 
-from textmill_worker.chains.language import LanguageChain
+from textmill_worker.domain.chains.language import LanguageChain
 
 CHAIN = LanguageChain()
 

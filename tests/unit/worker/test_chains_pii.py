@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from textmill_worker.chains.pii import PiiChain
+from textmill_worker.domain.chains.pii import PiiChain
 
 CHAIN = PiiChain()
 

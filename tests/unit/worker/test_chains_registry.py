@@ -3,7 +3,7 @@
 import pytest
 
 from textmill_contracts.chains import CHAIN_NAMES
-from textmill_worker.chains import CHAINS, UnknownChain, available, get_chains, warm_up
+from textmill_worker.domain.chains import CHAINS, UnknownChain, available, get_chains, warm_up
 
 
 def test_the_registry_implements_exactly_the_shared_chain_names() -> None:

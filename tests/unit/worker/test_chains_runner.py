@@ -5,7 +5,7 @@ import json
 import pytest
 
 from textmill_contracts.chains import CHAIN_NAMES
-from textmill_worker.chains import Chain, analyse_cells, get_chains
+from textmill_worker.domain.chains import Chain, analyse_cells, get_chains
 
 REVIEW = "The kettle boils fast and looks lovely, but the lid squeaks. Mail me at a@b.com"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from textmill_worker.chains.sentiment import SentimentChain, confidence, split_into_pieces
+from textmill_worker.domain.chains.sentiment import SentimentChain, confidence, split_into_pieces
 
 CHAIN = SentimentChain()
 

@@ -1,6 +1,6 @@
 """The stats chain: counts and ratios describing a text."""
 
-from textmill_worker.chains.stats import describe
+from textmill_worker.domain.chains.stats import describe
 
 
 def test_a_review_is_counted() -> None:

@@ -10,7 +10,7 @@ import random
 import pytest
 from vaderSentiment import vaderSentiment as vader
 
-from textmill_worker.chains.vader import Analyzer
+from textmill_worker.domain.chains.vader import Analyzer
 
 RULE_PHRASES = [
     *"but no least at very never so this without doubt or nor kind of not".split(),

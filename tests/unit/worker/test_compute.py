@@ -8,10 +8,10 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from textmill_contracts.runs import ResultBatch, ResultBatchKeys
-from textmill_worker import compute
-from textmill_worker.chains import analyse_cells, get_chains
-from textmill_worker.compute import InProcess, ProcessPool, make_compute
+from textmill_contracts.events import ResultBatch, ResultBatchKeys
+from textmill_worker.adapters import compute
+from textmill_worker.adapters.compute import InProcess, ProcessPool, make_compute
+from textmill_worker.domain.chains import analyse_cells, get_chains
 
 TEXTS: list[str | None] = [
     "The kettle boils fast and looks lovely.",

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from textmill_worker.readahead import ReadAhead, take_rows
+from textmill_worker.adapters.readahead import ReadAhead, take_rows
 
 
 def rows(count: int, fail_at: int | None = None) -> Iterator[tuple[int, list[str]]]:

@@ -2,7 +2,7 @@
 
 import sys
 
-from textmill_worker.adapters.shards import SiblingValues
+from textmill_worker.adapters.rows import SiblingValues
 
 
 def size(*values: str) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import redis.asyncio as aioredis
 
-from textmill_coordinator.domain import InstanceLiveness
+from textmill_coordinator.domain.liveness import InstanceLiveness
 
 PREFIX = "textmill:liveness:"
 

@@ -4,12 +4,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra import blobs
-from textmill_infra.runs import ROW_INDEXES, row_index_doc
+from textmill_storage.collections import ROW_INDEXES
+from textmill_storage.row_indexes import row_index_document
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class StoredFile:
 class FileStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self._db = db
-        self._files = db["fs.files"]
+        self._files = db[blobs.FILES]
 
     async def save(
         self, path: Path, *, filename: str, metadata: dict, row_index: str | None = None
@@ -47,24 +46,24 @@ class FileStore:
             file_id = str(doc["_id"])
             await self._db[ROW_INDEXES].replace_one(
                 {"_id": file_id},
-                row_index_doc(file_id, row_index, metadata.get("header", [])),
+                row_index_document(file_id, row_index, metadata.get("header", [])),
                 upsert=True,
             )
         return _to_stored(doc)
 
     async def get(self, tenant: str, file_id: str) -> StoredFile | None:
-        oid = _object_id(file_id)
-        if oid is None:
-            return None
-        return _to_stored(doc) if (doc := await self._own(tenant, oid)) else None
+        return _to_stored(doc) if (doc := await self._own(tenant, file_id)) else None
 
-    async def _own(self, tenant: str, oid: ObjectId) -> dict | None:
-        # By `_id` alone (the lookup FerretDB can index), then the tenant: another
-        # tenant's file answers the same as an absent one.
-        doc = await self._files.find_one({"_id": oid})
-        if doc is None or (doc.get("metadata") or {}).get("tenant") != tenant:
-            return None
-        return doc
+    async def _own(self, tenant: str, file_id: str) -> dict | None:
+        # The lookup of `blobs.find_file`, asked asynchronously.
+        query = blobs.file_query(file_id)
+        return blobs.owned(await self._files.find_one(query), tenant) if query else None
+
+    async def header(self, file_id: str) -> list[str] | None:
+        """The header stored with the file's row index (every file uploaded since row
+        indexes exist has one)."""
+        indexed = await self._db[ROW_INDEXES].find_one({"_id": file_id}, {"header": 1})
+        return list(indexed["header"]) if indexed is not None else None
 
     async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
         # A scan of fs.files (FerretDB pushes down no filter but `_id`): ~140 ms with 2,366
@@ -75,21 +74,13 @@ class FileStore:
 
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:
         """Delete the tenant's file; returns what was deleted, or None if there was none."""
-        oid = _object_id(file_id)
-        doc = await self._own(tenant, oid) if oid else None
+        doc = await self._own(tenant, file_id)
         if doc is None:
             return None
         await blobs.delete_file(self._db, doc)
         # By the id as stored: `file_id` may name it in capitals, which ObjectId takes.
         await self._db[ROW_INDEXES].delete_one({"_id": str(doc["_id"])})
         return _to_stored(doc)
-
-
-def _object_id(file_id: str) -> ObjectId | None:
-    try:
-        return ObjectId(file_id)
-    except (InvalidId, TypeError):
-        return None
 
 
 def _to_stored(doc: dict) -> StoredFile:

@@ -11,7 +11,7 @@ import time
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts.envelope import utc_now
-from textmill_gateway.auth import Principal, Role
+from textmill_gateway.domain.principal import Principal, Role
 
 
 class ApiKeyStore:

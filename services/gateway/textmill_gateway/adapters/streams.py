@@ -4,7 +4,7 @@ replica, fed from Kafka and read by any number of websocket and SSE clients.
 Appending is one Lua script, so that deduplication and the sequence number are atomic:
 a Kafka message seen twice (at-least-once) is appended once, and a result batch already
 streamed (a shard redone after a crash publishes its stored batches again) is dropped.
-Result batches are aligned (`textmill_infra.runs`), so (column, first record) names one
+Result batches are aligned (`textmill_runs.batches`), so (column, first record) names one
 batch whoever computed it. Entry ids are `<seq>-1`, so "everything after sequence n" is
 the exclusive range `(n-1` and a reconnecting client replays exactly what it missed.
 Clients read at their own pace with XREAD: a slow client holds nothing back from the run

@@ -14,7 +14,7 @@ from litestar import Request
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
-from textmill_gateway.errors import ApiError
+from textmill_gateway.domain.refusals import Refusal, invalid_request
 
 FILE_FIELD = "file"
 
@@ -67,7 +67,7 @@ class _FormSink:
         if options.get(b"name") != FILE_FIELD.encode() or b"filename" not in options:
             return
         if self.upload is not None:
-            raise ApiError(400, "invalid_request", "send exactly one 'file' part")
+            raise invalid_request("send exactly one 'file' part")
         self.part.is_file = True
         self.upload = ReceivedUpload(
             path=Path(self.target.name),
@@ -83,8 +83,7 @@ class _FormSink:
         chunk = data[start:end]
         self.size += len(chunk)
         if self.size > self.max_bytes:
-            raise ApiError(
-                413,
+            raise Refusal(
                 "file_too_large",
                 f"the file is larger than the limit of {self.max_bytes} bytes",
             )
@@ -113,12 +112,10 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
     """Stream the request's `file` part to a temporary file. The caller deletes `path`."""
     media_type, options = parse_options_header(request.headers.get("content-type", ""))
     if media_type != b"multipart/form-data" or b"boundary" not in options:
-        raise ApiError(415, "unsupported_media_type", "upload the file as multipart/form-data")
+        raise Refusal("unsupported_media_type", "upload the file as multipart/form-data")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes + 64 * 1024:
-        raise ApiError(
-            413, "file_too_large", f"the file is larger than the limit of {max_bytes} bytes"
-        )
+        raise Refusal("file_too_large", f"the file is larger than the limit of {max_bytes} bytes")
 
     target = tempfile.NamedTemporaryFile(dir=workdir, prefix="upload-", delete=False)
     sink = _FormSink(target, max_bytes)
@@ -133,14 +130,14 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
             raise MultipartParseError("it ends before its closing boundary (cut short?)")
     except MultipartParseError as exc:
         _discard(target)
-        raise ApiError(400, "invalid_request", f"the multipart body is malformed: {exc}") from exc
+        raise invalid_request(f"the multipart body is malformed: {exc}") from exc
     except BaseException:
         _discard(target)
         raise
     target.close()
     if sink.upload is None:
         Path(target.name).unlink(missing_ok=True)
-        raise ApiError(400, "invalid_request", "the form has no 'file' part with a filename")
+        raise invalid_request("the form has no 'file' part with a filename")
     sink.upload.size, sink.upload.sha256 = sink.size, sink.digest.hexdigest()
     return sink.upload
 

@@ -1,5 +1,7 @@
-"""The gateway's pure domain: summarising a run's results and shaping its exports.
+"""The gateway's pure domain: what a request may ask (`requests`, `positions`), who asks
+(`principal`), what is refused and why (`refusals`), how a run is shown (`run_view`),
+summarised (`summary`) and exported (`export`).
 
-No I/O here: plain functions and classes over result documents and rows, so a run of any
-size streams through in bounded memory and every rule is testable without a store.
+No I/O here: plain functions and classes over request bodies, result cells and rows,
+testable without a store.
 """

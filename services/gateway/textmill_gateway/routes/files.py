@@ -1,7 +1,6 @@
 """`/api/v2/files`: upload (streamed, validated, then stored), list, read, delete."""
 
 import asyncio
-from pathlib import Path
 
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath
@@ -10,9 +9,9 @@ from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from textmill_contracts import FileDeleted
 from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.uploads import receive_upload
-from textmill_gateway.errors import ApiError, not_found
+from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
-from textmill_tabular import RowIndex, TableShape, TabularError, validate_and_index
+from textmill_tabular import validate_and_index
 
 
 class FilesController(Controller):
@@ -26,18 +25,16 @@ class FilesController(Controller):
         upload = await receive_upload(request, settings.max_upload_bytes, gateway.upload_dir)
         try:
             shape, index = await asyncio.to_thread(
-                _validate, upload.path, upload.filename, settings.max_columns
+                validate_and_index, upload.path, upload.filename, max_columns=settings.max_columns
             )
             if not shape.columns:
-                raise ApiError(
-                    422,
+                raise Refusal(
                     "empty_file",
                     "the file holds no table: it is empty, blank, an empty JSON array, "
                     "or a workbook whose first sheet is empty",
                 )
             if shape.rows * shape.columns > settings.max_cells:
-                raise ApiError(
-                    413,
+                raise Refusal(
                     "too_large",
                     f"the file has {shape.rows * shape.columns:,} cells; "
                     f"the limit is {settings.max_cells:,}",
@@ -86,12 +83,4 @@ class FilesController(Controller):
         if deleted is None:
             raise not_found("file", file_id)
         event = FileDeleted(tenant=deleted.tenant, file_id=deleted.id, sha256=deleted.sha256)
-        await gateway.runtime.broker.publish(event, TOPICS.files, key=deleted.id.encode())
-
-
-def _validate(path: Path, filename: str, max_columns: int) -> tuple[TableShape, RowIndex]:
-    try:
-        return validate_and_index(path, filename, max_columns=max_columns)
-    except TabularError as exc:
-        extra = {k: v for k, v in (("row", exc.row), ("column", exc.column)) if v is not None}
-        raise ApiError(exc.status, exc.code, exc.detail, **extra) from exc
+        await gateway.publisher.publish(event, TOPICS.files, key=deleted.id)

@@ -5,8 +5,8 @@ from litestar import Controller, post
 from litestar.params import JSONBody
 from pydantic import BaseModel, Field
 
-from textmill_gateway.auth import Role, hash_key, new_key
-from textmill_gateway.errors import forbidden
+from textmill_gateway.domain.principal import Role, hash_key, new_key
+from textmill_gateway.domain.refusals import forbidden
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
 from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
-from textmill_gateway.errors import ApiError, not_found
+from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 
 
@@ -35,17 +35,14 @@ class ProfileController(Controller):
                 file_id=stored.id,
                 sha256=stored.sha256,
             )
-            await gateway.runtime.broker.publish(
-                command,
-                TOPICS.profile_requested,
-                key=stored.id.encode(),
-                correlation_id=correlation_id,
+            await gateway.publisher.publish(
+                command, TOPICS.profile_requested, key=stored.id, correlation_id=correlation_id
             )
 
         reply = await gateway.replies.request(publish, what="profiler")
         if reply.headers.get(MESSAGE_TYPE_HEADER) == ProfileFailed.schema_name:
             failed = ProfileFailed.model_validate_json(reply.body)
-            raise ApiError(failed.status, failed.code, failed.detail)
+            raise Refusal(failed.code, failed.detail)
         completed = ProfileCompleted.model_validate_json(reply.body)
         return completed.model_dump(
             mode="json",

@@ -1,1 +1,2 @@
-"""The profiler's I/O: reading stored files out of GridFS, keeping profiles in MongoDB."""
+"""The profiler's I/O: stored files read for their sample, profiles in MongoDB, the profile
+cache in Redis."""

@@ -1,0 +1,30 @@
+"""Who holds a shard, and when a shard has stalled. Pure: the clock is an argument."""
+
+from datetime import datetime, timedelta
+
+from textmill_runs.model import Shard
+
+# A shard that another worker claimed or checkpointed this recently is in that worker's
+# hands: a rebalance hands its uncommitted message to a new member while the holder goes
+# on. Shorter than Kafka's session timeout (10 s), after which a dead member's shards are
+# handed on, so a shard whose worker died is never left.
+HELD_FOR = timedelta(seconds=5)
+# How many stalls a shard of a worker that still heartbeats may go without moving: a
+# batch of slow chains over long texts can take many seconds.
+LIVE_STALLS = 4
+
+
+def held_elsewhere(shard: Shard, worker: str, now: datetime) -> bool:
+    """Whether another worker is working on `shard` now."""
+    touched = shard.updated_at
+    return shard.worker not in (None, worker) and touched is not None and now - touched < HELD_FOR
+
+
+def stalled(shard: Shard, alive: set[str], stall: timedelta, now: datetime) -> bool:
+    """Whether the sweep should publish `shard` again: claimed, not done, and not moved for
+    `stall` while its worker is gone, or `LIVE_STALLS` times that while it heartbeats. A
+    shard published again waits as long again before the next time."""
+    if shard.done or shard.worker is None or shard.updated_at is None:
+        return False  # never claimed: its message is still on its way
+    touched = max(shard.updated_at, shard.republished_at or shard.updated_at)
+    return now - touched >= (LIVE_STALLS * stall if shard.worker in alive else stall)

@@ -1,0 +1,78 @@
+"""The typed objects of a run, as the stores give them back."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from textmill_contracts.events import RunStatus
+from textmill_runs.progress import RunProgress, fold_progress
+from textmill_runs.status import is_terminal
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShardState:
+    """What a run knows of one of its shards: the column, the cells it holds, how many of
+    them are stored, whether it is done."""
+
+    column: str
+    total: int
+    cells: int = 0
+    done: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Run:
+    id: str
+    tenant: str
+    file_id: str
+    columns: list[str]
+    chains: list[str]
+    status: RunStatus
+    rows: int = 0
+    cells_total: int = 0
+    error: str | None = None
+    created_at: datetime | None = None
+    queued_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    shards: dict[int, ShardState] = field(default_factory=dict)  # empty until planned
+
+    @property
+    def ended(self) -> bool:
+        return is_terminal(self.status)
+
+    def progress(self, now: datetime) -> RunProgress:
+        """Its progress now, or, once ended, as it was when it ended."""
+        return fold_progress(self.shards, self.started_at, self.finished_at or now)
+
+    def pending_shards(self) -> list[int]:
+        """The numbers of the shards not done, in order."""
+        return sorted(n for n, shard in self.shards.items() if not shard.done)
+
+    def siblings(self, column: str) -> list[str]:
+        """The run's other columns, whose shards cover the same rows as `column`'s."""
+        return [other for other in self.columns if other != column]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shard:
+    """One column × a row range [start, end) of a run, and where its analysis stands:
+    rows [start, offset) are stored (the checkpoint)."""
+
+    id: str
+    run_id: str
+    n: int
+    column: str
+    start: int
+    end: int
+    chains: list[str]
+    offset: int
+    cells: int = 0
+    done: bool = False
+    worker: str | None = None  # who claimed it last
+    attempt: int = 1
+    updated_at: datetime | None = None  # when its holder last claimed or checkpointed it
+    republished_at: datetime | None = None  # when the sweep last published it again
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start

@@ -1,0 +1,51 @@
+"""A run's progress, folded from what it knows of its shards: the coordinator publishes
+it, the gateway shows it. Pure: the clock is an argument."""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+class ShardCount(Protocol):
+    column: str
+    total: int
+    cells: int
+    done: bool
+
+
+@dataclass(frozen=True)
+class RunProgress:
+    cells_done: int
+    cells_total: int
+    columns: dict[str, tuple[int, int]]  # column -> (done, total)
+    shards_done: int
+    shards_total: int
+    rate_cells_per_s: float | None
+    eta_seconds: float | None
+
+    @property
+    def complete(self) -> bool:
+        return self.shards_done == self.shards_total
+
+
+def fold_progress(
+    shards: Mapping[int, ShardCount], started_at: datetime | None, now: datetime
+) -> RunProgress:
+    """Cells done and total, per column and in all; the rate since `started_at` and the
+    time left at that rate."""
+    columns: dict[str, tuple[int, int]] = {}
+    done_shards = 0
+    for shard in shards.values():
+        done, total = columns.get(shard.column, (0, 0))
+        columns[shard.column] = (done + min(shard.total, shard.cells), total + shard.total)
+        done_shards += bool(shard.done)
+    cells_done = sum(done for done, _ in columns.values())
+    cells_total = sum(total for _, total in columns.values())
+    rate = eta = None
+    if started_at is not None and cells_done:
+        elapsed = (now - started_at).total_seconds()
+        if elapsed > 0:
+            rate = round(cells_done / elapsed, 1)
+            eta = round((cells_total - cells_done) / rate, 1) if rate else None
+    return RunProgress(cells_done, cells_total, columns, done_shards, len(shards), rate, eta)

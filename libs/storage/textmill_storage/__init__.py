@@ -1,0 +1,21 @@
+"""The stored form of what a run is (`textmill_runs`): runs, shards, result batches and row
+indexes in MongoDB, and the cancel fence in Redis. Shared by the services, which never
+import each other; every read gives back the typed objects of `textmill_runs`."""
+
+from textmill_storage.cancel_fence import CancelFence
+from textmill_storage.result_batches import ResultBatches
+from textmill_storage.row_indexes import RowIndexes
+from textmill_storage.run_records import RunRecords
+from textmill_storage.run_statuses import RunStatuses
+from textmill_storage.shard_records import ShardRecords
+from textmill_storage.tenant_runs import TenantRuns
+
+__all__ = [
+    "CancelFence",
+    "ResultBatches",
+    "RowIndexes",
+    "RunRecords",
+    "RunStatuses",
+    "ShardRecords",
+    "TenantRuns",
+]

@@ -1,0 +1,23 @@
+"""The collections a run is stored in (docs/storage-layout.md). Every hot lookup is by `_id`.
+
+- `runs`: one document per run, `_id` = run id; what it knows of each shard under
+  `shards.<n>`.
+- `shards`: one per shard, `_id` = `<run id>:<n>`; `offset` is the worker's checkpoint.
+- `active_runs`: one per queued or running run, `_id` = run id: the coordinator's sweep
+  reads it instead of querying `runs` by status.
+- `run_ends`: one per ended run, `_id` = run id: the claim of its final status.
+- `tenant_runs` (`<tenant>:<n>`) and `run_counters` (`_id` = tenant): each tenant's runs in
+  the order they were made.
+- `row_indexes`: a file's row index, `_id` = file id.
+- `results`: aligned batches of cells, `_id` = `<run id>:<column position>:<first record>`,
+  and the further parts of large ones under `<batch id>/<n>`.
+"""
+
+RUNS = "runs"
+SHARDS = "shards"
+ACTIVE_RUNS = "active_runs"
+RUN_ENDS = "run_ends"
+TENANT_RUNS = "tenant_runs"
+RUN_COUNTERS = "run_counters"
+ROW_INDEXES = "row_indexes"
+RESULTS = "results"

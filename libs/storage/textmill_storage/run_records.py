@@ -1,0 +1,102 @@
+"""Runs in MongoDB, as every service reads and writes them: created `accepted` by the
+gateway, planned and moved on by the coordinator. Every read and write is by `_id`, or
+scans only `active_runs` (one small document per run under way): FerretDB decodes every
+document for any other filter.
+"""
+
+from pymongo import ReturnDocument
+from pymongo.asynchronous.database import AsyncDatabase
+
+from textmill_contracts.envelope import utc_now
+from textmill_infra.clients import find_by_ids
+from textmill_runs import UNDER_WAY, Run, ShardPlan, is_terminal
+from textmill_storage.collections import ACTIVE_RUNS, RUNS
+from textmill_storage.documents import planned_shards, run_document, run_from
+from textmill_storage.run_statuses import RunStatuses
+from textmill_storage.tenant_runs import TenantRuns
+
+LOOKUP_WINDOW = 64  # `_id` lookups in flight at once
+
+
+class RunRecords:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._runs, self._active = db[RUNS], db[ACTIVE_RUNS]
+        self._statuses = RunStatuses(db)
+        self._tenant_runs = TenantRuns(db)
+
+    async def create(self, run: Run) -> Run:
+        """Store a new run (`accepted`), entered first in its tenant's list: a run stored
+        without its entry would never be listed, an entry without its run is skipped."""
+        await self._tenant_runs.enter(run.tenant, run.id)
+        await self._runs.insert_one(run_document(run))
+        return run
+
+    async def get(self, run_id: str) -> Run | None:
+        doc = await self._runs.find_one({"_id": run_id})
+        return run_from(doc) if doc is not None else None
+
+    async def get_own(self, tenant: str, run_id: str) -> Run | None:
+        """The run if it is `tenant`'s: another tenant's answers as an absent one."""
+        run = await self.get(run_id)
+        return run if run is not None and run.tenant == tenant else None
+
+    async def newest(self, tenant: str, limit: int = 100) -> list[Run]:
+        """The tenant's newest runs, whole (with their shards' progress)."""
+        ids = await self._tenant_runs.newest(tenant, limit)
+        docs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
+        return [run_from(doc) for doc in docs if doc is not None and doc.get("tenant") == tenant]
+
+    async def move(self, run_id: str, status: str, **fields) -> bool:
+        """Move the run to `status` (with `fields`) if it may move there; whether it moved.
+        An ended run leaves the registry of runs under way."""
+        moved = await self._statuses.move(run_id, status, **fields)
+        if is_terminal(status):
+            await self._active.delete_one({"_id": run_id})
+        return moved
+
+    async def record_plan(self, run_id: str, plans: list[ShardPlan]) -> None:
+        """The run's view of its planned shards, and `queued`; its shards are stored before
+        (`ShardRecords.insert_plan`), so a crash in between replans the same."""
+        # Registered before it is queued: a crash in between leaves an entry that `active`
+        # skips (the run is still "accepted") until the redelivered command queues it.
+        await self._register(run_id)
+        await self._statuses.move(run_id, "queued", **planned_shards(plans), queued_at=utc_now())
+
+    async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> Run | None:
+        """Fold one shard's progress in (monotonic: a late, older event changes nothing);
+        the run as it is after that."""
+        update: dict = {"$max": {f"shards.{n}.cells": cells}}
+        if done:
+            update["$set"] = {f"shards.{n}.done": True}
+        doc = await self._runs.find_one_and_update(
+            {"_id": run_id}, update, return_document=ReturnDocument.AFTER
+        )
+        return run_from(doc) if doc is not None else None
+
+    async def active(self) -> list[Run]:
+        """The queued and running runs, oldest first. An entry whose run has ended some other
+        way (the gateway records a cancel itself) or is gone is dropped here."""
+        ids = [doc["_id"] async for doc in self._active.find({}, {"_id": 1}).sort("since", 1)]
+        docs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
+        for run_id, doc in zip(ids, docs, strict=True):
+            if doc is None or is_terminal(doc["status"]):
+                await self._active.delete_one({"_id": run_id})
+        return [run_from(doc) for doc in docs if doc is not None and doc["status"] in UNDER_WAY]
+
+    async def register_active(self) -> int:
+        """Enter every queued or running run in `active_runs` (a scan of `runs`, once, when a
+        coordinator starts: runs whose entry was lost); returns how many were missing."""
+        found = {
+            run["_id"]
+            async for run in self._runs.find({"status": {"$in": list(UNDER_WAY)}}, {"_id": 1})
+        }
+        known = {doc["_id"] async for doc in self._active.find({}, {"_id": 1})}
+        for run_id in found - known:
+            await self._register(run_id)
+        return len(found - known)
+
+    async def _register(self, run_id: str) -> None:
+        """Enter the run in `active_runs` (a second entry keeps the first's `since`)."""
+        await self._active.update_one(
+            {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
+        )

@@ -1,0 +1,110 @@
+"""The bodies of `POST /api/v2/analyze` and `POST /api/v2/analyze/text`, and their checks
+against the file and the chains there are (pure: refusals with stable codes).
+
+`{file_id, selected_columns, options: {chains | chain_type}}` (the spec) and
+`{file_id, columns, chains}` both start a run. The chains are named once: a body naming
+them in two places is refused rather than one of them silently ignored, and so is an
+option this release does not know."""
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from textmill_contracts.chains import CHAIN_NAMES
+from textmill_gateway.domain.refusals import Refusal
+
+MAX_COLUMNS_PER_RUN = 50
+MAX_CHAINS_NAMED = 100  # repeats allowed (they count once), within reason
+DEFAULT_CHAINS = ("sentiment",)
+SHOWN_CHARS = 200  # of a name echoed back in a problem
+MAX_TEXTS, MAX_TEXT_CHARS = 100, 100_000  # of a quick analysis
+
+
+class RunOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chains: list[str] | None = Field(default=None, max_length=MAX_CHAINS_NAMED)
+    chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
+
+
+class AnalyzeRequest(BaseModel):
+    file_id: str = Field(min_length=1, max_length=64)
+    columns: list[str] = Field(
+        max_length=MAX_COLUMNS_PER_RUN,
+        validation_alias=AliasChoices("columns", "selected_columns"),
+    )
+    chains: list[str] | None = Field(default=None, max_length=MAX_CHAINS_NAMED)
+    chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
+    options: RunOptions | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _columns_named_once(cls, data: object) -> object:
+        if isinstance(data, dict) and "columns" in data and "selected_columns" in data:
+            raise ValueError("name the columns once: columns or selected_columns")
+        return data
+
+    @model_validator(mode="after")
+    def _chains_named_once(self) -> "AnalyzeRequest":
+        options = self.options or RunOptions()
+        named = [
+            chains
+            for chains in (
+                self.chains,
+                [self.chain_type] if self.chain_type is not None else None,
+                options.chains,
+                [options.chain_type] if options.chain_type is not None else None,
+            )
+            if chains is not None
+        ]
+        if len(named) > 1:
+            raise ValueError(
+                "name the chains once: chains, chain_type, options.chains or options.chain_type"
+            )
+        self.chains = named[0] if named else list(DEFAULT_CHAINS)
+        return self
+
+
+def shown(name: str) -> str:
+    """A name as a problem echoes it: whole, or its start when it is long."""
+    return name if len(name) <= SHOWN_CHARS else f"{name[:SHOWN_CHARS]}… ({len(name):,} chars)"
+
+
+class AnalyzeTextsRequest(BaseModel):
+    texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS)
+    chains: list[str] = Field(default_factory=lambda: list(DEFAULT_CHAINS), min_length=1)
+
+
+def chosen_columns(columns: list[str], header: list[str]) -> list[str]:
+    """The columns to analyse, each once, in the order asked; all of them the file's."""
+    chosen = list(dict.fromkeys(columns))
+    if not chosen:
+        raise Refusal("empty_selection", "select at least one column to analyse")
+    unknown = [shown(c) for c in chosen if c not in header]
+    if unknown:
+        raise Refusal(
+            "unknown_column",
+            f"no column named {', '.join(map(repr, unknown[:20]))}",
+            unknown=unknown,
+            available=[shown(c) for c in header[:200]],
+        )
+    return chosen
+
+
+def chosen_chains(chains: list[str] | None) -> list[str]:
+    """The chains to run, each once, in the order asked; all of them chains there are."""
+    chosen = list(dict.fromkeys(chains or ()))
+    unknown = [shown(c) for c in chosen if c not in CHAIN_NAMES]
+    if not chosen or unknown:
+        raise Refusal(
+            "unknown_chain",
+            f"unknown chain {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"the chains are {', '.join(CHAIN_NAMES)}",
+            available=list(CHAIN_NAMES),
+        )
+    return chosen
+
+
+def checked_texts(texts: list[str]) -> list[str]:
+    too_long = [i for i, text in enumerate(texts) if len(text) > MAX_TEXT_CHARS]
+    if too_long:
+        raise Refusal("too_large", f"texts {too_long[:10]} exceed {MAX_TEXT_CHARS:,} characters")
+    return texts

@@ -1,0 +1,31 @@
+"""`POST /api/v2/analyze/text`: a quick analysis of up to 100 texts, answered by a worker
+over Kafka request/reply."""
+
+from litestar import post
+from litestar.params import JSONBody
+
+from textmill_contracts.commands import AnalyzeTexts
+from textmill_contracts.events import TextsAnalyzed
+from textmill_contracts.topics import TOPICS
+from textmill_gateway.domain.requests import AnalyzeTextsRequest, checked_texts, chosen_chains
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+
+
+@post("/api/v2/analyze/text", status_code=200, tags=["runs"], summary="Analyse up to 100 texts")
+async def analyze_texts(
+    data: JSONBody[AnalyzeTextsRequest], gateway: GatewayDep, principal: PrincipalDep
+) -> dict:
+    principal.require("analyst")
+    chains, texts = chosen_chains(data.chains), checked_texts(data.texts)
+
+    async def publish(correlation_id: str, reply_to: str) -> None:
+        command = AnalyzeTexts(
+            correlation_id=correlation_id, reply_to=reply_to, texts=texts, chains=chains
+        )
+        await gateway.publisher.publish(
+            command, TOPICS.analyze_texts, correlation_id=correlation_id
+        )
+
+    reply = await gateway.replies.request(publish, what="worker")
+    analysed = TextsAnalyzed.model_validate_json(reply.body)
+    return {"results": [r.model_dump(mode="json") for r in analysed.results]}

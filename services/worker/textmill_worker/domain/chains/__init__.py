@@ -1,0 +1,140 @@
+"""The analysis chains a run may ask for, and the runner that applies them to a shard's
+cells.
+
+A chain turns a batch of texts into one JSON-able dict per text. The registry holds one
+instance of each (adding a chain is one module and one line in `CHAINS`); their models
+load on first use, or at service start-up through `warm_up()`.
+
+`analyse_cells` is where cell content stops being a risk: blank and null-like cells are
+skipped, lone surrogates (which no encoder will write) are replaced, and a chain that
+fails on a batch is rerun cell by cell, so one bad cell fails alone and the run goes on.
+"""
+
+import re
+from typing import Protocol
+
+from textmill_worker.domain.chains import keywords, language, pii, sentiment, stats
+
+
+class Chain(Protocol):
+    name: str
+    version: str  # semver, recorded in every result
+
+    def analyse(self, texts: list[str]) -> list[dict]:
+        """One JSON-able output per text, in order; may raise."""
+        ...
+
+
+CHAINS: dict[str, Chain] = {
+    chain.name: chain
+    for chain in (
+        sentiment.SentimentChain(),
+        language.LanguageChain(),
+        keywords.KeywordsChain(),
+        pii.PiiChain(),
+        stats.StatsChain(),
+    )
+}
+
+NULL_TOKENS = frozenset({"null", "none", "nan", "n/a", "na", "-"})
+NULL_TOKEN_CHARS = max(map(len, NULL_TOKENS))  # casefolding never shortens a text
+SURROGATES = re.compile(r"[\ud800-\udfff]")
+MAX_ERROR_CHARS = 500
+WARM_UP_TEXT = "Warm up the models: this kettle is lovely, call +44 20 7946 0958."
+
+
+class UnknownChain(ValueError):
+    code = "unknown_chain"
+
+    def __init__(self, unknown: list[str], available: list[str]) -> None:
+        self.unknown = unknown
+        self.available = available
+        super().__init__(
+            f"unknown chain(s): {', '.join(unknown)}; available: {', '.join(available)}"
+        )
+
+
+def available() -> list[str]:
+    return sorted(CHAINS)
+
+
+def get_chains(names: list[str]) -> list[Chain]:
+    """The named chains in the order asked, each once."""
+    wanted = list(dict.fromkeys(names))
+    unknown = [name for name in wanted if name not in CHAINS]
+    if unknown:
+        raise UnknownChain(unknown, available())
+    return [CHAINS[name] for name in wanted]
+
+
+def warm_up() -> None:
+    """Build every chain and load its models, so the first shard does not pay for them."""
+    for chain in CHAINS.values():
+        chain.analyse([WARM_UP_TEXT])
+
+
+def analyse_cells(chains: list[Chain], texts: list[str | None]) -> list[dict]:
+    """One result per cell, in order: {"status", "reason", "chains": {name: output}}."""
+    cells = [_analysable(text) for text in texts]
+    results = [
+        {"status": "ok", "reason": None, "chains": {}}
+        if cell is not None
+        else {"status": "skipped", "reason": "empty cell", "chains": {}}
+        for cell in cells
+    ]
+    live = [i for i, cell in enumerate(cells) if cell is not None]
+    batch = [cells[i] for i in live]
+    failed: dict[int, list[str]] = {}
+    for chain in chains:
+        for i, outcome in zip(live, _run(chain, batch), strict=True):
+            if isinstance(outcome, str):
+                failed.setdefault(i, []).append(chain.name)
+                outcome = {"error": outcome}
+            results[i]["chains"][chain.name] = {"version": chain.version, **outcome}
+    for i, names in failed.items():
+        results[i]["status"] = "failed"
+        results[i]["reason"] = f"failed chains: {', '.join(names)}"
+    return results
+
+
+def _analysable(text: object) -> str | None:
+    """The text to analyse, or None for a cell to skip."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)  # a reader's number; a float NaN becomes "nan" and is skipped
+    stripped = text.strip()
+    if not stripped or (len(stripped) <= NULL_TOKEN_CHARS and stripped.casefold() in NULL_TOKENS):
+        return None
+    if text.isascii():
+        return text
+    return SURROGATES.sub("\ufffd", text)  # one code point for one: offsets still hold
+
+
+def _run(chain: Chain, texts: list[str]) -> list[dict | str]:
+    """Each text's output, or its error message. The whole batch first (the fast path);
+    if that raises, cell by cell, so that one bad cell does not fail the others."""
+    if not texts:
+        return []
+    try:
+        return _checked(chain, texts, chain.analyse(texts))
+    except Exception:
+        return [_run_one(chain, text) for text in texts]
+
+
+def _run_one(chain: Chain, text: str) -> dict | str:
+    try:
+        return _checked(chain, [text], chain.analyse([text]))[0]
+    except Exception as error:
+        return f"{type(error).__name__}: {error}"[:MAX_ERROR_CHARS]
+
+
+def _checked(chain: Chain, texts: list[str], outputs: list[dict]) -> list[dict]:
+    """A chain that breaks its contract fails like one that raises."""
+    if (
+        not isinstance(outputs, list)
+        or len(outputs) != len(texts)
+        or not all(isinstance(output, dict) for output in outputs)
+    ):
+        raise TypeError(f"chain {chain.name} did not return one dict per text")
+    return outputs
