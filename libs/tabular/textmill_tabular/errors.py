@@ -1,8 +1,5 @@
-"""Errors of reading tabular files: each has a stable code and the HTTP status the gateway answers.
-
-The gateway turns these into problem documents in one place; `row` and `column` say where the
-file broke when that is known.
-"""
+"""Errors of reading tabular files, each with a stable code (the gateway's error table maps
+it to an answer); `row` and `column` say where the file broke when that is known."""
 
 from typing import ClassVar
 
@@ -11,7 +8,6 @@ class TabularError(Exception):
     """A file that cannot be read as a table."""
 
     code: ClassVar[str] = "tabular_error"
-    status: ClassVar[int] = 400
 
     def __init__(self, detail: str, *, row: int | None = None, column: str | None = None) -> None:
         super().__init__(detail)
@@ -24,25 +20,21 @@ class UnsupportedFormat(TabularError):
     """The content is none of the readable formats: an image, a PDF, a random ZIP, legacy .xls..."""
 
     code = "unsupported_format"
-    status = 415
 
 
 class MalformedFile(TabularError):
     """The format is known but the content is broken: ragged rows, invalid JSON, a corrupt file."""
 
     code = "malformed_file"
-    status = 422
 
 
 class TooLarge(TabularError):
     """The table exceeds a limit: too many columns, a field or a row too long."""
 
     code = "too_large"
-    status = 413
 
 
 class UnknownColumn(TabularError):
     """A caller asked for columns the table does not have."""
 
     code = "unknown_column"
-    status = 422

@@ -3,7 +3,16 @@
 import pytest
 from pydantic import ValidationError
 
-from textmill_gateway.domain.requests import AnalyzeRequest, shown
+from textmill_contracts.chains import CHAIN_NAMES
+from textmill_gateway.domain.refusals import Refusal
+from textmill_gateway.domain.requests import (
+    MAX_TEXT_CHARS,
+    AnalyzeRequest,
+    checked_texts,
+    chosen_chains,
+    chosen_columns,
+    shown,
+)
 
 
 def test_the_specs_shape_names_columns_and_chains():
@@ -71,3 +80,51 @@ def test_columns_named_in_both_ways_are_refused_rather_than_one_ignored():
     body = {"file_id": "f", "columns": ["a"], "selected_columns": ["b"]}
     with pytest.raises(ValidationError, match="name the columns once"):
         AnalyzeRequest.model_validate(body)
+
+
+# ---- checked against the file and the chains there are -------------------------------------
+
+HEADER = ["id", "title", "review"]
+
+
+def test_the_columns_chosen_are_the_files_each_once_in_the_order_asked():
+    assert chosen_columns(["review", "title", "review"], HEADER) == ["review", "title"]
+
+
+def test_no_column_chosen_is_an_empty_selection():
+    with pytest.raises(Refusal) as refused:
+        chosen_columns([], HEADER)
+    assert refused.value.code == "empty_selection"
+
+
+def test_columns_the_file_lacks_are_refused_with_the_ones_it_has():
+    # Given a selection naming two columns the file does not have, one of them long
+    long_name = "x" * 10_000
+    # When it is checked
+    with pytest.raises(Refusal) as refused:
+        chosen_columns(["title", "rating", long_name], HEADER)
+    # Then it is refused naming them (the long one cut short) and listing the file's
+    assert refused.value.code == "unknown_column"
+    assert refused.value.extra["unknown"] == ["rating", shown(long_name)]
+    assert refused.value.extra["available"] == HEADER
+    assert len(refused.value.detail) < 1_000
+
+
+def test_the_chains_chosen_are_each_once_in_the_order_asked():
+    assert chosen_chains(["pii", "sentiment", "pii"]) == ["pii", "sentiment"]
+
+
+@pytest.mark.parametrize("chains", [[], None, ["sentiment", "mystery"]])
+def test_no_chain_or_an_unknown_one_is_refused_with_the_chains_there_are(chains):
+    with pytest.raises(Refusal) as refused:
+        chosen_chains(chains)
+    assert refused.value.code == "unknown_chain"
+    assert refused.value.extra["available"] == list(CHAIN_NAMES)
+
+
+def test_a_text_too_long_for_a_quick_analysis_is_too_large_naming_it():
+    texts = ["short", "x" * (MAX_TEXT_CHARS + 1), "x" * MAX_TEXT_CHARS]
+    with pytest.raises(Refusal, match=r"texts \[1\] exceed") as refused:
+        checked_texts(texts)
+    assert refused.value.code == "too_large"
+    assert checked_texts(texts[::2]) == texts[::2]
