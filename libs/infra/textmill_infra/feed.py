@@ -1,29 +1,18 @@
 """`RecordFeed`: a consumer-group subscription for a flow of records that someone waits on
-(the gateway's feed of result batches into the runs' live streams), where FastStream's
-batch subscriber added latency:
-
-- after a poll that finds nothing it sleeps as long again (`batch_timeout_ms`), and a
-  record that arrives meanwhile waits out the sleep (the feed saw a batch 10.8 ms after
-  its worker published it at p50 with a 10 ms poll, 6.0 ms with a 1 ms poll, which spun
-  at ~10 % of a core while idle);
-- it commits after each batch before it polls again, and a commit took 7 ms at p50 and
-  14 ms at p95 on the loaded machine: records that arrived meanwhile waited for it.
-
-A feed polls with a long timeout instead (aiokafka hands records over as soon as they
-arrive) and commits in the background.
+(the gateway's feed of result batches into the runs' live streams). FastStream's batch
+subscriber sleeps after an empty poll and commits before it polls again, and records that
+arrive meanwhile wait; a feed polls with a long timeout (aiokafka hands records over as
+soon as they arrive) and commits in the background (docs/record-feed.md).
 
 Delivery: at-least-once. A partition's offset is committed only past records its handler
-has returned from. A handler that raises is handed the same records again after a backoff
-(in place: the partition's order holds, nothing after them is handled first), so it must
-be idempotent and should dead-letter what no retry can fix. Commits coalesce: one in
-flight, the next carries the newest offsets. A commit that fails is logged and its offsets
-are retried with the next one, unless a rebalance moved the partition: its new owner is
-handed those records again, which idempotence absorbs. When partitions are revoked, the
-feed first commits what had been handled by then (a handler still running finishes after,
-and its records go to the new owner too). A commit waits `COMMIT_WAIT_SECONDS` at most on
-revoke and on stop: what it could not commit is handed over again. A new group starts from
-the earliest record. A Kafka error while polling is logged and the feed polls again after a
-pause, as FastStream's subscribers do.
+has returned from. A handler that raises is handed the same records again after a backoff,
+in place (nothing after them is handled first), so it must be idempotent and should
+dead-letter what no retry can fix. Commits coalesce: one in flight, the next carries the
+newest offsets. A commit that fails is retried with the next one, unless a rebalance moved
+the partition: its new owner is handed those records again. When partitions are revoked,
+the feed first commits what had been handled by then. A commit waits
+`COMMIT_WAIT_SECONDS` at most on revoke and on stop. A new group starts from the earliest
+record. A Kafka error while polling is logged and the feed polls again after a pause.
 """
 
 import asyncio

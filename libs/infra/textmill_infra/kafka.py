@@ -46,8 +46,7 @@ class Subscription:
     `fetch_max_wait_ms` bounds latency, not only idle polling: aiokafka keeps one fetch in
     flight per broker, so a partition whose records were just handed over waits for the
     in-flight fetch of the *other* partitions, which the broker holds for up to this long
-    when they are empty (aiokafka's default, 500 ms, showed as 500 ms stalls every few
-    result batches in the stream). A low value costs the broker CPU while idle (a fetch
+    when they are empty (aiokafka's default, 500 ms). A low value costs the broker CPU while idle (a fetch
     every few ms per consumer), so only consumers that are handed a steady flow of records
     and that someone waits on lower it; a consumer that sees a message now and then gets
     it at once anyway (the broker answers a waiting fetch as soon as data arrives).
@@ -75,8 +74,8 @@ class Subscription:
 
 async def keep_body(message: KafkaMessage) -> bytes:
     """Every message is validated once, by `messaging.subscribe`; FastStream's default
-    decoder would first parse each JSON body into dicts nobody reads (as much CPU as the
-    validation, measured in the gateway's stream feeder)."""
+    decoder would first parse each JSON body into dicts nobody reads (as much CPU again as
+    the validation)."""
     return message.body
 
 

@@ -81,7 +81,7 @@ class ServiceRuntime:
     async def started(self) -> None:
         # Everything built while starting (modules, models, the app) lives as long as the
         # process: move it out of the collector's sight, so that a full collection scans
-        # only what requests allocate (it scanned it all: ~150 ms pauses in the stream).
+        # only what requests allocate (a scan of it all paused the stream).
         gc.collect()
         gc.freeze()
         self.heartbeat.start()

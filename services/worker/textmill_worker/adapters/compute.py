@@ -2,13 +2,12 @@
 pool of processes (`ProcessPool`, `TEXTMILL_WORKER_POOL=n`).
 
 Both take a batch of texts and give back one result per text, or, for a shard (`cells`),
-the batch's results already encoded as they are stored and published: the encoding then
-happens where the chains ran, and the worker's loop, which stores, publishes and reads the
-next rows, neither unpickles 1,000 result dicts from the pool nor encodes them (~3 ms a
-batch of sentiment cells). The shard handler keeps `depth` batches in flight, so that the
-chains never wait for the store or Kafka. A
-worker process per core with `InProcess` and one worker process with a pool of one
-process per core are the two ways to use every core; `make bench-pipeline` measures both.
+the batch's results already encoded as they are stored and published: the encoding happens
+where the chains ran, so the worker's loop, which stores, publishes and reads the next
+rows, neither unpickles the results nor encodes them. The shard handler keeps `depth`
+batches in flight, so that the chains never wait for the store or Kafka. A worker process
+per core with `InProcess`, and one worker with a pool of one process per core, are the two
+ways to use every core (docs/worker-layouts.md).
 """
 
 import asyncio
@@ -53,10 +52,8 @@ def cells_json(chains: list[str], records: list[int], texts: list[str | None]) -
     """The JSON list of the batch's cell results, each with its record (`CellResult`): the
     form a shard's results are stored and published in.
 
-    Encoded by msgspec: 0.46 ms for 1,000 sentiment cells against 0.77 with pydantic-core,
-    in the process that is a run's bottleneck on long texts, and strict JSON whatever a
-    chain returns (a NaN or an infinity becomes null, which pydantic-core wrote as `NaN`:
-    no JSON parser of a browser, nor the gateway's, reads that)."""
+    Encoded by msgspec: faster than pydantic-core, and strict JSON whatever a chain returns
+    (a NaN or an infinity becomes null; pydantic-core wrote `NaN`, which no browser reads)."""
     results = analyse_texts(chains, texts)
     return _CELLS.encode(
         [{"record": record, **result} for record, result in zip(records, results, strict=True)]
@@ -77,9 +74,8 @@ class InProcess:
     `idle`: that thread runs under SCHED_IDLE (see `ProcessPool`). It shares the
     interpreter's lock with the loop, and the loop waits for it while the chains hold the
     lock and no core is free of other tasks; those are short on the local stack, where the
-    gateway, Kafka and Redis mostly wait on I/O, and the loop gained more than it lost
-    (two worker processes: stream p95 51 → 30 ms, medians of 7 interleaved runs; same
-    cells/s)."""
+    gateway, Kafka and Redis mostly wait on I/O, and the stream's latency gained more than
+    the loop lost."""
 
     depth = 2
 
@@ -113,8 +109,8 @@ def _start_pool_process(idle: bool) -> None:
             _go_idle(int(task))
     warm_up()
     # The models live as long as the process: out of the collector's sight, as in the
-    # services (`ServiceRuntime.started`). Scanned, they made every ~17th batch of
-    # sentiment cells take 50 ms instead of 14: ~7 % of the process's CPU.
+    # services (`ServiceRuntime.started`): a full collection scanning them made a batch
+    # take several times as long.
     gc.collect()
     gc.freeze()
 
