@@ -45,14 +45,12 @@ class Subscription:
 
     `fetch_max_wait_ms` bounds latency, not only idle polling: aiokafka keeps one fetch in
     flight per broker, so a partition whose records were just handed over waits for the
-    in-flight fetch of the *other* partitions, which the broker holds for up to this long
-    when they are empty (aiokafka's default, 500 ms). A low value costs the broker CPU while idle (a fetch
-    every few ms per consumer), so only consumers that are handed a steady flow of records
-    and that someone waits on lower it; a consumer that sees a message now and then gets
-    it at once anyway (the broker answers a waiting fetch as soon as data arrives).
-    `max_partition_fetch_bytes` lets one fetch carry several result batches (aiokafka's
-    default is 1 MiB). A flow of records that someone waits on is a `feed.RecordFeed`.
-    Why these waits: docs/record-feed.md.
+    in-flight fetch of the *other* partitions, which the broker holds up to this long when
+    they are empty (aiokafka's default: 500 ms). A low value costs the broker CPU while
+    idle, so only consumers handed a steady flow of records that someone waits on lower it;
+    one that sees a message now and then gets it at once anyway. `max_partition_fetch_bytes`
+    lets one fetch carry several result batches (aiokafka's default is 1 MiB). A flow of
+    records that someone waits on is a `feed.RecordFeed` (docs/record-feed.md).
     """
 
     group_id: str | None
