@@ -19,7 +19,7 @@ from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_worker import handlers
 from textmill_worker.adapters.compute import make_compute
-from textmill_worker.adapters.rows import ShardRows
+from textmill_worker.adapters.rows import SIBLING_BYTES, ShardRows, SiblingValues
 
 # At-least-once: a shard's offset is committed only once the shard is stored; a worker
 # that dies mid-shard leaves it uncommitted and Kafka hands it to another member, which
@@ -45,7 +45,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         publisher=runtime.publisher,
         shards=ShardRecords(db),
         results=ResultBatches(db),
-        rows=ShardRows(sync_mongo[settings.mongo_db]),
+        rows=ShardRows(sync_mongo[settings.mongo_db], SiblingValues(SIBLING_BYTES)),
         fence=CancelFence(runtime.attach_redis()),
         compute=compute,
         worker=settings.instance_id,

@@ -38,14 +38,14 @@ class SiblingValues(SizedCache[tuple, Kept]):
 # coordinator's planning): a sibling's values wait about one shard. A shard's most rows
 # (120,000) of 200-character ASCII texts in 2 sibling columns fit; longer texts or more
 # columns are read again by their own shards.
-SIBLING_VALUES = SiblingValues(64 * 1024 * 1024)
+SIBLING_BYTES = 64 * 1024 * 1024
 
 
 class ShardRows:
     """The rows of one column over a row range, read from the stored file (synchronous:
     called from a thread)."""
 
-    def __init__(self, db: Database, siblings: SiblingValues = SIBLING_VALUES) -> None:
+    def __init__(self, db: Database, siblings: SiblingValues) -> None:
         self._db, self._indexes = db, RowIndexes(db)
         self._siblings = siblings
 
