@@ -23,11 +23,11 @@ from textmill_gateway.domain.principal import hash_key
 from textmill_gateway.errors import EXCEPTION_HANDLERS
 from textmill_gateway.middleware import request_context_middleware
 from textmill_gateway.routes import ops
+from textmill_gateway.routes.analysis import RunsController
 from textmill_gateway.routes.deps import provide_gateway, provide_principal
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
-from textmill_gateway.routes.runs import RunsController
 from textmill_gateway.routes.streams import EventsController, run_stream
 from textmill_gateway.routes.texts import analyze_texts
 from textmill_infra.clients import make_sync_mongo
