@@ -118,9 +118,10 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
     if event.failed:
         await _fail(run, f"shard {event.shard_id} failed: {event.failed}", deps)
         return
+    moved = False  # to running: a status change, which always goes out
     if run.status == "queued":
         started = utc_now()
-        if await deps.runs.move(run.id, "running", started_at=started):
+        if moved := await deps.runs.move(run.id, "running", started_at=started):
             run = dataclasses.replace(run, status="running", started_at=started)
         else:
             run = await deps.runs.get(run.id)  # cancelled or failed meanwhile
@@ -130,7 +131,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         await _publish_run(await deps.runs.get(run.id), deps, force=True)
         log.info("run completed", run_id=run.id, cells=progress.cells_done)
     else:
-        await _publish_run(run, deps, force=False, progress=progress)
+        await _publish_run(run, deps, force=moved, progress=progress)
 
 
 async def record_cancel(event: RunCancelled, deps: Deps) -> None:
