@@ -60,6 +60,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (9, "each tenant's runs in order, read by _id: tenant_runs and run_counters", []),
     (10, "each tenant's files in a collection of its own (undone by 11)", []),
     (11, "no collection per tenant: the tenant_files.<digest> of migration 10 dropped", []),
+    (12, "the estimator's cost model and the history of completed shards, read by _id", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -116,7 +117,18 @@ async def _tenant_runs(db: AsyncDatabase) -> None:
                 await db.tenant_runs.insert_one({"_id": f"{tenant}:{n:012d}", "run_id": run_id})
             except DuplicateKeyError:
                 pass  # entered by another service's step
-        await db.run_counters.update_one({"_id": tenant}, {"$max": {"n": len(runs)}}, upsert=True)
+        await _raise_counter(db, tenant, len(runs))
+
+
+async def _raise_counter(db: AsyncDatabase, tenant: str, n: int) -> None:
+    """`run_counters[tenant].n` at least `n`. Two upserts of one new `_id` at the same moment
+    can both insert, and the second fails on the unique `_id`: the document is there then,
+    so the step is done again as a plain update."""
+    counter, raised = {"_id": tenant}, {"$max": {"n": n}}
+    try:
+        await db.run_counters.update_one(counter, raised, upsert=True)
+    except DuplicateKeyError:
+        await db.run_counters.update_one(counter, raised)
 
 
 async def _no_tenant_collections(db: AsyncDatabase) -> None:
@@ -128,6 +140,11 @@ async def _no_tenant_collections(db: AsyncDatabase) -> None:
             await db.drop_collection(name)
 
 
+async def _estimator(db: AsyncDatabase) -> None:
+    for name in ("estimator_models", "shard_costs"):
+        await create_collection(db, name)
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
@@ -135,6 +152,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     8: _run_ends,
     9: _tenant_runs,
     11: _no_tenant_collections,
+    12: _estimator,
 }
 
 
