@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 
 from bench.datasets import write_reviews
-from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
+from textmill_infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -64,7 +64,7 @@ def main() -> None:
     settings = Settings()
     key = (ROOT / ".local" / "admin-key").read_text().strip()
     base = f"http://127.0.0.1:{settings.gateway_port}"
-    stats_url = f"http://127.0.0.1:{DEFAULT_HTTP_PORTS['profiler']}/cache/stats"
+    stats_url = f"http://127.0.0.1:{settings.port_for('profiler')}/cache/stats"
     headers = {"Authorization": f"Bearer {key}"}
     cold, cached, size = [], [], 0
     with (

@@ -30,7 +30,7 @@ from urllib.parse import urlparse
 from textmill_infra.clients import database, make_mongo
 from textmill_infra.kafka import MAX_MESSAGE_BYTES
 from textmill_infra.migrations import migrate
-from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
+from textmill_infra.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
@@ -268,7 +268,7 @@ def idle_chains(pool: int) -> str:
 
 
 def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
-    port = settings.gateway_port if service == "gateway" else DEFAULT_HTTP_PORTS[service]
+    port = settings.gateway_port if service == "gateway" else settings.port_for(service)
     port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, ...
     name = service if replica == 1 else f"{service}-{replica}"
     env = {

@@ -3,12 +3,12 @@
 import httpx
 import pytest
 
-from textmill_infra.settings import DEFAULT_HTTP_PORTS
+from textmill_infra.settings import DEFAULT_HTTP_PORTS, Settings
 
 
 @pytest.mark.parametrize("service", list(DEFAULT_HTTP_PORTS))
 def test_every_service_is_alive_ready_and_exports_metrics(local_stack, service):
-    base = f"http://127.0.0.1:{DEFAULT_HTTP_PORTS[service]}"
+    base = f"http://127.0.0.1:{Settings().port_for(service)}"
     assert httpx.get(f"{base}/healthz").json()["status"] == "alive"
     ready = httpx.get(f"{base}/readyz")
     assert ready.status_code == 200, ready.text

@@ -84,9 +84,9 @@ def test_deleted_file_is_gone(alice):
 def test_profiling_the_same_file_again_is_served_from_the_cache(alice):
     import httpx
 
-    from textmill_infra.settings import DEFAULT_HTTP_PORTS
+    from textmill_infra.settings import Settings
 
-    stats_url = f"http://127.0.0.1:{DEFAULT_HTTP_PORTS['profiler']}/cache/stats"
+    stats_url = f"http://127.0.0.1:{Settings().port_for('profiler')}/cache/stats"
     # Given a profiled file
     file_id = upload(alice, "reviews.csv", reviews_csv(60, seed=11)).json()["id"]
     alice.post("/api/v2/profile", json={"file_id": file_id})

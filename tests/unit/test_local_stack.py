@@ -128,3 +128,22 @@ def test_a_log_within_its_size_goes_on(stack, tmp_path, monkeypatch) -> None:
     stack.rotate_log(log)
     # Then it is written on, and nothing is kept aside
     assert log.read_text() == "a few lines\n" and not (tmp_path / "worker.log.1").exists()
+
+
+def test_a_port_offset_moves_every_part_of_the_stack(stack) -> None:
+    # Given a second checkout's settings, offset by 1,000
+    settings = stack.Settings(port_offset=1000)
+    # When its parts are laid out
+    ports = {part.name: part.port for part in stack.parts(settings)}
+    # Then every server and service listens 1,000 above the first checkout's
+    default = {part.name: part.port for part in stack.parts(stack.Settings())}
+    assert ports.keys() == default.keys()
+    assert all(ports[name] == default[name] + 1000 for name in ports)
+
+
+def test_an_address_given_outright_wins_over_the_offset() -> None:
+    from textmill_infra.settings import Settings
+
+    settings = Settings(port_offset=1000, redis_url="redis://127.0.0.1:6400/0")
+    assert settings.redis_url == "redis://127.0.0.1:6400/0"
+    assert settings.kafka_bootstrap == "127.0.0.1:20092"

@@ -2,9 +2,10 @@
 
 import os
 import socket
+from datetime import timedelta
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
@@ -26,6 +27,9 @@ def _default_instance_id() -> str:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TEXTMILL_", extra="ignore", frozen=True)
 
+    # Added to every default port (Kafka, the store, Redis, each service): a second checkout
+    # runs its own local stack beside the first with `TEXTMILL_PORT_OFFSET=1000`.
+    port_offset: int = Field(default=0, ge=0, le=20_000)
     kafka_bootstrap: str = "127.0.0.1:19092"
     kafka_topic_partitions: int = Field(default=6, ge=1)
     mongo_url: str = "mongodb://127.0.0.1:27027/"
@@ -62,7 +66,30 @@ class Settings(BaseSettings):
     # any other runnable task preempts them.
     worker_idle_chains: bool = False
 
+    # The estimate's cost: dollars per 1,000 tokens, of every chain or of some by name
+    # (`TEXTMILL_CHAIN_PRICES_PER_1K_TOKENS='{"pii": 0.2}'`).
+    price_per_1k_tokens: float = Field(default=0.10, ge=0)
+    chain_prices_per_1k_tokens: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _offset_default_ports(cls, data: dict) -> dict:
+        offset = int(data.get("port_offset") or 0) if isinstance(data, dict) else 0
+        if not offset:
+            return data
+        defaults = {
+            "kafka_bootstrap": f"127.0.0.1:{19092 + offset}",
+            "mongo_url": f"mongodb://127.0.0.1:{27027 + offset}/",
+            "redis_url": f"redis://127.0.0.1:{6389 + offset}/0",
+            "gateway_port": DEFAULT_HTTP_PORTS["gateway"] + offset,
+        }
+        return {**defaults, **data}
+
+    @property
+    def heartbeat_interval(self) -> timedelta:
+        return timedelta(seconds=self.heartbeat_seconds)
+
     def port_for(self, service: ServiceName) -> int:
         if service == "gateway":
             return self.gateway_port
-        return self.http_port or DEFAULT_HTTP_PORTS[service]
+        return self.http_port or DEFAULT_HTTP_PORTS[service] + self.port_offset
