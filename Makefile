@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline
+.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -34,10 +34,13 @@ lint:
 schemas:  ## write the JSON Schemas and the AsyncAPI document of the topics
 	@uv run --frozen python -m textmill_contracts.schemas libs/contracts/generated
 
-bench: bench-profile bench-pipeline  ## every benchmark (tables printed and written to bench/results/)
+bench: bench-profile bench-pipeline bench-estimate  ## every benchmark (tables printed and written to bench/results/)
 
 bench-profile: install  ## profile of a 100k-row x 10-column file, cold and cached, via the gateway
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.profile_bench
 
 bench-pipeline: install  ## raw chain vs pandas+VADER vs end-to-end runs: 1 process, a pool of 1, 2 worker processes, a pool of 2
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.pipeline_bench
+
+bench-estimate: install  ## 24 runs estimated then run (sizes, text lengths, chains, 2 worker layouts), twice: estimated vs actual
+	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.estimate_bench

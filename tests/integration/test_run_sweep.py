@@ -14,7 +14,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.domain.liveness import InstanceLiveness
-from textmill_coordinator.domain.updates import UpdateThrottle
+from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.kafka import make_broker
 from textmill_infra.messaging import Publisher
 from textmill_runs import ShardPlan, shard_id
@@ -145,6 +145,7 @@ async def coordinator(scratch_db, settings, broker, redis):
         row_indexes=None,
         liveness=liveness,
         throttle=UpdateThrottle(),
+        rates=RunRates(),
         shard_partitions=settings.kafka_topic_partitions,
     )
 

@@ -138,8 +138,11 @@ class FakeRunRecords:
         shards = {p.n: ShardState(column=p.column, total=p.cells) for p in plans}
         await self.move(run_id, "queued", shards=shards, queued_at=utc_now())
 
-    async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> Run | None:
-        """`$max` on the shard's cells, `done` only ever set. A shard the run does not have
+    async def record_progress(
+        self, run_id: str, n: int, cells: int, done: bool, started_at: datetime | None = None
+    ) -> Run | None:
+        """`$max` on the shard's cells, `done` only ever set, `$min` on the run's start. A
+        shard the run does not have
         breaks the run as it does in MongoDB, where `$max` would create a shard without a
         column or a total, which no later read can turn into a `Run`."""
         run = self._runs.get(run_id)
@@ -150,8 +153,15 @@ class FakeRunRecords:
         state = run.shards[n]
         folded = dataclasses.replace(state, cells=max(state.cells, cells), done=state.done or done)
         run = dataclasses.replace(run, shards={**run.shards, n: folded})
+        if started_at is not None:
+            start = min(started_at, run.started_at) if run.started_at else started_at
+            run = dataclasses.replace(run, started_at=start)
         self._runs[run_id] = run
         return run
+
+    async def record_estimate(self, run_id: str, estimate: dict) -> None:
+        if (run := self._runs.get(run_id)) is not None:
+            self._runs[run_id] = dataclasses.replace(run, estimate=estimate)
 
     async def active(self) -> list[Run]:
         for run_id in list(self._active):

@@ -68,3 +68,16 @@ class AnalyzeTexts(Message):
     reply_to: TopicName
     texts: list[str] = Field(min_length=1, max_length=100)
     chains: list[str] = Field(min_length=1)
+
+
+class EstimateRequested(Message):
+    """Estimate the time and cost of a run of `chains` over `columns` of a stored file,
+    before it starts, and reply on `reply_to`."""
+
+    schema_name: ClassVar[str] = "estimate.requested"
+    correlation_id: str
+    reply_to: TopicName
+    tenant: str
+    file_id: str
+    columns: list[str] = Field(min_length=1)
+    chains: list[str] = Field(min_length=1)

@@ -24,15 +24,23 @@ RESULTS_MESSAGE_BYTES = 512 * 1024
 
 
 class Heartbeat(Message):
-    """Every service instance says it is alive every few seconds."""
+    """Every service instance says it is alive every few seconds. 1.1 added a worker's
+    `chain_processes` and `cells_per_s`."""
 
     schema_name: ClassVar[str] = "heartbeat"
+    schema_version: str = "1.1"
     service: Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
     instance_id: str
     started_at: datetime
     sequence: int = Field(ge=0)
     status: Literal["ready", "degraded", "draining"] = "ready"
     capacity: int = Field(default=1, ge=0, description="parallel units of work it can take")
+    chain_processes: int | None = Field(
+        default=None, ge=0, description="a worker's processes running chains (0: a thread)"
+    )
+    cells_per_s: float | None = Field(
+        default=None, ge=0, description="a worker's cells analysed per second, lately"
+    )
 
 
 class FileDeleted(Message):
@@ -214,12 +222,27 @@ class ResultBatchKeys(msgspec.Struct, frozen=True):
 _RESULT_BATCH_KEYS = msgspec.json.Decoder(ResultBatchKeys)
 
 
+class ShardCosts(BaseModel):
+    """What a shard cost the worker that analysed it (from its claim to its last row), and
+    what it held: the history the estimator's cost model is fitted on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seconds: float = Field(ge=0, description="wall time from the claim to the last row stored")
+    cells: int = Field(ge=0, description="cells analysed (not skipped as empty)")
+    rows: int = Field(ge=0, description="rows of the shard analysed by this worker")
+    chars: int = Field(ge=0, description="characters of the cells analysed")
+    chars_squared: float = Field(ge=0, description="the sum of each cell's characters squared")
+    chain_seconds: dict[str, float] = Field(description="seconds each chain ran")
+    chain_processes: int = Field(ge=0, description="the worker's chain processes (0: a thread)")
+
+
 class ShardProgress(Message):
     """A shard's checkpoint moved (key: run_id). `done` once the shard's last row is stored.
-    1.1 added `n`."""
+    1.1 added `n`; 1.2 `started_at` and, on the last one, `costs`."""
 
     schema_name: ClassVar[str] = "shard.progress"
-    schema_version: str = "1.1"
+    schema_version: str = "1.2"
     run_id: str
     shard_id: str
     n: int | None = Field(
@@ -231,6 +254,12 @@ class ShardProgress(Message):
     cells: int = Field(description="cells of this shard stored so far")
     done: bool = False
     failed: str | None = Field(default=None, description="why the shard cannot be analysed")
+    started_at: datetime | None = Field(
+        default=None, description="when this worker began the shard (1.2)"
+    )
+    costs: ShardCosts | None = Field(
+        default=None, description="what the shard cost, on its last message (1.2)"
+    )
 
 
 class ColumnProgress(BaseModel):
@@ -258,8 +287,69 @@ class RunUpdated(Message):
 
 
 class TextsAnalyzed(Message):
-    """Reply to `AnalyzeTexts`: one result per text, in order (`record` = index)."""
+    """Reply to `AnalyzeTexts`: one result per text, in order (`record` = index). 1.1 added
+    `chain_seconds`."""
 
     schema_name: ClassVar[str] = "analyze-texts.completed"
+    schema_version: str = "1.1"
     correlation_id: str
     results: list[CellResult]
+    chain_seconds: dict[str, float] = Field(
+        default_factory=dict, description="seconds each chain ran over the texts (1.1)"
+    )
+
+
+# ---- estimates ----------------------------------------------------------------------------
+
+
+class EstimateAssumptions(BaseModel):
+    """What an estimate rests on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workers_alive: int = Field(ge=0)
+    chain_processes: int = Field(ge=0, description="of the workers alive, all together")
+    cells_per_second: dict[str, float] = Field(
+        description="each chain's throughput over these cells, as the model sees it"
+    )
+    backlog_cells: int = Field(ge=0, description="cells of other runs' shards still to do")
+    backlog_seconds: float = Field(ge=0)
+    shards: int = Field(ge=0, description="shards the run will be planned into")
+    sample_rows: int = Field(ge=0, description="rows read from the file to estimate from")
+    source: Literal["history", "calibration", "defaults"] = Field(
+        description="where the chains' costs come from: completed shards, a calibration "
+        "run of the chains on sampled cells, or the planner's defaults"
+    )
+    history_shards: int = Field(ge=0, description="completed shards the costs are fitted on")
+    token_rule: str
+    price_per_1k_tokens: dict[str, float]
+    confidence_level: float = Field(gt=0, lt=1)
+    compute_seconds: float = Field(ge=0, description="the run's shards on the workers")
+    overhead_seconds: float = Field(ge=0, description="a run's planning, start and end")
+
+
+class RunEstimate(BaseModel):
+    """A run's time and cost before it starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    estimated_seconds: float = Field(gt=0)
+    confidence_lower: float = Field(ge=0)
+    confidence_upper: float = Field(gt=0)
+    cells: int = Field(ge=0, description="non-empty cells that will be analysed")
+    tokens: int = Field(ge=0)
+    estimated_cost: float = Field(ge=0, description="in dollars")
+    assumptions: EstimateAssumptions
+
+
+class EstimateCompleted(Message):
+    schema_name: ClassVar[str] = "estimate.completed"
+    correlation_id: str
+    estimate: RunEstimate
+
+
+class EstimateFailed(Message):
+    schema_name: ClassVar[str] = "estimate.failed"
+    correlation_id: str
+    code: str = Field(description="stable error code, e.g. file_not_found, unknown_column")
+    detail: str

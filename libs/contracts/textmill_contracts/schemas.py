@@ -10,11 +10,14 @@ from pathlib import Path
 from textmill_contracts.commands import (
     AnalyzeRequested,
     AnalyzeTexts,
+    EstimateRequested,
     ProfileRequested,
     ShardAssigned,
 )
 from textmill_contracts.envelope import Message
 from textmill_contracts.events import (
+    EstimateCompleted,
+    EstimateFailed,
     FileDeleted,
     Heartbeat,
     ProfileCompleted,
@@ -30,7 +33,10 @@ from textmill_contracts.topics import TOPICS
 # topic -> the messages that may appear on it, and who sends them.
 CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
     TOPICS.profile_requested: ("gateway", [ProfileRequested]),
-    TOPICS.replies: ("profiler, worker", [ProfileCompleted, ProfileFailed, TextsAnalyzed]),
+    TOPICS.replies: (
+        "profiler, worker, estimator",
+        [ProfileCompleted, ProfileFailed, TextsAnalyzed, EstimateCompleted, EstimateFailed],
+    ),
     TOPICS.heartbeats: ("every service", [Heartbeat]),
     TOPICS.files: ("gateway", [FileDeleted]),
     TOPICS.analyze_requested: ("gateway", [AnalyzeRequested]),
@@ -40,6 +46,7 @@ CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
     TOPICS.results: ("worker", [ResultBatch]),
     TOPICS.shard_progress: ("worker", [ShardProgress]),
     TOPICS.runs: ("coordinator", [RunUpdated]),
+    TOPICS.estimate_requested: ("gateway", [EstimateRequested]),
 }
 
 

@@ -17,6 +17,7 @@ class Topics:
     results: str = "textmill.events.results.v1"
     shard_progress: str = "textmill.events.shard-progress.v1"
     runs: str = "textmill.events.run.v1"
+    estimate_requested: str = "textmill.commands.estimate.v1"
 
     def all(self) -> list[str]:
         """Every topic, in declaration order (the services create them at start-up)."""

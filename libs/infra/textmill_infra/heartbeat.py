@@ -28,10 +28,17 @@ class HeartbeatEmitter:
         self._service = service
         self._settings = settings
         self._capacity = capacity
+        self._chain_processes: int | None = None
+        self._cells_per_s: Callable[[], float | None] = lambda: None
         self._started_at = utc_now()
         self._sequence = 0
         self._task: asyncio.Task | None = None
         self.status = "ready"
+
+    def report_work(self, *, chain_processes: int, cells_per_s: Callable[[], float | None]) -> None:
+        """A worker's beats say its chain processes and its recent throughput too."""
+        self._chain_processes, self._cells_per_s = chain_processes, cells_per_s
+        self._capacity = lambda: max(1, chain_processes)
 
     def beat(self) -> Heartbeat:
         beat = Heartbeat(
@@ -41,6 +48,8 @@ class HeartbeatEmitter:
             sequence=self._sequence,
             status=self.status,
             capacity=self._capacity(),
+            chain_processes=self._chain_processes,
+            cells_per_s=self._cells_per_s(),
         )
         self._sequence += 1
         return beat

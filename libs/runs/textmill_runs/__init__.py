@@ -19,7 +19,7 @@ from textmill_runs.holding import HELD_FOR, LIVE_STALLS, held_elsewhere, stalled
 from textmill_runs.ids import new_run_id, shard_id, shard_number
 from textmill_runs.model import Run, Shard, ShardState
 from textmill_runs.plan import ShardPlan, plan_shards, shard_rows_for
-from textmill_runs.progress import RunProgress, fold_progress
+from textmill_runs.progress import RecentRate, RunProgress, blended_eta, fold_progress
 from textmill_runs.status import ACTIVE, UNDER_WAY, is_terminal, moves_from
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "RESULT_BATCH",
     "RESULT_CODEC",
     "UNDER_WAY",
+    "RecentRate",
     "Run",
     "RunProgress",
     "Shard",
@@ -36,6 +37,7 @@ __all__ = [
     "ShardState",
     "batch_start",
     "batch_starts",
+    "blended_eta",
     "fold_progress",
     "held_elsewhere",
     "is_terminal",

@@ -1,10 +1,11 @@
 """The typed objects of a run, as the stores give them back."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from textmill_contracts.events import RunStatus
-from textmill_runs.progress import RunProgress, fold_progress
+from textmill_runs.progress import RunProgress, blended_eta, fold_progress
 from textmill_runs.status import is_terminal
 
 
@@ -35,14 +36,33 @@ class Run:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     shards: dict[int, ShardState] = field(default_factory=dict)  # empty until planned
+    estimate: dict | None = None  # the estimate made as it was accepted (`RunEstimate`)
 
     @property
     def ended(self) -> bool:
         return is_terminal(self.status)
 
-    def progress(self, now: datetime) -> RunProgress:
-        """Its progress now, or, once ended, as it was when it ended."""
-        return fold_progress(self.shards, self.started_at, self.finished_at or now)
+    def progress(self, now: datetime, *, recent_rate: float | None = None) -> RunProgress:
+        """Its progress now, or, once ended, as it was when it ended: the rate since its
+        first shard began (`recent_rate`, when given, is shown while it runs), and the time
+        left at that rate weighed against what its estimate leaves."""
+        folded = fold_progress(self.shards, self.started_at, self.finished_at or now)
+        if self.ended:
+            return dataclasses.replace(folded, eta_seconds=0.0)
+        eta = blended_eta(folded, recent_rate=recent_rate, estimated_left=self.estimated_left(now))
+        rate = recent_rate or folded.rate_cells_per_s
+        return dataclasses.replace(folded, rate_cells_per_s=rate, eta_seconds=eta)
+
+    def estimated_left(self, now: datetime) -> float | None:
+        """What the run's estimate leaves of its time, from now."""
+        if self.estimate is None or self.created_at is None:
+            return None
+        end = self.estimate["estimated_seconds"] - (now - self.created_at).total_seconds()
+        return max(0.0, end)
+
+    @property
+    def cells_done(self) -> int:
+        return sum(min(shard.total, shard.cells) for shard in self.shards.values())
 
     def pending_shards(self) -> list[int]:
         """The numbers of the shards not done, in order."""

@@ -49,3 +49,36 @@ def fold_progress(
             rate = round(cells_done / elapsed, 1)
             eta = round((cells_total - cells_done) / rate, 1) if rate else None
     return RunProgress(cells_done, cells_total, columns, done_shards, len(shards), rate, eta)
+
+
+def blended_eta(
+    progress: RunProgress, *, recent_rate: float | None, estimated_left: float | None
+) -> float | None:
+    """The time left: at the recent rate (else the rate since the start), weighed against
+    what the run's estimate leaves, the estimate counting for less as cells get done."""
+    rate = recent_rate or progress.rate_cells_per_s
+    left = progress.cells_total - progress.cells_done
+    measured = round(left / rate, 1) if rate else None
+    if estimated_left is None or not progress.cells_total:
+        return measured
+    if measured is None:
+        return round(max(0.0, estimated_left), 1)
+    done = progress.cells_done / progress.cells_total
+    return round(done * measured + (1 - done) * max(0.0, estimated_left), 1)
+
+
+class RecentRate:
+    """Cells a second over the last `window` seconds of a run's progress (`now`: a
+    monotonic clock's reading); None until the samples span a second."""
+
+    def __init__(self, window: float = 5.0) -> None:
+        self._window = window
+        self._samples: list[tuple[float, int]] = []
+
+    def add(self, now: float, cells_done: int) -> float | None:
+        self._samples = [(t, c) for t, c in self._samples if t >= now - self._window]
+        self._samples.append((now, cells_done))
+        (first, cells_then), (last, cells_now) = self._samples[0], self._samples[-1]
+        if last - first < 1.0:
+            return None
+        return round(max(0, cells_now - cells_then) / (last - first), 1)

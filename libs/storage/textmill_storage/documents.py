@@ -34,6 +34,7 @@ def run_from(doc: dict) -> Run:
         queued_at=doc.get("queued_at"),
         started_at=doc.get("started_at"),
         finished_at=doc.get("finished_at"),
+        estimate=doc.get("estimate"),
         shards={
             int(n): ShardState(
                 column=shard["column"],

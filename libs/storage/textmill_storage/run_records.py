@@ -4,6 +4,8 @@ scans only `active_runs` (one small document per run under way): FerretDB decode
 document for any other filter.
 """
 
+from datetime import datetime
+
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -62,16 +64,25 @@ class RunRecords:
         await self._register(run_id)
         await self._statuses.move(run_id, "queued", **planned_shards(plans), queued_at=utc_now())
 
-    async def record_progress(self, run_id: str, n: int, cells: int, done: bool) -> Run | None:
-        """Fold one shard's progress in (monotonic: a late, older event changes nothing);
+    async def record_progress(
+        self, run_id: str, n: int, cells: int, done: bool, started_at: datetime | None = None
+    ) -> Run | None:
+        """Fold one shard's progress in (monotonic: a late, older event changes nothing;
+        `started_at`, when the shard began, moves the run's start earlier, never later);
         the run as it is after that."""
         update: dict = {"$max": {f"shards.{n}.cells": cells}}
+        if started_at is not None:
+            update["$min"] = {"started_at": started_at}
         if done:
             update["$set"] = {f"shards.{n}.done": True}
         doc = await self._runs.find_one_and_update(
             {"_id": run_id}, update, return_document=ReturnDocument.AFTER
         )
         return run_from(doc) if doc is not None else None
+
+    async def record_estimate(self, run_id: str, estimate: dict) -> None:
+        """The estimate made as the run was accepted (`RunEstimate`, as JSON)."""
+        await self._runs.update_one({"_id": run_id}, {"$set": {"estimate": estimate}})
 
     async def active(self) -> list[Run]:
         """The queued and running runs, oldest first. An entry whose run has ended some other

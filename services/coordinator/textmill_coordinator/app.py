@@ -13,7 +13,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.domain.liveness import liveness_timeout
-from textmill_coordinator.domain.updates import UpdateThrottle
+from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
 from textmill_infra.kafka import Subscription
 from textmill_infra.messaging import subscribe
@@ -51,6 +51,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
             runtime.attach_redis(), liveness_timeout(settings.heartbeat_seconds)
         ),
         throttle=UpdateThrottle(),
+        rates=RunRates(),
         shard_partitions=settings.kafka_topic_partitions,
     )
     for topic, subscription, model, handler in (

@@ -20,7 +20,12 @@ from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.domain.liveness import observe
-from textmill_coordinator.domain.updates import UpdateThrottle, run_updated, shard_assigned
+from textmill_coordinator.domain.updates import (
+    RunRates,
+    UpdateThrottle,
+    run_updated,
+    shard_assigned,
+)
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher, Unprocessable
@@ -48,6 +53,7 @@ class Deps:
     row_indexes: RowIndexes  # synchronous: called in a thread
     liveness: LivenessTable
     throttle: UpdateThrottle
+    rates: RunRates
     shard_partitions: int
 
 
@@ -112,7 +118,9 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         raise Unprocessable(
             f"ShardProgress: {event.shard_id[:100]!r} is no shard of run {event.run_id!r}"
         )
-    run = await deps.runs.record_progress(event.run_id, n, event.cells, event.done)
+    run = await deps.runs.record_progress(
+        event.run_id, n, event.cells, event.done, started_at=event.started_at
+    )
     if run is None or run.ended:
         return
     if event.failed:
@@ -120,12 +128,16 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         return
     moved = False  # to running: a status change, which always goes out
     if run.status == "queued":
-        started = utc_now()
+        # When its first shard began, as the worker says (`$min` of the shards' starts,
+        # set by `record_progress`); a 1.0 event does not say: when it came.
+        started = run.started_at or utc_now()
         if moved := await deps.runs.move(run.id, "running", started_at=started):
             run = dataclasses.replace(run, status="running", started_at=started)
         else:
             run = await deps.runs.get(run.id)  # cancelled or failed meanwhile
-    progress = run.progress(utc_now())
+    now = utc_now()
+    recent = deps.rates.add(run.id, asyncio.get_running_loop().time(), run.cells_done)
+    progress = run.progress(now, recent_rate=recent)
     if progress.complete and not run.ended:
         await deps.runs.move(run.id, "completed", finished_at=utc_now())
         await _publish_run(await deps.runs.get(run.id), deps, force=True)
@@ -205,3 +217,4 @@ async def _publish_run(
     await deps.publisher.publish(run_updated(run, progress), TOPICS.runs, key=run.id)
     if run.ended:
         deps.throttle.forget(run.id)
+        deps.rates.forget(run.id)

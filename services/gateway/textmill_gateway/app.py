@@ -16,7 +16,6 @@ from textmill_contracts.topics import TOPICS
 from textmill_gateway import handlers
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
-from textmill_gateway.adapters.replies import ReplyWaiter
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.principal import hash_key
@@ -25,6 +24,7 @@ from textmill_gateway.middleware import request_context_middleware
 from textmill_gateway.routes import ops
 from textmill_gateway.routes.analysis import RunsController
 from textmill_gateway.routes.deps import provide_gateway, provide_principal
+from textmill_gateway.routes.estimates import estimate
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
@@ -34,6 +34,7 @@ from textmill_infra.clients import make_sync_mongo
 from textmill_infra.feed import RecordFeed
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import subscribe
+from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, RunRecords
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> Litestar:
             RunsController,
             EventsController,
             analyze_texts,
+            estimate,
         ],
         dependencies={"principal": Provide(provide_principal)},
         security=[{"ApiKey": []}],

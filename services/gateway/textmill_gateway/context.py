@@ -7,9 +7,9 @@ from pymongo.synchronous.database import Database
 
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
-from textmill_gateway.adapters.replies import ReplyWaiter
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.messaging import Publisher
+from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_storage import CancelFence, ResultBatches, RunRecords
 

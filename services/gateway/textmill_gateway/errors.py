@@ -12,6 +12,7 @@ from textmill_gateway.domain.refusals import Refusal
 from textmill_gateway.middleware import SECURITY_HEADERS, request_id_for
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import REQUEST_ID_HEADER, get_logger, request_id_var
+from textmill_infra.replies import ReplyTimeout
 from textmill_tabular import TabularError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -38,6 +39,7 @@ STATUS: dict[str, int] = {
     "unknown_column": 422,
     "unknown_chain": 422,
     "profile_failed": 500,
+    "estimate_failed": 500,
     "internal_error": 500,
     "cancel_pending": 503,
     "upstream_timeout": 504,
@@ -98,6 +100,10 @@ def on_stored_file_missing(request: Request, exc: StoredFileMissing) -> Response
     return problem(request, exc.code, str(exc))
 
 
+def on_reply_timeout(request: Request, exc: ReplyTimeout) -> Response:
+    return problem(request, exc.code, str(exc))
+
+
 def on_validation_error(request: Request, exc: ValidationException) -> Response:
     errors = exc.extra if isinstance(exc.extra, list) else []
     return problem(request, "invalid_request", exc.detail, errors=errors)
@@ -142,6 +148,7 @@ EXCEPTION_HANDLERS = {
     Refusal: on_refusal,
     TabularError: on_tabular_error,
     StoredFileMissing: on_stored_file_missing,
+    ReplyTimeout: on_reply_timeout,
     ValidationException: on_validation_error,
     HTTPException: on_http_error,
     RecursionError: on_too_deep,

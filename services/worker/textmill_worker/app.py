@@ -6,6 +6,7 @@ pool of that many processes (`adapters/compute.py`)."""
 import asyncio
 import logging
 import os
+import time
 
 from faststream.asgi import AsgiFastStream
 
@@ -20,6 +21,7 @@ from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_worker import handlers
 from textmill_worker.adapters.compute import make_compute
 from textmill_worker.adapters.rows import SIBLING_BYTES, ShardRows, SiblingValues
+from textmill_worker.domain.throughput import Throughput
 
 # At-least-once: a shard's offset is committed only once the shard is stored; a worker
 # that dies mid-shard leaves it uncommitted and Kafka hands it to another member, which
@@ -41,6 +43,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
     compute = make_compute(settings.worker_pool, idle=settings.worker_idle_chains)
     runtime.on_startup.append(compute.start)
     runtime.on_close.append(lambda: asyncio.to_thread(compute.close))
+    throughput = Throughput()
     deps = handlers.Deps(
         publisher=runtime.publisher,
         shards=ShardRecords(db),
@@ -49,6 +52,11 @@ def create_app(settings: Settings) -> AsgiFastStream:
         fence=CancelFence(runtime.attach_redis()),
         compute=compute,
         worker=settings.instance_id,
+        throughput=throughput,
+    )
+    runtime.heartbeat.report_work(
+        chain_processes=compute.processes,
+        cells_per_s=lambda: throughput.cells_per_s(time.monotonic()),
     )
     for topic, subscription, model, handler in (
         (TOPICS.shards, SHARDS, ShardAssigned, handlers.analyse_shard),

@@ -13,23 +13,32 @@ requester.
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pymongo.errors import ConnectionFailure
 
 from textmill_contracts.commands import AnalyzeTexts, ShardAssigned
 from textmill_contracts.envelope import utc_now
-from textmill_contracts.events import CellResult, ResultBatch, ShardProgress, TextsAnalyzed
+from textmill_contracts.events import (
+    CellResult,
+    ResultBatch,
+    ShardCosts,
+    ShardProgress,
+    TextsAnalyzed,
+)
 from textmill_contracts.topics import TOPICS
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher, Unprocessable
 from textmill_runs import RESULT_BATCH, held_elsewhere
+from textmill_runs.costs import CellCosts
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_tabular import TabularError
 from textmill_worker.adapters.compute import Compute
 from textmill_worker.adapters.readahead import ReadAhead
 from textmill_worker.adapters.rows import ShardRows
 from textmill_worker.domain.chains import UnknownChain, get_chains
+from textmill_worker.domain.throughput import Throughput
 
 log = get_logger(__name__)
 CHECKPOINT_SECONDS = 0.25
@@ -45,7 +54,19 @@ class Deps:
     fence: CancelFence
     compute: Compute
     worker: str  # this instance's id
+    throughput: Throughput  # what its heartbeats say it analyses
     batch_rows: int = RESULT_BATCH  # shards and checkpoints fall on batch boundaries
+
+
+@dataclass
+class ShardRun:
+    """One shard as this worker analyses it: when it began, and what it cost so far."""
+
+    command: ShardAssigned
+    started_at: datetime
+    started: float  # the monotonic clock's reading then
+    offset: int
+    costs: CellCosts = field(default_factory=CellCosts)
 
 
 async def analyse_shard(command: ShardAssigned, deps: Deps) -> None:
@@ -54,8 +75,9 @@ async def analyse_shard(command: ShardAssigned, deps: Deps) -> None:
         log.warning("shard not in the store; skipped", shard_id=command.shard_id)
         return
     offset = max(command.start, shard.offset)
+    work = ShardRun(command, utc_now(), time.monotonic(), offset)
     if shard.done or offset >= command.end:
-        await _progress(command, offset, deps, done=True)  # tell the coordinator again
+        await _progress(work, offset, deps, done=True)  # tell the coordinator again
         return
     if await deps.fence.is_cancelled(command.run_id):
         return
@@ -67,7 +89,7 @@ async def analyse_shard(command: ShardAssigned, deps: Deps) -> None:
         log.info("resuming shard from its checkpoint", shard_id=command.shard_id, offset=offset)
     await deps.shards.claim(command.shard_id, deps.worker, command.attempt, resumed_from)
     try:
-        await _analyse(command, offset, deps)
+        await _analyse(work, deps)
     except asyncio.CancelledError:
         # Stopped mid-shard (a drain past its grace): the member that gets the message
         # next takes the shard at once rather than leaving it to a holder that is gone.
@@ -80,10 +102,11 @@ async def analyse_shard(command: ShardAssigned, deps: Deps) -> None:
         raise  # the store is away: redelivery resumes from the checkpoint
     except (TabularError, LookupError, UnknownChain, ValueError) as exc:
         log.warning("shard failed", shard_id=command.shard_id, error=str(exc))
-        await _progress(command, offset, deps, failed=f"{type(exc).__name__}: {exc}")
+        await _progress(work, offset, deps, failed=f"{type(exc).__name__}: {exc}")
 
 
-async def _analyse(command: ShardAssigned, offset: int, deps: Deps) -> None:
+async def _analyse(work: ShardRun, deps: Deps) -> None:
+    command, offset = work.command, work.offset
     get_chains(command.chains)  # an unknown chain fails the shard before any work
     position, rows = await asyncio.to_thread(
         deps.rows.open,
@@ -104,12 +127,12 @@ async def _analyse(command: ShardAssigned, offset: int, deps: Deps) -> None:
     checkpointed = progressed = time.monotonic()
     try:
         while (batch := await reader.next()) is not None:
-            records, cells = batch
+            records, (cells, costs) = batch
             if not await deps.fence.enter(command.run_id):
                 log.info("run cancelled; shard stops", shard_id=command.shard_id)
                 # What was stored since the last report still counts: the cancelled
                 # run's figures say how many cells it has, not how many were reported.
-                await _progress(command, offset, deps)
+                await _progress(work, offset, deps)
                 return
             try:
                 await deps.results.write(command.run_id, command.column, position, records, cells)
@@ -117,6 +140,8 @@ async def _analyse(command: ShardAssigned, offset: int, deps: Deps) -> None:
                 await deps.fence.leave(command.run_id)
             offset = records[-1] + 1
             done, now = offset >= command.end, time.monotonic()
+            work.costs.add(costs)
+            deps.throughput.add(now, costs.cells)
             # Published before the checkpoint moves past it: a publish that fails leaves
             # the batch to the shard's redelivery, which publishes it again.
             await _publish_results(command, cells, deps)
@@ -124,14 +149,14 @@ async def _analyse(command: ShardAssigned, offset: int, deps: Deps) -> None:
                 await deps.shards.checkpoint(command.shard_id, offset, offset - command.start, done)
                 checkpointed = now
             if done or now - progressed >= PROGRESS_SECONDS:
-                await _progress(command, offset, deps, done=done)  # after the checkpoint
+                await _progress(work, offset, deps, done=done)  # after the checkpoint
                 progressed = now
     finally:
         await reader.close()
         await asyncio.to_thread(rows.close)
     if offset < command.end:
         await deps.shards.checkpoint(command.shard_id, command.end, offset - command.start, True)
-        await _progress(command, command.end, deps, done=True)
+        await _progress(work, command.end, deps, done=True)
 
 
 async def _publish_results(command: ShardAssigned, cells: bytes, deps: Deps) -> None:
@@ -152,13 +177,25 @@ async def _publish_results(command: ShardAssigned, cells: bytes, deps: Deps) -> 
 
 
 async def _progress(
-    command: ShardAssigned,
+    work: ShardRun,
     offset: int,
     deps: Deps,
     *,
     done: bool = False,
     failed: str | None = None,
 ) -> None:
+    command = work.command
+    costs = None
+    if done and work.costs.cells:
+        costs = ShardCosts(
+            seconds=round(time.monotonic() - work.started, 4),
+            cells=work.costs.cells,
+            rows=offset - work.offset,
+            chars=work.costs.chars,
+            chars_squared=work.costs.chars_squared,
+            chain_seconds={c: round(s, 6) for c, s in work.costs.chain_seconds.items()},
+            chain_processes=deps.compute.processes,
+        )
     event = ShardProgress(
         run_id=command.run_id,
         shard_id=command.shard_id,
@@ -169,6 +206,8 @@ async def _progress(
         cells=offset - command.start,
         done=done,
         failed=failed,
+        started_at=work.started_at,
+        costs=costs,
     )
     await deps.publisher.publish(event, TOPICS.shard_progress, key=command.run_id)
 
@@ -180,10 +219,11 @@ async def analyse_texts(command: AnalyzeTexts, deps: Deps) -> None:
         get_chains(command.chains)
     except UnknownChain as exc:  # the gateway asks only for known chains
         raise Unprocessable(f"AnalyzeTexts: {exc}") from None
-    results = await deps.compute.analyse(command.chains, list(command.texts))
+    results, costs = await deps.compute.analyse(command.chains, list(command.texts))
     answer = TextsAnalyzed(
         correlation_id=command.correlation_id,
         results=[CellResult(record=i, **result) for i, result in enumerate(results)],
+        chain_seconds={c: round(s, 6) for c, s in costs.chain_seconds.items()},
     )
     await deps.publisher.reply(answer, command.reply_to, correlation_id=command.correlation_id)
     log.info(

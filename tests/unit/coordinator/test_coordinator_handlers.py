@@ -23,7 +23,7 @@ from textmill_contracts.commands import AnalyzeRequested, ShardAssigned
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat, RunCancelled, RunUpdated, ShardProgress
 from textmill_contracts.topics import TOPICS
-from textmill_coordinator.domain.updates import UpdateThrottle
+from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_coordinator.handlers import (
     Deps,
     fold_shard_progress,
@@ -52,6 +52,7 @@ def deps() -> Deps:
         row_indexes=FakeRowIndexes(),
         liveness=FakeLiveness(),
         throttle=UpdateThrottle(interval=0),  # every update goes out unless a test says
+        rates=RunRates(),
         shard_partitions=3,
     )
 

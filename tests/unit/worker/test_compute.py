@@ -9,6 +9,7 @@ from concurrent.futures.process import BrokenProcessPool
 import pytest
 
 from textmill_contracts.events import ResultBatch, ResultBatchKeys
+from textmill_runs.costs import CellCosts
 from textmill_worker.adapters import compute
 from textmill_worker.adapters.compute import InProcess, ProcessPool, make_compute
 from textmill_worker.domain.chains import analyse_cells, get_chains
@@ -44,7 +45,7 @@ async def pool():
 async def test_in_process_gives_what_the_runner_gives() -> None:
     compute = InProcess()
     try:
-        results = await compute.analyse(["sentiment"], TEXTS)
+        results = (await compute.analyse(["sentiment"], TEXTS))[0]
     finally:
         compute.close()
     assert results == _expected(["sentiment"], TEXTS)
@@ -53,14 +54,14 @@ async def test_in_process_gives_what_the_runner_gives() -> None:
 
 
 async def test_a_process_pool_gives_what_the_runner_gives(pool: ProcessPool) -> None:
-    results = await pool.analyse(["sentiment"], TEXTS)
+    results = (await pool.analyse(["sentiment"], TEXTS))[0]
     assert results == _expected(["sentiment"], TEXTS)
-    assert results == await InProcess().analyse(["sentiment"], TEXTS)
+    assert results == (await InProcess().analyse(["sentiment"], TEXTS))[0]
 
 
 async def test_a_process_pool_runs_several_chains_in_order(pool: ProcessPool) -> None:
     chains = ["stats", "sentiment", "pii"]
-    results = await pool.analyse(chains, TEXTS[:2])
+    results = (await pool.analyse(chains, TEXTS[:2]))[0]
     assert results == _expected(chains, TEXTS[:2])
     assert list(results[0]["chains"]) == chains
 
@@ -69,7 +70,7 @@ async def test_a_process_pool_runs_several_chains_in_order(pool: ProcessPool) ->
 async def test_a_process_pool_handles_empty_batches_and_cells(
     pool: ProcessPool, texts: list[str | None]
 ) -> None:
-    results = await pool.analyse(["sentiment"], texts)
+    results = (await pool.analyse(["sentiment"], texts))[0]
     assert results == _expected(["sentiment"], texts)
     assert results == [{"status": "skipped", "reason": "empty cell", "chains": {}}] * len(texts)
 
@@ -86,8 +87,8 @@ async def test_a_shard_batch_comes_back_as_the_json_of_its_cells_with_their_reco
     local = InProcess()
     try:
         # When either layout analyses it for the store
-        pooled = await pool.cells(["sentiment", "stats"], records, TEXTS)
-        threaded = await local.cells(["sentiment", "stats"], records, TEXTS)
+        pooled = (await pool.cells(["sentiment", "stats"], records, TEXTS))[0]
+        threaded = (await local.cells(["sentiment", "stats"], records, TEXTS))[0]
     finally:
         local.close()
     # Then both give the same JSON: one cell result per record, in order, as the runner gives
@@ -100,7 +101,7 @@ async def test_a_batch_whose_records_and_texts_differ_in_length_is_refused(
 ) -> None:
     # Given one record too few for the texts, When the pool is asked, Then it refuses
     with pytest.raises(ValueError, match="zip"):
-        await pool.cells(["stats"], [0], ["one", "two"])
+        (await pool.cells(["stats"], [0], ["one", "two"]))[0]
 
 
 def test_a_pool_keeps_one_batch_more_in_flight_than_it_has_processes(pool: ProcessPool) -> None:
@@ -143,7 +144,7 @@ async def test_an_idle_pool_runs_its_chains_under_sched_idle() -> None:
         # Then every thread of its process runs under SCHED_IDLE (native libraries start
         # threads of their own), and its chains give what the runner gives
         assert await idle._run(thread_policies) == {os.SCHED_IDLE}
-        assert await idle.analyse(["sentiment"], TEXTS) == _expected(["sentiment"], TEXTS)
+        assert (await idle.analyse(["sentiment"], TEXTS))[0] == _expected(["sentiment"], TEXTS)
     finally:
         idle.close()
     # ... while this process keeps its own policy
@@ -163,7 +164,7 @@ async def test_idle_chains_in_process_run_in_an_idle_thread() -> None:
         await compute.start()
         # Then that thread runs under SCHED_IDLE and gives what the runner gives
         assert await compute._run(own_thread_policy) == os.SCHED_IDLE
-        assert await compute.analyse(["sentiment"], TEXTS) == _expected(["sentiment"], TEXTS)
+        assert (await compute.analyse(["sentiment"], TEXTS))[0] == _expected(["sentiment"], TEXTS)
     finally:
         compute.close()
     # ... while the loop's thread keeps its own policy
@@ -205,9 +206,9 @@ async def test_a_dead_pool_process_fails_one_call_then_the_pool_is_replaced() ->
         victim.join()
         # Then the call that meets the broken pool fails (its shard is redelivered) ...
         with pytest.raises(BrokenProcessPool):
-            await own.analyse(["stats"], ["A short sentence."])
+            (await own.analyse(["stats"], ["A short sentence."]))[0]
         # ... and the next one runs on a new process
-        assert await own.analyse(["stats"], ["A short sentence."]) == _expected(
+        assert (await own.analyse(["stats"], ["A short sentence."]))[0] == _expected(
             ["stats"], ["A short sentence."]
         )
     finally:
@@ -218,14 +219,15 @@ def test_a_batch_is_strict_json_whatever_numbers_a_chain_returns(monkeypatch) ->
     # Given a chain whose scores come out as NaN and infinities on some cells
     def scores(chains, texts):
         odd = [float("nan"), float("inf"), float("-inf"), 0.5]
-        return [
+        results = [
             {"status": "ok", "reason": None, "chains": {"x": {"score": odd[i % 4]}}}
             for i, _ in enumerate(texts)
         ]
+        return results, CellCosts()
 
     monkeypatch.setattr(compute, "analyse_texts", scores)
     # When a batch of four cells is encoded for the store and the stream
-    cells = compute.cells_json(["x"], [10, 11, 12, 13], ["a", "b", "c", "d"])
+    cells, _ = compute.cells_json(["x"], [10, 11, 12, 13], ["a", "b", "c", "d"])
 
     # Then it is JSON that a strict parser reads (those numbers as null), and so is the
     # published batch, which the gateway routes
@@ -239,3 +241,22 @@ def test_a_batch_is_strict_json_whatever_numbers_a_chain_returns(monkeypatch) ->
         cells, run_id="r", tenant="t", shard_id="r:00000", column="body", worker="w"
     )
     assert [c.record for c in ResultBatchKeys.decode(body).results] == [10, 11, 12, 13]
+
+
+async def test_a_batch_says_what_it_cost_cell_by_cell_and_chain_by_chain() -> None:
+    # Given a batch of four cells, one of them empty
+    texts = ["A fine kettle.", "", "Broke in a week, sadly.", "Works."]
+    compute = InProcess()
+    try:
+        # When two chains analyse it
+        _, costs = await compute.cells(["sentiment", "stats"], [0, 1, 2, 3], texts)
+    finally:
+        compute.close()
+    # Then its costs count the three analysed cells, their characters, and each chain's CPU
+    analysed = [t for t in texts if t]
+    assert costs.cells == 3
+    assert costs.chars == sum(map(len, analysed))
+    assert costs.chars_squared == sum(len(t) ** 2 for t in analysed)
+    assert set(costs.chain_seconds) == {"sentiment", "stats"}
+    assert all(seconds >= 0 for seconds in costs.chain_seconds.values())
+    assert compute.processes == 0

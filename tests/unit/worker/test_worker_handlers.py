@@ -5,6 +5,7 @@ quick analysis answers its requester."""
 
 import asyncio
 import dataclasses
+import time
 from datetime import timedelta
 
 import pytest
@@ -25,6 +26,7 @@ from textmill_infra.messaging import Unprocessable
 from textmill_runs import ShardPlan, held_elsewhere, result_batch_id, shard_id
 from textmill_worker import handlers
 from textmill_worker.adapters.compute import InProcess
+from textmill_worker.domain.throughput import Throughput
 from textmill_worker.handlers import Deps, analyse_shard, analyse_texts
 
 TENANT = "tenant-a"
@@ -71,6 +73,7 @@ async def deps(compute) -> Deps:
         fence=FakeFence(),
         compute=compute,
         worker=WORKER,
+        throughput=Throughput(),
         batch_rows=2,  # five rows: batches of records [0, 1], [2, 3], [4]
     )
 
@@ -154,6 +157,23 @@ async def test_a_finished_shard_reports_done_with_a_cell_per_row(deps):
     shard = await deps.shards.get(SHARD)
     assert (shard.done, shard.offset, shard.cells) == (True, 5, 5)
     assert (shard.worker, shard.attempt) == (WORKER, 2)
+
+
+async def test_a_finished_shard_says_when_it_began_and_what_it_cost(deps):
+    # When this worker analyses a shard of five rows
+    before = utc_now()
+    await analyse_shard(assignment(), deps)
+    # Then every progress says when the shard began here, and the last one its costs
+    events = progress(deps)
+    assert {event.started_at for event in events} == {events[0].started_at}
+    assert before <= events[0].started_at <= utc_now()
+    costs = events[-1].costs
+    assert costs is not None and costs.rows == 5 and costs.cells <= 5
+    assert costs.chars > 0 and set(costs.chain_seconds) == {"stats"}
+    assert costs.chain_processes == deps.compute.processes and costs.seconds >= 0
+    assert all(event.costs is None for event in events[:-1])
+    # And the worker's throughput counts the cells it analysed
+    assert deps.throughput.cells_per_s(time.monotonic()) == costs.cells / 10.0
 
 
 async def test_checkpoints_and_progress_follow_the_stored_batches(deps, monkeypatch):
@@ -334,13 +354,13 @@ async def test_a_shard_missing_from_the_store_is_skipped(deps):
 class Stuck:
     """Chains that never finish a batch: a worker told to stop meanwhile."""
 
-    depth = 2
+    depth, processes = 2, 0
 
-    async def cells(self, chains: list[str], records: list[int], texts: list) -> bytes:
+    async def cells(self, chains: list[str], records: list[int], texts: list) -> tuple:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
-    async def analyse(self, chains: list[str], texts: list) -> list[dict]:
+    async def analyse(self, chains: list[str], texts: list) -> tuple:
         raise AssertionError("no quick analysis here")
 
 

@@ -3,7 +3,7 @@ how often progress goes out. Pure: the clock is an argument."""
 
 from textmill_contracts.commands import ShardAssigned
 from textmill_contracts.events import ColumnProgress, RunUpdated
-from textmill_runs import Run, RunProgress, Shard
+from textmill_runs import RecentRate, Run, RunProgress, Shard
 
 PROGRESS_SECONDS = 0.5  # the least time between two progress updates of one run
 
@@ -38,6 +38,21 @@ def run_updated(run: Run, progress: RunProgress) -> RunUpdated:
         started_at=run.started_at,
         finished_at=run.finished_at,
     )
+
+
+class RunRates:
+    """The recent rate of each run this coordinator folds progress for (its progress events
+    come to one consumer: they are keyed by run)."""
+
+    def __init__(self, window: float = 5.0) -> None:
+        self._window = window
+        self._runs: dict[str, RecentRate] = {}
+
+    def add(self, run_id: str, now: float, cells_done: int) -> float | None:
+        return self._runs.setdefault(run_id, RecentRate(self._window)).add(now, cells_done)
+
+    def forget(self, run_id: str) -> None:
+        self._runs.pop(run_id, None)
 
 
 class UpdateThrottle:

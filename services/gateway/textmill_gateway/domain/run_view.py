@@ -39,8 +39,21 @@ def present(run: Run, now: datetime) -> dict:
         "created_at": _iso(run.created_at),
         "started_at": _iso(run.started_at),
         "finished_at": _iso(run.finished_at),
+        "estimate": run.estimate,
+        **_against_estimate(run),
         "links": run_links(run.id),
     }
+
+
+def _against_estimate(run: Run) -> dict:
+    """Once the run has ended: how long it took from its acceptance, and how far that is
+    from its estimate (actual ÷ estimated − 1)."""
+    if run.finished_at is None or run.created_at is None:
+        return {"actual_seconds": None, "estimate_error": None}
+    actual = (run.finished_at - run.created_at).total_seconds()
+    estimated = (run.estimate or {}).get("estimated_seconds")
+    error = round(actual / estimated - 1, 4) if estimated else None
+    return {"actual_seconds": round(actual, 3), "estimate_error": error}
 
 
 def _iso(value: datetime | None) -> str | None:

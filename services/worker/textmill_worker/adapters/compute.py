@@ -22,6 +22,7 @@ from typing import Protocol
 import msgspec
 
 from textmill_infra.logs import get_logger
+from textmill_runs.costs import CellCosts
 from textmill_worker.domain.chains import analyse_cells, get_chains, warm_up
 
 log = get_logger(__name__)
@@ -30,34 +31,42 @@ _CELLS = msgspec.json.Encoder()
 
 class Compute(Protocol):
     depth: int  # batches worth keeping in flight
+    processes: int  # chain processes (0: a thread of the worker)
 
     async def start(self) -> None:
         """Load every chain's models now, so the first shard does not pay for them."""
         ...
 
-    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]: ...
+    async def analyse(
+        self, chains: list[str], texts: list[str | None]
+    ) -> tuple[list[dict], CellCosts]: ...
 
-    async def cells(self, chains: list[str], records: list[int], texts: list[str | None]) -> bytes:
+    async def cells(
+        self, chains: list[str], records: list[int], texts: list[str | None]
+    ) -> tuple[bytes, CellCosts]:
         """`cells_json` of the batch."""
         ...
 
     def close(self) -> None: ...
 
 
-def analyse_texts(chains: list[str], texts: list[str | None]) -> list[dict]:
-    return analyse_cells(get_chains(chains), texts)
+def analyse_texts(chains: list[str], texts: list[str | None]) -> tuple[list[dict], CellCosts]:
+    """One result per text, and what they cost."""
+    costs = CellCosts()
+    return analyse_cells(get_chains(chains), texts, costs), costs
 
 
-def cells_json(chains: list[str], records: list[int], texts: list[str | None]) -> bytes:
+def cells_json(
+    chains: list[str], records: list[int], texts: list[str | None]
+) -> tuple[bytes, CellCosts]:
     """The JSON list of the batch's cell results, each with its record (`CellResult`): the
     form a shard's results are stored and published in.
 
     Encoded by msgspec: faster than pydantic-core, and strict JSON whatever a chain returns
     (a NaN or an infinity becomes null; pydantic-core wrote `NaN`, which no browser reads)."""
-    results = analyse_texts(chains, texts)
-    return _CELLS.encode(
-        [{"record": record, **result} for record, result in zip(records, results, strict=True)]
-    )
+    results, costs = analyse_texts(chains, texts)
+    cells = [{"record": record, **result} for record, result in zip(records, results, strict=True)]
+    return _CELLS.encode(cells), costs
 
 
 def _go_idle(task: int = 0) -> None:
@@ -78,6 +87,7 @@ class InProcess:
     the loop lost."""
 
     depth = 2
+    processes = 0  # chains in a thread of this process
 
     def __init__(self, *, idle: bool = False) -> None:
         self._thread = ThreadPoolExecutor(
@@ -87,10 +97,14 @@ class InProcess:
     async def start(self) -> None:
         await self._run(warm_up)
 
-    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]:
+    async def analyse(
+        self, chains: list[str], texts: list[str | None]
+    ) -> tuple[list[dict], CellCosts]:
         return await self._run(analyse_texts, chains, texts)
 
-    async def cells(self, chains: list[str], records: list[int], texts: list[str | None]) -> bytes:
+    async def cells(
+        self, chains: list[str], records: list[int], texts: list[str | None]
+    ) -> tuple[bytes, CellCosts]:
         return await self._run(cells_json, chains, records, texts)
 
     async def _run(self, fn, *args):
@@ -133,12 +147,12 @@ class ProcessPool:
     def __init__(self, processes: int, *, idle: bool = False) -> None:
         if processes < 1:
             raise ValueError(f"a pool needs at least one process, not {processes}")
-        self.depth, self._processes, self._idle = processes + 1, processes, idle
+        self.depth, self.processes, self._idle = processes + 1, processes, idle
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            self._processes,
+            self.processes,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a running loop
             initializer=_start_pool_process,
             initargs=(self._idle,),
@@ -149,14 +163,18 @@ class ProcessPool:
         # one, which warms its models up in its initializer.
         loop = asyncio.get_running_loop()
         started = [
-            loop.run_in_executor(self._pool, analyse_texts, [], []) for _ in range(self._processes)
+            loop.run_in_executor(self._pool, analyse_texts, [], []) for _ in range(self.processes)
         ]
         await asyncio.gather(*started)
 
-    async def analyse(self, chains: list[str], texts: list[str | None]) -> list[dict]:
+    async def analyse(
+        self, chains: list[str], texts: list[str | None]
+    ) -> tuple[list[dict], CellCosts]:
         return await self._run(analyse_texts, chains, texts)
 
-    async def cells(self, chains: list[str], records: list[int], texts: list[str | None]) -> bytes:
+    async def cells(
+        self, chains: list[str], records: list[int], texts: list[str | None]
+    ) -> tuple[bytes, CellCosts]:
         return await self._run(cells_json, chains, records, texts)
 
     async def _run(self, fn, *args):

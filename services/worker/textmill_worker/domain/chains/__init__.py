@@ -10,9 +10,11 @@ skipped, lone surrogates (which no encoder will write) are replaced, and a chain
 fails on a batch is rerun cell by cell, so one bad cell fails alone and the run goes on.
 """
 
-import re
+import time
 from typing import Protocol
 
+from textmill_runs.cell_text import analysable
+from textmill_runs.costs import CellCosts
 from textmill_worker.domain.chains import keywords, language, pii, sentiment, stats
 
 
@@ -36,9 +38,6 @@ CHAINS: dict[str, Chain] = {
     )
 }
 
-NULL_TOKENS = frozenset({"null", "none", "nan", "n/a", "na", "-"})
-NULL_TOKEN_CHARS = max(map(len, NULL_TOKENS))  # casefolding never shortens a text
-SURROGATES = re.compile(r"[\ud800-\udfff]")
 MAX_ERROR_CHARS = 500
 WARM_UP_TEXT = "Warm up the models: this kettle is lovely, call +44 20 7946 0958."
 
@@ -73,9 +72,13 @@ def warm_up() -> None:
         chain.analyse([WARM_UP_TEXT])
 
 
-def analyse_cells(chains: list[Chain], texts: list[str | None]) -> list[dict]:
-    """One result per cell, in order: {"status", "reason", "chains": {name: output}}."""
-    cells = [_analysable(text) for text in texts]
+def analyse_cells(
+    chains: list[Chain], texts: list[str | None], costs: CellCosts | None = None
+) -> list[dict]:
+    """One result per cell, in order: {"status", "reason", "chains": {name: output}}; the
+    seconds each chain took are added to `costs` (wall time: lingua's native code runs in
+    threads of its own, which a thread's CPU clock does not see)."""
+    cells = [analysable(text) for text in texts]
     results = [
         {"status": "ok", "reason": None, "chains": {}}
         if cell is not None
@@ -84,9 +87,15 @@ def analyse_cells(chains: list[Chain], texts: list[str | None]) -> list[dict]:
     ]
     live = [i for i, cell in enumerate(cells) if cell is not None]
     batch = [cells[i] for i in live]
+    if costs is not None:
+        costs.count(batch)
     failed: dict[int, list[str]] = {}
     for chain in chains:
-        for i, outcome in zip(live, _run(chain, batch), strict=True):
+        started = time.perf_counter()
+        outcomes = _run(chain, batch)
+        if costs is not None and batch:
+            costs.charge(chain.name, time.perf_counter() - started)
+        for i, outcome in zip(live, outcomes, strict=True):
             if isinstance(outcome, str):
                 failed.setdefault(i, []).append(chain.name)
                 outcome = {"error": outcome}
@@ -95,20 +104,6 @@ def analyse_cells(chains: list[Chain], texts: list[str | None]) -> list[dict]:
         results[i]["status"] = "failed"
         results[i]["reason"] = f"failed chains: {', '.join(names)}"
     return results
-
-
-def _analysable(text: object) -> str | None:
-    """The text to analyse, or None for a cell to skip."""
-    if text is None:
-        return None
-    if not isinstance(text, str):
-        text = str(text)  # a reader's number; a float NaN becomes "nan" and is skipped
-    stripped = text.strip()
-    if not stripped or (len(stripped) <= NULL_TOKEN_CHARS and stripped.casefold() in NULL_TOKENS):
-        return None
-    if text.isascii():
-        return text
-    return SURROGATES.sub("\ufffd", text)  # one code point for one: offsets still hold
 
 
 def _run(chain: Chain, texts: list[str]) -> list[dict | str]:

@@ -1,10 +1,10 @@
 """Request/reply over Kafka: publish a command carrying a correlation id and a reply topic,
 then wait, bounded by a timeout, for the reply with that correlation id.
 
-Every gateway replica reads the whole reply topic in a consumer group of its own, and
-keeps only the replies it is waiting for. Delivery is at-most-once on purpose: a reply is
-useful only to the replica that still waits for it, and a lost one ends as a timeout
-(504) the client may retry; replaying old replies after a restart would serve no one.
+Every instance that asks (each gateway replica, each estimator) reads the whole reply topic
+in a consumer group of its own, and keeps only the replies it is waiting for. Delivery is
+at-most-once on purpose: a reply is useful only to the replica that still waits for it,
+and a lost one ends as a timeout (504) the client may retry; replaying old replies after a restart would serve no one.
 """
 
 import asyncio
@@ -17,20 +17,27 @@ from faststream.kafka.annotations import KafkaMessage as ContextMessage
 from faststream.kafka.message import KafkaMessage
 
 from textmill_contracts.topics import TOPICS
-from textmill_gateway.domain.refusals import Refusal
 from textmill_infra.kafka import Subscription
 from textmill_infra.logs import get_logger
 
 log = get_logger(__name__)
 
 
+class ReplyTimeout(TimeoutError):
+    """The service asked did not answer in time."""
+
+    code = "upstream_timeout"
+
+
 class ReplyWaiter:
-    def __init__(self, broker: KafkaBroker, instance_id: str, timeout: float) -> None:
+    def __init__(
+        self, broker: KafkaBroker, instance_id: str, timeout: float, *, service: str = "gateway"
+    ) -> None:
         self._broker = broker
         self._timeout = timeout
         self._pending: dict[str, asyncio.Future[KafkaMessage]] = {}
         self.subscription = Subscription(
-            group_id=f"textmill-gateway-replies-{instance_id}",
+            group_id=f"textmill-{service}-replies-{instance_id}",
             ack_policy=AckPolicy.ACK_FIRST,
             auto_offset_reset="latest",
         )
@@ -66,8 +73,6 @@ class ReplyWaiter:
             return await asyncio.wait_for(future, self._timeout)
         except TimeoutError:
             log.warning("reply timed out", what=what, correlation_id=correlation_id)
-            raise Refusal(
-                "upstream_timeout", f"the {what} did not answer within {self._timeout:g}s"
-            ) from None
+            raise ReplyTimeout(f"the {what} did not answer within {self._timeout:g}s") from None
         finally:
             self._pending.pop(correlation_id, None)

@@ -1,0 +1,38 @@
+"""A calibration run: a worker analyses some of the file's own cells with the chains asked
+for, over Kafka request/reply (the quick analysis), and says what each chain's CPU cost.
+For chains the history of completed shards says nothing about yet."""
+
+from textmill_contracts.commands import AnalyzeTexts
+from textmill_contracts.events import TextsAnalyzed
+from textmill_contracts.topics import TOPICS
+from textmill_infra.messaging import Publisher
+from textmill_infra.replies import ReplyWaiter
+from textmill_runs.costs import CellCosts
+
+MAX_TEXTS = 100  # a quick analysis's limit
+
+
+class Calibrator:
+    def __init__(self, publisher: Publisher, replies: ReplyWaiter) -> None:
+        self._publisher, self._replies = publisher, replies
+
+    async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
+        """What `chains` cost over `texts` (at most `MAX_TEXTS` of them are sent); raises
+        ReplyTimeout when no worker answers in time."""
+        texts = texts[:MAX_TEXTS]
+
+        async def publish(correlation_id: str, reply_to: str) -> None:
+            command = AnalyzeTexts(
+                correlation_id=correlation_id, reply_to=reply_to, texts=texts, chains=chains
+            )
+            await self._publisher.publish(
+                command, TOPICS.analyze_texts, correlation_id=correlation_id
+            )
+
+        reply = await self._replies.request(publish, what="worker (calibration)")
+        analysed = TextsAnalyzed.model_validate_json(reply.body)
+        costs = CellCosts()
+        costs.count(texts)
+        for chain, seconds in analysed.chain_seconds.items():
+            costs.charge(chain, seconds)
+        return costs

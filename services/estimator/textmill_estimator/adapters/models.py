@@ -1,0 +1,57 @@
+"""The cost model's parameters in MongoDB, each a small document read and written by `_id`:
+`chain:<name>` and `layout:<chain processes>` (least-squares statistics), `overhead` (a
+run's fixed costs), `outcomes` (the errors of the latest estimates); and `shard_costs`, the
+history of completed shards, `_id` = shard id, which also makes folding a shard in
+idempotent (a redelivered event finds its shard there)."""
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from textmill_contracts.envelope import utc_now
+from textmill_contracts.events import ShardCosts
+from textmill_estimator.domain.costs import chain_prior, layout_prior
+from textmill_estimator.domain.fitting import LeastSquares
+from textmill_estimator.domain.outcomes import Outcomes
+
+MODELS, SHARD_COSTS = "estimator_models", "shard_costs"
+
+
+class CostModels:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._models, self._history = db[MODELS], db[SHARD_COSTS]
+
+    async def chain(self, chain: str) -> tuple[LeastSquares, int]:
+        """The chain's fit and how many completed shards it holds."""
+        doc = await self._models.find_one({"_id": f"chain:{chain}"})
+        if doc is None:
+            return chain_prior(chain), 0
+        return LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0)
+
+    async def save_chain(self, chain: str, fit: LeastSquares, shards: int) -> None:
+        await self._save(f"chain:{chain}", {"fit": fit.as_dict(), "shards": shards})
+
+    async def layout(self, chain_processes: int) -> LeastSquares:
+        doc = await self._models.find_one({"_id": f"layout:{chain_processes}"})
+        return LeastSquares.from_dict(doc["fit"]) if doc else layout_prior(chain_processes)
+
+    async def save_layout(self, chain_processes: int, fit: LeastSquares) -> None:
+        await self._save(f"layout:{chain_processes}", {"fit": fit.as_dict()})
+
+    async def outcomes(self) -> Outcomes:
+        doc = await self._models.find_one({"_id": "outcomes"})
+        return Outcomes.from_dict(doc["outcomes"]) if doc else Outcomes()
+
+    async def save_outcomes(self, outcomes: Outcomes) -> None:
+        await self._save("outcomes", {"outcomes": outcomes.as_dict()})
+
+    async def record_shard(self, shard_id: str, run_id: str, costs: ShardCosts) -> bool:
+        """Keep a completed shard's costs; False when it was kept before."""
+        doc = {"_id": shard_id, "run_id": run_id, "at": utc_now(), **costs.model_dump()}
+        try:
+            await self._history.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def _save(self, key: str, fields: dict) -> None:
+        await self._models.replace_one({"_id": key}, {"_id": key, **fields}, upsert=True)

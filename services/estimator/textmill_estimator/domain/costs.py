@@ -1,0 +1,100 @@
+"""The cost model: what a chain's time costs per cell as a function of the cell's length, and
+what a worker layout turns that time into in a shard's wall time.
+
+- `ChainCost`: µs per cell = a + b·L + q·L², L the cell's characters in thousands (YAKE and
+  lingua grow with length far faster than VADER), fitted on the seconds each chain ran in the
+  completed shards (and in calibration runs on sampled cells), its prior the planner's
+  speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`).
+- `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on a worker with P chain
+  processes (α: what P processes and the cores' contention make of C; β: reading,
+  storing and publishing rows; γ: a shard's start and end), fitted on completed shards.
+"""
+
+from dataclasses import dataclass
+
+from textmill_contracts.events import ShardCosts
+from textmill_estimator.domain.fitting import LeastSquares
+from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
+
+MICRO = 1e6
+CHAIN_STRENGTH = 0.01  # of the prior, against observations weighing cells / 1,000
+LAYOUT_STRENGTH = 0.05  # against observations weighing 1 a shard
+MAX_CELL_WEIGHT = 20.0
+
+
+@dataclass(frozen=True)
+class CellLoad:
+    """Cells to analyse: how many and how long."""
+
+    cells: float
+    chars: float
+    chars_squared: float
+
+    def scaled(self, factor: float) -> "CellLoad":
+        return CellLoad(self.cells * factor, self.chars * factor, self.chars_squared * factor)
+
+
+def chain_prior(chain: str) -> LeastSquares:
+    speed = CHAIN_CELLS_PER_SECOND.get(chain, min(CHAIN_CELLS_PER_SECOND.values()))
+    return LeastSquares(prior=[MICRO / speed, 0.0, 0.0], strength=[CHAIN_STRENGTH] * 3)
+
+
+def layout_prior(chain_processes: int) -> LeastSquares:
+    return LeastSquares(
+        prior=[1.0 / max(1, chain_processes), 0.25, 0.05], strength=[LAYOUT_STRENGTH] * 3
+    )
+
+
+def observe_chain(fit: LeastSquares, load: CellLoad, seconds: float) -> None:
+    """Fold in the `seconds` a chain ran over `load`, as µs per cell."""
+    if load.cells <= 0:
+        return
+    x = _per_cell(load)
+    fit.observe(x, seconds * MICRO / load.cells, min(load.cells / 1_000, MAX_CELL_WEIGHT))
+
+
+def observe_layout(fit: LeastSquares, costs: ShardCosts) -> None:
+    fit.observe([costs_cpu(costs), costs.rows / 1e4, 1.0], costs.seconds)
+
+
+def costs_cpu(costs: ShardCosts) -> float:
+    return sum(costs.chain_seconds.values())
+
+
+def shard_load(costs: ShardCosts) -> CellLoad:
+    return CellLoad(costs.cells, costs.chars, costs.chars_squared)
+
+
+@dataclass(frozen=True)
+class ChainCost:
+    a: float  # µs per cell
+    b: float  # µs per cell per thousand characters
+    q: float  # µs per cell per million characters squared
+
+    @classmethod
+    def of(cls, fit: LeastSquares) -> "ChainCost":
+        return cls(*fit.coefficients())
+
+    def seconds(self, load: CellLoad) -> float:
+        """The chain's seconds over `load`."""
+        us = self.a * load.cells + self.b * load.chars / 1e3 + self.q * load.chars_squared / 1e6
+        return max(0.0, us) / MICRO
+
+
+@dataclass(frozen=True)
+class LayoutCost:
+    alpha: float
+    beta: float
+    gamma: float
+
+    @classmethod
+    def of(cls, fit: LeastSquares) -> "LayoutCost":
+        return cls(*fit.coefficients())
+
+    def seconds(self, cpu: float, rows: float) -> float:
+        """A shard's wall seconds for `cpu` seconds of chains over `rows` rows."""
+        return self.alpha * cpu + self.beta * rows / 1e4 + self.gamma
+
+
+def _per_cell(load: CellLoad) -> list[float]:
+    return [1.0, load.chars / load.cells / 1e3, load.chars_squared / load.cells / 1e6]

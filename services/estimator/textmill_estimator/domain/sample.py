@@ -1,0 +1,53 @@
+"""What a file's sample says of the cells a run would analyse: a few windows of rows spread
+over the whole file (an estimate never reads the whole file), and per column how many of
+the rows hold a cell to analyse and how long those cells are."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from textmill_estimator.domain.costs import CellLoad
+from textmill_runs.cell_text import analysable
+
+WINDOWS, WINDOW_ROWS = 8, 64
+CALIBRATION_TEXTS = 100  # of each column, kept for a calibration run
+
+
+def sample_windows(
+    rows: int, windows: int = WINDOWS, window_rows: int = WINDOW_ROWS
+) -> list[tuple[int, int]]:
+    """Row ranges [start, end) to read: the whole file when it is small, else `windows`
+    ranges of `window_rows` spread evenly from its first row to its last."""
+    if rows <= windows * window_rows:
+        return [(0, rows)] if rows else []
+    last = rows - window_rows
+    starts = sorted({i * last // (windows - 1) for i in range(windows)})
+    return [(start, start + window_rows) for start in starts]
+
+
+@dataclass
+class ColumnSample:
+    rows: int = 0
+    cells: int = 0
+    chars: int = 0
+    chars_squared: float = 0.0
+    texts: list[str] = field(default_factory=list)  # some cells, for a calibration run
+
+    def add(self, values: Iterable[object]) -> None:
+        for value in values:
+            self.rows += 1
+            text = analysable(value)
+            if text is None:
+                continue
+            n = len(text)
+            self.cells += 1
+            self.chars += n
+            self.chars_squared += n * n
+            if len(self.texts) < CALIBRATION_TEXTS:
+                self.texts.append(text)
+
+    def load(self, rows: float) -> CellLoad:
+        """What `rows` rows of this column hold, by the sample's proportions."""
+        if not self.rows:
+            return CellLoad(0.0, 0.0, 0.0)
+        share = rows / self.rows
+        return CellLoad(self.cells * share, self.chars * share, self.chars_squared * share)

@@ -1,0 +1,53 @@
+"""`POST /api/v2/estimate`: the time and cost of a run before it starts, answered by the
+estimator over Kafka request/reply. The body and its checks are those of `/analyze`."""
+
+from litestar import post
+from litestar.params import JSONBody
+
+from textmill_contracts.commands import EstimateRequested
+from textmill_contracts.events import EstimateCompleted, EstimateFailed
+from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_gateway.domain.refusals import Refusal, not_found
+from textmill_gateway.domain.requests import AnalyzeRequest, chosen_chains, chosen_columns
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+
+
+@post(
+    "/api/v2/estimate",
+    status_code=200,
+    tags=["runs"],
+    summary="A run's time and cost, before it starts",
+)
+async def estimate(
+    data: JSONBody[AnalyzeRequest], gateway: GatewayDep, principal: PrincipalDep
+) -> dict:
+    stored = await gateway.files.get(principal.tenant, data.file_id)
+    if stored is None:
+        raise not_found("file", data.file_id)
+    columns = chosen_columns(data.columns, stored.header)
+    chains = chosen_chains(data.chains)
+
+    async def publish(correlation_id: str, reply_to: str) -> None:
+        command = EstimateRequested(
+            correlation_id=correlation_id,
+            reply_to=reply_to,
+            tenant=principal.tenant,
+            file_id=stored.id,
+            columns=columns,
+            chains=chains,
+        )
+        await gateway.publisher.publish(
+            command, TOPICS.estimate_requested, key=stored.id, correlation_id=correlation_id
+        )
+
+    reply = await gateway.replies.request(publish, what="estimator")
+    if reply.headers.get(MESSAGE_TYPE_HEADER) == EstimateFailed.schema_name:
+        failed = EstimateFailed.model_validate_json(reply.body)
+        raise Refusal(failed.code, failed.detail)
+    made = EstimateCompleted.model_validate_json(reply.body).estimate
+    return {
+        "file_id": stored.id,
+        "columns": columns,
+        "chains": chains,
+        **made.model_dump(mode="json"),
+    }

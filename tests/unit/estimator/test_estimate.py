@@ -1,0 +1,145 @@
+"""An estimate from the sample, the cost model and the workers alive: its time, interval,
+cells, tokens and cost."""
+
+import pytest
+
+from textmill_estimator.domain.costs import (
+    CellLoad,
+    ChainCost,
+    LayoutCost,
+    chain_prior,
+    layout_prior,
+    observe_chain,
+)
+from textmill_estimator.domain.estimate import (
+    MIN_ERRORS,
+    Backlog,
+    Pricing,
+    estimate_run,
+    interval,
+    makespan,
+    tokens,
+)
+from textmill_estimator.domain.sample import ColumnSample, sample_windows
+
+PER_CELL = ChainCost(a=100.0, b=0.0, q=0.0)  # 100 µs a cell whatever its length
+BY_LENGTH = ChainCost(a=0.0, b=1_000.0, q=0.0)  # 1 ms a cell per thousand characters
+SERIAL = LayoutCost(alpha=1.0, beta=0.0, gamma=0.0)
+
+
+def a_sample(texts: list[str | None]) -> ColumnSample:
+    sample = ColumnSample()
+    sample.add(texts)
+    return sample
+
+
+def test_a_small_file_is_sampled_whole_and_a_large_one_in_windows_spread_over_it():
+    assert sample_windows(300) == [(0, 300)]
+    assert sample_windows(0) == []
+    windows = sample_windows(100_000, windows=8, window_rows=64)
+    assert len(windows) == 8 and windows[0] == (0, 64) and windows[-1] == (99_936, 100_000)
+    assert all(end - start == 64 for start, end in windows)
+
+
+def test_a_sample_counts_the_cells_a_run_would_analyse_and_their_length():
+    # Given 4 rows: two texts, an empty cell and a null-like one
+    sample = a_sample(["abcd", "ab", "  ", "n/a"])
+    # Then 2 of 4 rows are cells, 6 characters, and 1,000 rows would hold 500 such cells
+    assert (sample.rows, sample.cells, sample.chars, sample.chars_squared) == (4, 2, 6, 20)
+    assert sample.load(1_000) == CellLoad(500.0, 1_500.0, 5_000.0)
+    assert sample.texts == ["abcd", "ab"]
+
+
+def test_a_chains_cost_grows_with_the_cells_and_their_length():
+    load = CellLoad(cells=1_000, chars=500_000, chars_squared=0)
+    assert PER_CELL.seconds(load) == pytest.approx(0.1)
+    assert BY_LENGTH.seconds(load) == pytest.approx(0.5)
+
+
+def test_a_chains_cost_learnt_from_observations_predicts_them():
+    # Given a chain that took 2 s over 10,000 cells of 100 characters, then 4 s over 10,000
+    # of 300 characters
+    fit = chain_prior("keywords")
+    for _ in range(5):
+        observe_chain(fit, CellLoad(10_000, 1_000_000, 10_000 * 100**2), 2.0)
+        observe_chain(fit, CellLoad(10_000, 3_000_000, 10_000 * 300**2), 4.0)
+    cost = ChainCost.of(fit)
+    # Then it predicts both, and cells of 200 characters in between
+    assert cost.seconds(CellLoad(10_000, 1_000_000, 10_000 * 100**2)) == pytest.approx(2.0, 0.05)
+    assert cost.seconds(CellLoad(10_000, 3_000_000, 10_000 * 300**2)) == pytest.approx(4.0, 0.05)
+    assert 2.0 < cost.seconds(CellLoad(10_000, 2_000_000, 10_000 * 200**2)) < 4.0
+
+
+def test_an_unknown_chain_and_a_layout_start_from_their_defaults():
+    assert ChainCost.of(chain_prior("sentiment")).a == pytest.approx(25.0)  # 40,000 cells/s
+    assert ChainCost.of(chain_prior("mystery")).a == pytest.approx(1e6 / 1_200)  # the slowest
+    assert LayoutCost.of(layout_prior(2)).alpha == pytest.approx(0.5)
+    assert LayoutCost.of(layout_prior(0)).alpha == pytest.approx(1.0)
+
+
+def test_the_shards_are_dealt_round_robin_and_the_longest_worker_ends_the_run():
+    # Given 240,000 rows of one column with sentiment: two shards of 120,000 rows
+    sample = a_sample(["x" * 100] * 10)
+    samples = {"review": sample}
+    one = makespan(240_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL])
+    two = makespan(
+        240_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL, SERIAL]
+    )
+    # Then one worker does both (24 s of 100 µs cells), two workers one each
+    assert one.shards == two.shards == 2
+    assert one.seconds == pytest.approx(24.0)
+    assert two.seconds == pytest.approx(12.0)
+    assert one.cpu == {"sentiment": pytest.approx(24.0)}
+
+
+def test_empty_cells_cost_their_chain_nothing():
+    samples = {"review": a_sample([None, "", "x" * 100, "-"])}
+    span = makespan(4_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL])
+    assert span.cpu["sentiment"] == pytest.approx(1_000 * 100e-6)
+
+
+def test_the_interval_holds_the_estimate_and_follows_the_errors_of_ended_runs():
+    # While few runs have ended: the default margins
+    low, high = interval(10.0, [0.01] * (MIN_ERRORS - 1))
+    assert low < 10.0 < high and (low, high) == pytest.approx((7.5, 13.0))
+    # Once enough have: their quantiles, never narrower than ±5 %
+    errors = [e / 100 for e in range(-10, 11)] * 2
+    low, high = interval(10.0, errors)
+    assert low == pytest.approx(9.1) and high == pytest.approx(10.9)  # errors' 5th, 95th %
+    low, high = interval(10.0, [0.0] * 20)
+    assert (low, high) == pytest.approx((9.5, 10.5))
+
+
+def test_tokens_follow_the_documented_rule():
+    # ⌈n ÷ 4⌉ a cell, which over cells of any length averages n ÷ 4 + 3/8
+    assert tokens(CellLoad(1_000, 10_000, 0)) == 2_875
+    assert tokens(CellLoad(0, 0, 0)) == 0
+
+
+def test_an_estimate_adds_the_fixed_costs_and_the_backlog_and_prices_each_chain():
+    samples = {"review": a_sample(["x" * 400] * 8 + [None] * 2)}
+    made, span = estimate_run(
+        rows=10_000,
+        columns=["review"],
+        chains=["sentiment", "pii"],
+        samples=samples,
+        costs={"sentiment": PER_CELL, "pii": PER_CELL},
+        layouts=[SERIAL],
+        workers_alive=1,
+        chain_processes=1,
+        backlog=Backlog(cells=5_000, seconds=2.0),
+        overhead=0.5,
+        errors=[],
+        pricing=Pricing(0.10, {"pii": 0.20}),
+        source="history",
+        history_shards=12,
+    )
+    # 8,000 cells analysed, two chains of 100 µs each: 1.6 s, after 2 s of backlog and 0.5 s
+    assert made.cells == 8_000
+    assert made.estimated_seconds == pytest.approx(0.5 + 2.0 + 1.6)
+    assert made.confidence_lower < made.estimated_seconds < made.confidence_upper
+    assert made.tokens == tokens(CellLoad(8_000, 8_000 * 400, 0)) == 803_000
+    assert made.estimated_cost == pytest.approx(803 * (0.10 + 0.20))
+    assert made.assumptions.backlog_seconds == 2.0
+    assert made.assumptions.compute_seconds == pytest.approx(span.seconds)
+    assert made.assumptions.price_per_1k_tokens == {"sentiment": 0.10, "pii": 0.20}

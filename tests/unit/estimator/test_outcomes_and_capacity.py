@@ -1,0 +1,66 @@
+"""What ended runs teach the estimator (their errors, a run's fixed costs), and the workers
+it counts as alive."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from textmill_contracts.events import Heartbeat
+from textmill_estimator.domain.capacity import Workers
+from textmill_estimator.domain.outcomes import DEFAULT_OVERHEAD, KEPT, Outcomes
+
+T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+
+
+def test_an_ended_run_is_counted_once_with_its_error():
+    outcomes = Outcomes()
+    assert outcomes.record("r1", estimated=10.0, actual=11.0, fixed_seconds=0.1) == pytest.approx(
+        0.1
+    )
+    assert outcomes.record("r1", estimated=10.0, actual=11.0, fixed_seconds=0.1) is None
+    assert outcomes.errors == [0.1]
+
+
+def test_the_fixed_costs_move_towards_what_runs_took_to_start():
+    outcomes = Outcomes()
+    for n in range(30):
+        outcomes.record(f"r{n}", estimated=5.0, actual=6.0, fixed_seconds=0.3)
+    assert DEFAULT_OVERHEAD < outcomes.overhead == pytest.approx(0.3, abs=0.01)
+
+
+def test_only_the_latest_errors_are_kept():
+    outcomes = Outcomes()
+    for n in range(KEPT + 20):
+        outcomes.record(f"r{n}", estimated=1.0, actual=1.0 + n / 1_000, fixed_seconds=0.1)
+    assert len(outcomes.errors) == len(outcomes.runs) == KEPT
+    assert outcomes.runs[-1] == f"r{KEPT + 19}"
+    assert Outcomes.from_dict(outcomes.as_dict()) == outcomes
+
+
+def beat(instance: str, sequence: int, **fields) -> Heartbeat:
+    return Heartbeat(
+        service=fields.pop("service", "worker"),
+        instance_id=instance,
+        started_at=T0,
+        sequence=sequence,
+        **fields,
+    )
+
+
+def test_workers_are_alive_while_they_beat_and_say_their_chain_processes():
+    workers = Workers(timedelta(seconds=6))
+    workers.see(beat("w1", 0, chain_processes=2, cells_per_s=900.0), T0)
+    workers.see(beat("g1", 0, service="gateway"), T0)
+    workers.see(beat("w2", 0, chain_processes=0), T0 + timedelta(seconds=5))
+    alive = workers.alive(T0 + timedelta(seconds=7))
+    # w1's beat is 7 s old: gone; the gateway is no worker; w2 is alive with a thread
+    assert [(w.instance_id, w.chain_processes) for w in alive] == [("w2", 0)]
+
+
+def test_an_older_beat_changes_nothing_and_a_draining_worker_leaves():
+    workers = Workers(timedelta(seconds=6))
+    workers.see(beat("w1", 5, chain_processes=2), T0)
+    workers.see(beat("w1", 4, chain_processes=1), T0 + timedelta(seconds=1))
+    assert workers.alive(T0 + timedelta(seconds=2))[0].chain_processes == 2
+    workers.see(beat("w1", 6, chain_processes=2, status="draining"), T0 + timedelta(seconds=2))
+    assert workers.alive(T0 + timedelta(seconds=2)) == []
