@@ -18,6 +18,9 @@ from typing import Any
 from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
 from textmill_coordinator.domain.liveness import InstanceLiveness
+from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
+from textmill_estimator.domain.fitting import LeastSquares
+from textmill_estimator.domain.outcomes import Outcomes
 from textmill_infra.blobs import StoredFileMissing
 from textmill_runs import (
     UNDER_WAY,
@@ -517,3 +520,48 @@ class FakeProfileCache:
         for key in keys:
             del self.entries[key]
         return len(keys)
+
+
+# ---- the estimator ----------------------------------------------------------------------
+
+
+class FakeCostModels:
+    """`textmill_estimator.adapters.models.CostModels` in a dict: a shard's costs are kept
+    once by shard id, and every model is stored and read back as a copy, as a document."""
+
+    def __init__(self) -> None:
+        self._docs: dict[str, dict] = {}
+        self.shards: dict[str, str] = {}  # shard id -> run id
+
+    async def chain(self, chain: str) -> ChainModel:
+        doc = self._docs.get(f"chain:{chain}")
+        if doc is None:
+            return ChainModel(chain_prior(chain))
+        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc["shards"], dict(doc["coverage"]))
+
+    async def save_chain(self, chain: str, model: ChainModel) -> None:
+        self._docs[f"chain:{chain}"] = {
+            "fit": model.fit.as_dict(),
+            "shards": model.shards,
+            "coverage": dict(model.coverage),
+        }
+
+    async def layout(self, chain_processes: int) -> LeastSquares:
+        doc = self._docs.get(f"layout:{chain_processes}")
+        return LeastSquares.from_dict(doc) if doc else layout_prior(chain_processes)
+
+    async def save_layout(self, chain_processes: int, fit: LeastSquares) -> None:
+        self._docs[f"layout:{chain_processes}"] = fit.as_dict()
+
+    async def outcomes(self) -> Outcomes:
+        doc = self._docs.get("outcomes")
+        return Outcomes.from_dict(doc) if doc else Outcomes()
+
+    async def save_outcomes(self, outcomes: Outcomes) -> None:
+        self._docs["outcomes"] = outcomes.as_dict()
+
+    async def record_shard(self, shard_id: str, run_id: str, costs: Any) -> bool:
+        if shard_id in self.shards:
+            return False
+        self.shards[shard_id] = run_id
+        return True

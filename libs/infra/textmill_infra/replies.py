@@ -4,23 +4,28 @@ then wait, bounded by a timeout, for the reply with that correlation id.
 Every instance that asks (each gateway replica, each estimator) reads the whole reply topic
 in a consumer group of its own, and keeps only the replies it is waiting for. Delivery is
 at-most-once on purpose: a reply is useful only to the replica that still waits for it,
-and a lost one ends as a timeout (504) the client may retry; replaying old replies after a restart would serve no one.
+and a lost one ends as a timeout (504) the client may retry; replaying old replies after a
+restart would serve no one.
 """
 
 import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage as ContextMessage
 from faststream.kafka.message import KafkaMessage
 
-from textmill_contracts.topics import TOPICS
+from textmill_contracts.envelope import Message
+from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
 from textmill_infra.kafka import Subscription
 from textmill_infra.logs import get_logger
+from textmill_infra.messaging import Publisher
 
 log = get_logger(__name__)
+M = TypeVar("M", bound=Message)
 
 
 class ReplyTimeout(TimeoutError):
@@ -76,3 +81,28 @@ class ReplyWaiter:
             raise ReplyTimeout(f"the {what} did not answer within {self._timeout:g}s") from None
         finally:
             self._pending.pop(correlation_id, None)
+
+    async def ask(
+        self,
+        publisher: Publisher,
+        topic: str,
+        command: Callable[[str, str], Message],
+        *,
+        what: str,
+        key: str | None = None,
+    ) -> KafkaMessage:
+        """Publish `command(correlation_id, reply_topic)` on `topic`, then wait for its reply."""
+
+        async def publish(correlation_id: str, reply_to: str) -> None:
+            message = command(correlation_id, reply_to)
+            await publisher.publish(message, topic, key=key, correlation_id=correlation_id)
+
+        return await self.request(publish, what=what)
+
+
+def decode_reply(reply: KafkaMessage, *answers: type[M]) -> M:
+    """The reply as whichever of `answers` its message-type header names (the first one
+    when it names none)."""
+    named = reply.headers.get(MESSAGE_TYPE_HEADER)
+    answer = next((a for a in answers if a.schema_name == named), answers[0])
+    return answer.model_validate_json(reply.body)

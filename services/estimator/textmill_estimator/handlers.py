@@ -31,7 +31,6 @@ from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.costs import (
     ChainCost,
     LayoutCost,
-    observe_chain,
     observe_layout,
     shard_load,
 )
@@ -110,8 +109,8 @@ async def estimate(
     backlog leaves out the run `leaving_out`, the one being estimated)."""
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
-    costs, source, history = await _chain_costs(chains, samples, deps)
     alive = deps.workers.alive(utc_now())
+    costs, source, history = await _chain_costs(chains, samples, deps, workers_alive=len(alive))
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
     layouts = [LayoutCost.of(await deps.models.layout(p)) for p in processes]
     outcomes = await deps.models.outcomes()
@@ -137,34 +136,36 @@ async def estimate(
 
 
 async def _chain_costs(
-    chains: list[str], samples: dict[str, ColumnSample], deps: Deps
+    chains: list[str], samples: dict[str, ColumnSample], deps: Deps, *, workers_alive: int
 ) -> tuple[dict[str, ChainCost], str, int]:
-    """Each chain's cost model; where they come from (the history of completed shards, a
-    calibration run made now for the chains without history, or the defaults when no
-    worker answers one); the fewest completed shards any of them is fitted on."""
-    fits = {chain: await deps.models.chain(chain) for chain in chains}
-    unknown = [
-        chain for chain, (fit, shards) in fits.items() if not shards and not fit.observations
-    ]
-    source = "history"
-    if unknown:
-        texts = _interleaved([sample.texts for sample in samples.values()])
-        source = "calibration" if texts else "defaults"
-        if texts:
-            try:
-                measured = await deps.calibrator.run(unknown, texts)
-            except ReplyTimeout:
-                source = "defaults"
-                log.warning("no worker answered the calibration; the defaults are used")
-            else:
-                for chain in unknown:
-                    fit, shards = fits[chain]
-                    observe_chain(fit, shard_load(measured), measured.chain_seconds.get(chain, 0))
-                    await deps.models.save_chain(chain, fit, shards)
-    elif any(not shards for _, shards in fits.values()):
+    """Each chain's cost model; where it comes from; the fewest completed shards any of the
+    chains is fitted on. A chain whose history has not seen cells as long as a column's is
+    calibrated now on that column's sampled cells, by a worker (when one is alive): the
+    fit extrapolates poorly to lengths it has not seen."""
+    models = {chain: await deps.models.chain(chain) for chain in chains}
+    calibrated = False
+    for sample in samples.values():
+        unseen = [c for c, model in models.items() if not model.covers(sample.own_load())]
+        if not unseen or not sample.texts or not workers_alive:
+            continue
+        try:
+            measured = await deps.calibrator.run(unseen, sample.texts)
+        except ReplyTimeout:
+            log.warning("no worker answered the calibration; the model is used as it is")
+            continue
+        calibrated = True
+        for chain in unseen:
+            seconds = measured.chain_seconds.get(chain, 0.0)
+            models[chain].observe(shard_load(measured), seconds, shard=False)
+            await deps.models.save_chain(chain, models[chain])
+    history = min(model.shards for model in models.values())
+    if any(not model.fit.observations for model in models.values()):
+        source = "defaults"
+    elif calibrated or not history:
         source = "calibration"
-    history = min(shards for _, shards in fits.values())
-    return {chain: ChainCost.of(fit) for chain, (fit, _) in fits.items()}, source, history
+    else:
+        source = "history"
+    return {chain: ChainCost.of(model.fit) for chain, model in models.items()}, source, history
 
 
 async def _backlog(deps: Deps, leaving_out: str | None) -> Backlog:
@@ -194,9 +195,9 @@ async def record_shard_costs(event: ShardProgress, deps: Deps) -> None:
         return  # folded in already
     load = shard_load(costs)
     for chain, seconds in costs.chain_seconds.items():
-        fit, shards = await deps.models.chain(chain)
-        observe_chain(fit, load, seconds)
-        await deps.models.save_chain(chain, fit, shards + 1)
+        model = await deps.models.chain(chain)
+        model.observe(load, seconds, shard=True)
+        await deps.models.save_chain(chain, model)
     layout = await deps.models.layout(costs.chain_processes)
     observe_layout(layout, costs)
     await deps.models.save_layout(costs.chain_processes, layout)
@@ -235,11 +236,3 @@ async def record_outcome(update: RunUpdated, deps: Deps) -> None:
         error=round(error, 4),
         held=held,
     )
-
-
-def _interleaved(columns: list[list[str]]) -> list[str]:
-    """The columns' texts, taken in turn."""
-    texts = []
-    for i in range(max(map(len, columns), default=0)):
-        texts += [column[i] for column in columns if i < len(column)]
-    return texts

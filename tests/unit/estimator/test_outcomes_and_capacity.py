@@ -28,6 +28,19 @@ def test_the_fixed_costs_move_towards_what_runs_took_to_start():
     assert DEFAULT_OVERHEAD < outcomes.overhead == pytest.approx(0.3, abs=0.01)
 
 
+def test_a_few_runs_that_waited_long_to_start_do_not_move_the_fixed_costs():
+    # Given runs that took 0.2 s to start, and three that waited 8 s on a burst of others
+    outcomes = Outcomes()
+    for n, fixed in enumerate([0.2] * 10 + [8.0] * 3 + [0.2] * 2):
+        outcomes.record(f"r{n}", estimated=5.0, actual=6.0, fixed_seconds=fixed)
+    # Then a run's fixed costs are still what most runs took
+    assert outcomes.overhead == pytest.approx(0.2)
+
+
+def test_the_fixed_costs_kept_by_the_first_build_are_read_as_one_run():
+    assert Outcomes.from_dict({"errors": [], "runs": [], "overhead": 0.7}).overhead == 0.7
+
+
 def test_only_the_latest_errors_are_kept():
     outcomes = Outcomes()
     for n in range(KEPT + 20):

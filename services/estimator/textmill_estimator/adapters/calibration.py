@@ -6,7 +6,7 @@ from textmill_contracts.commands import AnalyzeTexts
 from textmill_contracts.events import TextsAnalyzed
 from textmill_contracts.topics import TOPICS
 from textmill_infra.messaging import Publisher
-from textmill_infra.replies import ReplyWaiter
+from textmill_infra.replies import ReplyWaiter, decode_reply
 from textmill_runs.costs import CellCosts
 
 MAX_TEXTS = 100  # a quick analysis's limit
@@ -21,16 +21,15 @@ class Calibrator:
         ReplyTimeout when no worker answers in time."""
         texts = texts[:MAX_TEXTS]
 
-        async def publish(correlation_id: str, reply_to: str) -> None:
-            command = AnalyzeTexts(
+        reply = await self._replies.ask(
+            self._publisher,
+            TOPICS.analyze_texts,
+            lambda correlation_id, reply_to: AnalyzeTexts(
                 correlation_id=correlation_id, reply_to=reply_to, texts=texts, chains=chains
-            )
-            await self._publisher.publish(
-                command, TOPICS.analyze_texts, correlation_id=correlation_id
-            )
-
-        reply = await self._replies.request(publish, what="worker (calibration)")
-        analysed = TextsAnalyzed.model_validate_json(reply.body)
+            ),
+            what="worker (calibration)",
+        )
+        analysed = decode_reply(reply, TextsAnalyzed)
         costs = CellCosts()
         costs.count(texts)
         for chain, seconds in analysed.chain_seconds.items():

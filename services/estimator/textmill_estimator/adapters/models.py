@@ -9,7 +9,7 @@ from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import ShardCosts
-from textmill_estimator.domain.costs import chain_prior, layout_prior
+from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 
@@ -20,15 +20,18 @@ class CostModels:
     def __init__(self, db: AsyncDatabase) -> None:
         self._models, self._history = db[MODELS], db[SHARD_COSTS]
 
-    async def chain(self, chain: str) -> tuple[LeastSquares, int]:
-        """The chain's fit and how many completed shards it holds."""
+    async def chain(self, chain: str) -> ChainModel:
         doc = await self._models.find_one({"_id": f"chain:{chain}"})
         if doc is None:
-            return chain_prior(chain), 0
-        return LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0)
+            return ChainModel(chain_prior(chain))
+        # Stored with string keys: a document's field names are strings.
+        coverage = {int(bucket): w for bucket, w in doc.get("coverage", {}).items()}
+        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0), coverage)
 
-    async def save_chain(self, chain: str, fit: LeastSquares, shards: int) -> None:
-        await self._save(f"chain:{chain}", {"fit": fit.as_dict(), "shards": shards})
+    async def save_chain(self, chain: str, model: ChainModel) -> None:
+        coverage = {str(bucket): w for bucket, w in model.coverage.items()}
+        fields = {"fit": model.fit.as_dict(), "shards": model.shards, "coverage": coverage}
+        await self._save(f"chain:{chain}", fields)
 
     async def layout(self, chain_processes: int) -> LeastSquares:
         doc = await self._models.find_one({"_id": f"layout:{chain_processes}"})

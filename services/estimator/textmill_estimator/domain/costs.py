@@ -5,12 +5,14 @@ what a worker layout turns that time into in a shard's wall time.
   lingua grow with length far faster than VADER), fitted on the seconds each chain ran in the
   completed shards (and in calibration runs on sampled cells), its prior the planner's
   speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`).
-- `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on a worker with P chain
-  processes (α: what P processes and the cores' contention make of C; β: reading,
-  storing and publishing rows; γ: a shard's start and end), fitted on completed shards.
+- `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on
+  a worker with P chain processes (α: what P processes and the cores' contention make of
+  C; β: reading, storing and publishing rows; γ: a shard's start and end), fitted on
+  completed shards.
 """
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 from textmill_contracts.events import ShardCosts
 from textmill_estimator.domain.fitting import LeastSquares
@@ -20,6 +22,9 @@ MICRO = 1e6
 CHAIN_STRENGTH = 0.01  # of the prior, against observations weighing cells / 1,000
 LAYOUT_STRENGTH = 0.05  # against observations weighing 1 a shard
 MAX_CELL_WEIGHT = 20.0
+# A chain's history covers a column when it holds this much weight (thousands of cells) of
+# cells within a length bucket (a power of 2 of characters) of the column's mean length.
+COVERED_WEIGHT = 0.05
 
 
 @dataclass(frozen=True)
@@ -32,6 +37,38 @@ class CellLoad:
 
     def scaled(self, factor: float) -> "CellLoad":
         return CellLoad(self.cells * factor, self.chars * factor, self.chars_squared * factor)
+
+
+@dataclass
+class ChainModel:
+    """A chain's fit, the completed shards folded into it, and the weight of its
+    observations by length bucket: the fit extrapolates poorly to lengths it has not seen
+    (one shard of 2 KB texts says little of the chain's cost on tweets)."""
+
+    fit: LeastSquares
+    shards: int = 0
+    coverage: dict[int, float] = field(default_factory=dict)
+
+    def observe(self, load: "CellLoad", seconds: float, *, shard: bool) -> None:
+        if load.cells <= 0:
+            return
+        observe_chain(self.fit, load, seconds)
+        bucket = length_bucket(load)
+        self.coverage[bucket] = self.coverage.get(bucket, 0.0) + load.cells / 1_000
+        self.shards += shard
+
+    def covers(self, load: "CellLoad") -> bool:
+        """Whether cells of `load`'s mean length have been seen (an empty load needs none)."""
+        if load.cells <= 0:
+            return True
+        bucket = length_bucket(load)
+        seen = sum(self.coverage.get(b, 0.0) for b in (bucket - 1, bucket, bucket + 1))
+        return seen >= COVERED_WEIGHT
+
+
+def length_bucket(load: "CellLoad") -> int:
+    """The power of 2 of the load's mean characters a cell (16-31 characters: 4)."""
+    return int(math.log2(max(1.0, load.chars / load.cells)))
 
 
 def chain_prior(chain: str) -> LeastSquares:

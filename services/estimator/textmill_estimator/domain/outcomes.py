@@ -1,12 +1,15 @@
 """What the estimates of ended runs came to: their errors (actual ÷ estimated − 1), which
 make the interval, and the fixed costs of a run (its planning and the dispatch of its first
-shard), learnt from the time the runs took to start."""
+shard), learnt from the time the runs took to start: the median of the latest, which a few
+runs that waited on something the backlog did not show (a burst of tests, a restart) do
+not move."""
 
+import statistics
 from dataclasses import dataclass, field
 
 KEPT = 100  # the latest errors kept
+FIXED_KEPT = 25  # the latest fixed costs kept
 DEFAULT_OVERHEAD = 0.1  # seconds: a run's fixed costs before any run has ended
-LEARNING = 0.2  # the weight of the newest run in the fixed costs
 MAX_OVERHEAD = 10.0
 
 
@@ -14,7 +17,11 @@ MAX_OVERHEAD = 10.0
 class Outcomes:
     errors: list[float] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)  # the runs counted, latest last
-    overhead: float = DEFAULT_OVERHEAD
+    fixed: list[float] = field(default_factory=list)  # the latest runs' fixed costs
+
+    @property
+    def overhead(self) -> float:
+        return statistics.median(self.fixed) if self.fixed else DEFAULT_OVERHEAD
 
     def record(
         self, run_id: str, estimated: float, actual: float, fixed_seconds: float
@@ -26,13 +33,16 @@ class Outcomes:
         error = actual / estimated - 1 if estimated > 0 else 0.0
         self.errors = [*self.errors, round(error, 4)][-KEPT:]
         self.runs = [*self.runs, run_id][-KEPT:]
-        beyond = min(MAX_OVERHEAD, max(0.0, fixed_seconds))
-        self.overhead = round((1 - LEARNING) * self.overhead + LEARNING * beyond, 4)
+        beyond = round(min(MAX_OVERHEAD, max(0.0, fixed_seconds)), 4)
+        self.fixed = [*self.fixed, beyond][-FIXED_KEPT:]
         return error
 
     def as_dict(self) -> dict:
-        return {"errors": self.errors, "runs": self.runs, "overhead": self.overhead}
+        return {"errors": self.errors, "runs": self.runs, "fixed": self.fixed}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Outcomes":
-        return cls(**data)
+        # A document of the first build kept one moving average, `overhead`.
+        old = data.get("overhead")
+        fixed = data.get("fixed", [old] if old is not None else [])
+        return cls(errors=data.get("errors", []), runs=data.get("runs", []), fixed=fixed)

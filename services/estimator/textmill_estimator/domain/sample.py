@@ -45,6 +45,10 @@ class ColumnSample:
             if len(self.texts) < CALIBRATION_TEXTS:
                 self.texts.append(text)
 
+    def own_load(self) -> CellLoad:
+        """The sampled cells themselves."""
+        return CellLoad(self.cells, self.chars, self.chars_squared)
+
     def load(self, rows: float) -> CellLoad:
         """What `rows` rows of this column hold, by the sample's proportions."""
         if not self.rows:

@@ -6,10 +6,11 @@ from litestar.params import JSONBody
 
 from textmill_contracts.commands import EstimateRequested
 from textmill_contracts.events import EstimateCompleted, EstimateFailed
-from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_contracts.topics import TOPICS
 from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.domain.requests import AnalyzeRequest, chosen_chains, chosen_columns
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_infra.replies import decode_reply
 
 
 @post(
@@ -27,27 +28,22 @@ async def estimate(
     columns = chosen_columns(data.columns, stored.header)
     chains = chosen_chains(data.chains)
 
-    async def publish(correlation_id: str, reply_to: str) -> None:
-        command = EstimateRequested(
+    reply = await gateway.replies.ask(
+        gateway.publisher,
+        TOPICS.estimate_requested,
+        lambda correlation_id, reply_to: EstimateRequested(
             correlation_id=correlation_id,
             reply_to=reply_to,
             tenant=principal.tenant,
             file_id=stored.id,
             columns=columns,
             chains=chains,
-        )
-        await gateway.publisher.publish(
-            command, TOPICS.estimate_requested, key=stored.id, correlation_id=correlation_id
-        )
-
-    reply = await gateway.replies.request(publish, what="estimator")
-    if reply.headers.get(MESSAGE_TYPE_HEADER) == EstimateFailed.schema_name:
-        failed = EstimateFailed.model_validate_json(reply.body)
-        raise Refusal(failed.code, failed.detail)
-    made = EstimateCompleted.model_validate_json(reply.body).estimate
-    return {
-        "file_id": stored.id,
-        "columns": columns,
-        "chains": chains,
-        **made.model_dump(mode="json"),
-    }
+        ),
+        what="estimator",
+        key=stored.id,
+    )
+    answer = decode_reply(reply, EstimateCompleted, EstimateFailed)
+    if isinstance(answer, EstimateFailed):
+        raise Refusal(answer.code, answer.detail)
+    made = answer.estimate.model_dump(mode="json")
+    return {"file_id": stored.id, "columns": columns, "chains": chains, **made}

@@ -6,9 +6,10 @@ from pydantic import BaseModel, Field
 
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
-from textmill_contracts.topics import MESSAGE_TYPE_HEADER, TOPICS
+from textmill_contracts.topics import TOPICS
 from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_infra.replies import decode_reply
 
 
 class ProfileRequest(BaseModel):
@@ -27,23 +28,22 @@ class ProfileController(Controller):
         if stored is None:
             raise not_found("file", data.file_id)
 
-        async def publish(correlation_id: str, reply_to: str) -> None:
-            command = ProfileRequested(
+        reply = await gateway.replies.ask(
+            gateway.publisher,
+            TOPICS.profile_requested,
+            lambda correlation_id, reply_to: ProfileRequested(
                 correlation_id=correlation_id,
                 reply_to=reply_to,
                 tenant=principal.tenant,
                 file_id=stored.id,
                 sha256=stored.sha256,
-            )
-            await gateway.publisher.publish(
-                command, TOPICS.profile_requested, key=stored.id, correlation_id=correlation_id
-            )
-
-        reply = await gateway.replies.request(publish, what="profiler")
-        if reply.headers.get(MESSAGE_TYPE_HEADER) == ProfileFailed.schema_name:
-            failed = ProfileFailed.model_validate_json(reply.body)
-            raise Refusal(failed.code, failed.detail)
-        completed = ProfileCompleted.model_validate_json(reply.body)
+            ),
+            what="profiler",
+            key=stored.id,
+        )
+        completed = decode_reply(reply, ProfileCompleted, ProfileFailed)
+        if isinstance(completed, ProfileFailed):
+            raise Refusal(completed.code, completed.detail)
         return completed.model_dump(
             mode="json",
             include={

@@ -9,6 +9,7 @@ from textmill_contracts.events import TextsAnalyzed
 from textmill_contracts.topics import TOPICS
 from textmill_gateway.domain.requests import AnalyzeTextsRequest, checked_texts, chosen_chains
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_infra.replies import decode_reply
 
 
 @post("/api/v2/analyze/text", status_code=200, tags=["runs"], summary="Analyse up to 100 texts")
@@ -18,14 +19,13 @@ async def analyze_texts(
     principal.require("analyst")
     chains, texts = chosen_chains(data.chains), checked_texts(data.texts)
 
-    async def publish(correlation_id: str, reply_to: str) -> None:
-        command = AnalyzeTexts(
+    reply = await gateway.replies.ask(
+        gateway.publisher,
+        TOPICS.analyze_texts,
+        lambda correlation_id, reply_to: AnalyzeTexts(
             correlation_id=correlation_id, reply_to=reply_to, texts=texts, chains=chains
-        )
-        await gateway.publisher.publish(
-            command, TOPICS.analyze_texts, correlation_id=correlation_id
-        )
-
-    reply = await gateway.replies.request(publish, what="worker")
-    analysed = TextsAnalyzed.model_validate_json(reply.body)
+        ),
+        what="worker",
+    )
+    analysed = decode_reply(reply, TextsAnalyzed)
     return {"results": [r.model_dump(mode="json") for r in analysed.results]}

@@ -1,0 +1,239 @@
+"""The estimator's handlers with in-memory stores: an estimate answered on the reply topic,
+calibration runs only for lengths a chain's history has not seen (and only with a worker
+alive to run them), a shard's costs folded in once, a run's estimate kept once and compared
+with what the run took."""
+
+from datetime import timedelta
+
+import pytest
+from prometheus_client import CollectorRegistry
+
+from tests.unit.fakes import FakeCostModels, FakePublisher, FakeRunRecords
+from textmill_contracts.commands import AnalyzeRequested, EstimateRequested
+from textmill_contracts.envelope import utc_now
+from textmill_contracts.events import Heartbeat, RunUpdated, ShardCosts, ShardProgress
+from textmill_estimator import handlers
+from textmill_estimator.adapters.metrics import EstimatorMetrics
+from textmill_estimator.domain.capacity import Workers
+from textmill_estimator.domain.estimate import Pricing
+from textmill_estimator.domain.sample import ColumnSample
+from textmill_infra.blobs import StoredFileMissing
+from textmill_infra.replies import ReplyTimeout
+from textmill_runs import Run
+from textmill_runs.costs import CellCosts
+
+REPLIES = "textmill.replies.v1"
+US_PER_CHAR = 1.0  # what the fake worker's chains cost: 1 µs a character
+
+
+class FakeSamples:
+    """A file of `rows` rows whose column `text` holds `texts` over and over."""
+
+    def __init__(self, texts: list[str], rows: int) -> None:
+        self.texts, self.rows = texts, rows
+
+    def sample(self, tenant: str, file_id: str, columns: list[str]):
+        if file_id == "missing":
+            raise StoredFileMissing(file_id)
+        sample = ColumnSample()
+        sample.add(self.texts)
+        return self.rows, {column: sample for column in columns}
+
+
+class FakeCalibrator:
+    """A worker that answers calibration runs, its chains costing `US_PER_CHAR`; or none."""
+
+    def __init__(self, *, answers: bool = True) -> None:
+        self.answers, self.runs = answers, []
+
+    async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
+        if not self.answers:
+            raise ReplyTimeout("the worker (calibration) did not answer within 30s")
+        self.runs.append(chains)
+        costs = CellCosts()
+        costs.count(texts)
+        for chain in chains:
+            costs.charge(chain, costs.chars * US_PER_CHAR / 1e6)
+        return costs
+
+
+def deps_for(texts: list[str], *, rows: int = 10_000, worker: bool = True, answers=True):
+    workers = Workers(timedelta(seconds=6))
+    if worker:
+        beat = Heartbeat(
+            service="worker",
+            instance_id="w1",
+            started_at=utc_now(),
+            sequence=1,
+            chain_processes=1,
+        )
+        workers.see(beat, utc_now())
+    return handlers.Deps(
+        publisher=FakePublisher(),
+        models=FakeCostModels(),
+        samples=FakeSamples(texts, rows),
+        calibrator=FakeCalibrator(answers=answers),
+        runs=FakeRunRecords(),
+        workers=workers,
+        pricing=Pricing(0.10, {}),
+        metrics=EstimatorMetrics(CollectorRegistry()),
+    )
+
+
+def asked(file_id: str = "f1", chains: tuple[str, ...] = ("sentiment",)) -> EstimateRequested:
+    return EstimateRequested(
+        correlation_id="c1",
+        reply_to=REPLIES,
+        tenant="t",
+        file_id=file_id,
+        columns=["text"],
+        chains=list(chains),
+    )
+
+
+def shard_done(shard: str, cells: int, chars_each: int, seconds: float) -> ShardProgress:
+    return ShardProgress(
+        run_id="r1",
+        shard_id=shard,
+        n=0,
+        column="text",
+        worker="w1",
+        offset=cells,
+        cells=cells,
+        done=True,
+        costs=ShardCosts(
+            seconds=seconds * 1.2,
+            cells=cells,
+            rows=cells,
+            chars=cells * chars_each,
+            chars_squared=cells * chars_each**2,
+            chain_seconds={"sentiment": seconds},
+            chain_processes=1,
+        ),
+    )
+
+
+def a_run(status: str, **fields) -> Run:
+    return Run(
+        id="r1",
+        tenant="t",
+        file_id="f1",
+        columns=["text"],
+        chains=["sentiment"],
+        status=status,
+        **fields,
+    )
+
+
+async def test_an_estimate_is_answered_on_the_reply_topic_with_its_correlation_id():
+    deps = deps_for(["a short review of a kettle"] * 50)
+    await handlers.answer_estimate(asked(), deps)
+    [reply] = deps.publisher.on(REPLIES)
+    assert reply.method == "reply" and reply.correlation_id == "c1"
+    assert reply.message.schema_name == "estimate.completed"
+    assert reply.message.estimate.cells == 10_000
+
+
+async def test_a_chain_without_history_is_calibrated_once_on_the_files_own_cells():
+    # Given a chain the estimator knows nothing of
+    deps = deps_for(["a short review of a kettle"] * 50)
+    # When a run of it is estimated twice
+    await handlers.answer_estimate(asked(), deps)
+    await handlers.answer_estimate(asked(), deps)
+    # Then a worker ran it over the sampled cells once, and both estimates say so
+    assert deps.calibrator.runs == [["sentiment"]]
+    first, second = (sent.message.estimate for sent in deps.publisher.on(REPLIES))
+    assert first.assumptions.source == second.assumptions.source == "calibration"
+    # And the chain's speed is the one measured: 26 characters at 1 µs each
+    assert first.assumptions.cells_per_second["sentiment"] == pytest.approx(1e6 / 26, rel=0.05)
+
+
+async def test_a_chain_seen_only_on_long_texts_is_calibrated_again_on_short_ones():
+    # Given a chain whose history holds shards of 2,000-character cells only
+    deps = deps_for(["tiny"] * 50)
+    await handlers.record_shard_costs(shard_done("r1:0", 5_000, 2_000, 10.0), deps)
+    # When a column of 4-character cells is estimated
+    await handlers.answer_estimate(asked(), deps)
+    # Then the chain is calibrated on them, rather than its long cells' cost extrapolated
+    assert deps.calibrator.runs == [["sentiment"]]
+
+
+async def test_a_chain_whose_history_has_seen_such_cells_is_not_calibrated():
+    deps = deps_for(["x" * 30] * 50)
+    await handlers.record_shard_costs(shard_done("r1:0", 5_000, 32, 0.2), deps)
+    await handlers.answer_estimate(asked(), deps)
+    assert deps.calibrator.runs == []
+    assert deps.publisher.messages(REPLIES)[0].estimate.assumptions.source == "history"
+
+
+async def test_with_no_worker_alive_nothing_is_calibrated_and_the_defaults_are_said():
+    deps = deps_for(["a short review"] * 50, worker=False)
+    await handlers.answer_estimate(asked(), deps)
+    assert deps.calibrator.runs == []
+    estimate = deps.publisher.messages(REPLIES)[0].estimate
+    assert estimate.assumptions.source == "defaults" and estimate.assumptions.workers_alive == 0
+
+
+async def test_a_calibration_no_worker_answers_leaves_the_defaults():
+    deps = deps_for(["a short review"] * 50, answers=False)
+    await handlers.answer_estimate(asked(), deps)
+    assert deps.publisher.messages(REPLIES)[0].estimate.assumptions.source == "defaults"
+
+
+async def test_a_missing_file_is_answered_file_not_found():
+    deps = deps_for(["a review"])
+    await handlers.answer_estimate(asked(file_id="missing"), deps)
+    [failed] = deps.publisher.messages(REPLIES)
+    assert failed.schema_name == "estimate.failed" and failed.code == "file_not_found"
+
+
+async def test_a_shards_costs_are_folded_in_once():
+    deps = deps_for(["x" * 30])
+    done = shard_done("r1:0", 5_000, 32, 0.2)
+    await handlers.record_shard_costs(done, deps)
+    await handlers.record_shard_costs(done, deps)  # redelivered
+    model = await deps.models.chain("sentiment")
+    assert model.shards == 1 and model.fit.observations == 1
+
+
+async def test_an_accepted_run_keeps_its_estimate_once():
+    # Given a run accepted, and estimated as it was
+    deps = deps_for(["a short review of a kettle"] * 50, rows=1_000)
+    await deps.runs.create(a_run("accepted", cells_total=1_000, created_at=utc_now()))
+    command = AnalyzeRequested(
+        run_id="r1", tenant="t", file_id="f1", columns=["text"], chains=["sentiment"]
+    )
+    await handlers.estimate_accepted_run(command, deps)
+    kept = (await deps.runs.get("r1")).estimate
+    assert kept["cells"] == 1_000
+    # When the command comes again, once the model has changed
+    await handlers.record_shard_costs(shard_done("r0:0", 5_000, 26, 5.0), deps)
+    await handlers.estimate_accepted_run(command, deps)
+    # Then the estimate kept is the first
+    assert (await deps.runs.get("r1")).estimate == kept
+
+
+async def test_a_completed_run_is_compared_with_its_estimate_once():
+    # Given a run estimated at 2 s that completed 3 s after it was accepted
+    deps = deps_for(["a review"] * 50)
+    now = utc_now()
+    run = a_run(
+        "completed",
+        cells_total=10,
+        created_at=now - timedelta(seconds=3),
+        started_at=now - timedelta(seconds=2.5),
+        finished_at=now,
+    )
+    await deps.runs.create(run)
+    await handlers.answer_estimate(asked(), deps)
+    made = deps.publisher.messages(REPLIES)[0].estimate.model_dump(mode="json")
+    await deps.runs.record_estimate("r1", {**made, "estimated_seconds": 2.0})
+    update = RunUpdated(
+        run_id="r1", tenant="t", status="completed", cells_done=10, cells_total=10, columns={}
+    )
+    # When its completion is seen twice
+    await handlers.record_outcome(update, deps)
+    await handlers.record_outcome(update, deps)
+    # Then its error (3 ÷ 2 − 1) is counted once, and so is its wait to start
+    outcomes = await deps.models.outcomes()
+    assert outcomes.errors == [0.5] and outcomes.fixed == [pytest.approx(0.5, abs=0.01)]
