@@ -539,7 +539,9 @@ class FakeCostModels:
             return ChainModel(chain_prior(chain))
         return ChainModel(LeastSquares.from_dict(doc["fit"]), doc["shards"], dict(doc["coverage"]))
 
-    async def save_chain(self, chain: str, model: ChainModel) -> None:
+    async def change_chain(self, chain: str, change) -> None:
+        model = await self.chain(chain)
+        change(model)
         self._docs[f"chain:{chain}"] = {
             "fit": model.fit.as_dict(),
             "shards": model.shards,
@@ -550,15 +552,20 @@ class FakeCostModels:
         doc = self._docs.get(f"layout:{chain_processes}")
         return LeastSquares.from_dict(doc) if doc else layout_prior(chain_processes)
 
-    async def save_layout(self, chain_processes: int, fit: LeastSquares) -> None:
+    async def change_layout(self, chain_processes: int, change) -> None:
+        fit = await self.layout(chain_processes)
+        change(fit)
         self._docs[f"layout:{chain_processes}"] = fit.as_dict()
 
     async def outcomes(self) -> Outcomes:
         doc = self._docs.get("outcomes")
         return Outcomes.from_dict(doc) if doc else Outcomes()
 
-    async def save_outcomes(self, outcomes: Outcomes) -> None:
+    async def change_outcomes(self, change):
+        outcomes = await self.outcomes()
+        result = change(outcomes)
         self._docs["outcomes"] = outcomes.as_dict()
+        return result
 
     async def record_shard(self, shard_id: str, run_id: str, costs: Any) -> bool:
         if shard_id in self.shards:

@@ -68,17 +68,20 @@ class ReplyWaiter:
         publish: Callable[[str, str], Awaitable[None]],
         *,
         what: str,
+        timeout: float | None = None,
     ) -> KafkaMessage:
-        """Call `publish(correlation_id, reply_topic)`, then wait for the matching reply."""
+        """Call `publish(correlation_id, reply_topic)`, then wait for the matching reply, up
+        to `timeout` seconds (the waiter's own when None)."""
+        timeout = timeout or self._timeout
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[KafkaMessage] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
         try:
             await publish(correlation_id, TOPICS.replies)
-            return await asyncio.wait_for(future, self._timeout)
+            return await asyncio.wait_for(future, timeout)
         except TimeoutError:
             log.warning("reply timed out", what=what, correlation_id=correlation_id)
-            raise ReplyTimeout(f"the {what} did not answer within {self._timeout:g}s") from None
+            raise ReplyTimeout(f"the {what} did not answer within {timeout:g}s") from None
         finally:
             self._pending.pop(correlation_id, None)
 
@@ -90,6 +93,7 @@ class ReplyWaiter:
         *,
         what: str,
         key: str | None = None,
+        timeout: float | None = None,
     ) -> KafkaMessage:
         """Publish `command(correlation_id, reply_topic)` on `topic`, then wait for its reply."""
 
@@ -97,7 +101,7 @@ class ReplyWaiter:
             message = command(correlation_id, reply_to)
             await publisher.publish(message, topic, key=key, correlation_id=correlation_id)
 
-        return await self.request(publish, what=what)
+        return await self.request(publish, what=what, timeout=timeout)
 
 
 def decode_reply(reply: KafkaMessage, *answers: type[M]) -> M:

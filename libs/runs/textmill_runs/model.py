@@ -45,20 +45,24 @@ class Run:
     def progress(self, now: datetime, *, recent_rate: float | None = None) -> RunProgress:
         """Its progress now, or, once ended, as it was when it ended: the rate since its
         first shard began (`recent_rate`, when given, is shown while it runs), and the time
-        left at that rate weighed against what its estimate leaves."""
+        left at that rate weighed against what its estimate says the cells left take."""
         folded = fold_progress(self.shards, self.started_at, self.finished_at or now)
         if self.ended:
             return dataclasses.replace(folded, eta_seconds=0.0)
-        eta = blended_eta(folded, recent_rate=recent_rate, estimated_left=self.estimated_left(now))
+        eta = blended_eta(folded, recent_rate=recent_rate, estimated_left=self.estimated_left())
         rate = recent_rate or folded.rate_cells_per_s
         return dataclasses.replace(folded, rate_cells_per_s=rate, eta_seconds=eta)
 
-    def estimated_left(self, now: datetime) -> float | None:
-        """What the run's estimate leaves of its time, from now."""
-        if self.estimate is None or self.created_at is None:
+    def estimated_left(self) -> float | None:
+        """What the run's estimate says its cells left take: its shards' time in proportion
+        to the cells left (the work, not the clock: a run slower than its estimate is not
+        told it is nearly done)."""
+        if self.estimate is None or not self.cells_total:
             return None
-        end = self.estimate["estimated_seconds"] - (now - self.created_at).total_seconds()
-        return max(0.0, end)
+        compute = self.estimate.get("assumptions", {}).get("compute_seconds")
+        if compute is None:
+            return None
+        return compute * max(0, self.cells_total - self.cells_done) / self.cells_total
 
     @property
     def cells_done(self) -> int:

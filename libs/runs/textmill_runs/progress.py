@@ -68,14 +68,18 @@ def blended_eta(
 
 
 class RecentRate:
-    """Cells a second over the last `window` seconds of a run's progress (`now`: a
-    monotonic clock's reading); None until the samples span a second."""
+    """Cells a second over the last `window` seconds of a run's progress; None until the
+    samples span a second. `now` is when the progress happened (the event's time, not its
+    arrival: a coordinator catching up on a backlog of events would see a burst), held
+    non-decreasing, as events of several workers come out of order."""
 
     def __init__(self, window: float = 5.0) -> None:
         self._window = window
         self._samples: list[tuple[float, int]] = []
 
     def add(self, now: float, cells_done: int) -> float | None:
+        if self._samples:
+            now = max(now, self._samples[-1][0])
         self._samples = [(t, c) for t, c in self._samples if t >= now - self._window]
         self._samples.append((now, cells_done))
         (first, cells_then), (last, cells_now) = self._samples[0], self._samples[-1]

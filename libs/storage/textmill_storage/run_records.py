@@ -81,8 +81,11 @@ class RunRecords:
         return run_from(doc) if doc is not None else None
 
     async def record_estimate(self, run_id: str, estimate: dict) -> None:
-        """The estimate made as the run was accepted (`RunEstimate`, as JSON)."""
-        await self._runs.update_one({"_id": run_id}, {"$set": {"estimate": estimate}})
+        """The estimate made as the run was accepted (`RunEstimate`, as JSON), once: a second
+        one, made later, is not the estimate at acceptance."""
+        await self._runs.update_one(
+            {"_id": run_id, "estimate": None}, {"$set": {"estimate": estimate}}
+        )
 
     async def active(self) -> list[Run]:
         """The queued and running runs, oldest first. An entry whose run has ended some other

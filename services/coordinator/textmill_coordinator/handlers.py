@@ -136,7 +136,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         else:
             run = await deps.runs.get(run.id)  # cancelled or failed meanwhile
     now = utc_now()
-    recent = deps.rates.add(run.id, asyncio.get_running_loop().time(), run.cells_done)
+    recent = deps.rates.add(run.id, event.occurred_at.timestamp(), run.cells_done)
     progress = run.progress(now, recent_rate=recent)
     if progress.complete and not run.ended:
         await deps.runs.move(run.id, "completed", finished_at=utc_now())

@@ -3,6 +3,7 @@ each accepted run, and keeps its cost model up to date from completed shards, he
 and completed runs."""
 
 import asyncio
+from datetime import timedelta
 
 from faststream import AckPolicy
 from faststream.asgi import AsgiFastStream
@@ -51,6 +52,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         workers=Workers(3 * settings.heartbeat_interval),
         pricing=Pricing(settings.price_per_1k_tokens, dict(settings.chain_prices_per_1k_tokens)),
         metrics=EstimatorMetrics(runtime.registry),
+        partitions=settings.kafka_topic_partitions,
+        answer_within=timedelta(seconds=settings.reply_timeout_seconds),
     )
     # Each replica keeps its own view of the workers alive: old beats say nothing of now.
     heartbeats = Subscription(

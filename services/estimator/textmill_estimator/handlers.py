@@ -3,14 +3,17 @@ run, to compare with what it took), fold each completed shard's costs into the c
 keep the workers alive in view, and learn from each completed run's actual time.
 
 Idempotency keys: estimate requests by correlation id (the requester ignores a repeated
-reply); accepted runs by run id (a run's estimate is written once); shard costs by shard id
-(`shard_costs`); outcomes by run id (`Outcomes.runs`); heartbeats by (instance, sequence).
+reply; one older than the requester waits is dropped); accepted runs by run id (a run's
+estimate is written once); shard costs by shard id (`shard_costs`); outcomes by run id
+(`Outcomes.runs`); heartbeats by (instance, sequence).
 """
 
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 
+from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from textmill_contracts.commands import AnalyzeRequested, EstimateRequested
@@ -28,19 +31,13 @@ from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
-from textmill_estimator.domain.costs import (
-    ChainCost,
-    LayoutCost,
-    observe_layout,
-    shard_load,
-)
-from textmill_estimator.domain.estimate import Backlog, Pricing, estimate_run
+from textmill_estimator.domain.costs import ChainCost, LayoutCost, observe_layout, shard_load
+from textmill_estimator.domain.estimate import Pricing, backlog_of, estimate_run, source_of
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyTimeout
-from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
 from textmill_storage import RunRecords
 from textmill_tabular import TabularError
 
@@ -58,9 +55,14 @@ class Deps:
     workers: Workers
     pricing: Pricing
     metrics: EstimatorMetrics
+    partitions: int  # of the shards topic
+    answer_within: timedelta  # how long a requester waits for its answer
 
 
 async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:
+    if utc_now() - command.occurred_at > deps.answer_within:
+        log.info("estimate request dropped: its requester has stopped waiting")
+        return
     ids = {"correlation_id": command.correlation_id}
     try:
         made = await estimate(
@@ -82,7 +84,8 @@ async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:
 
 
 async def estimate_accepted_run(command: AnalyzeRequested, deps: Deps) -> None:
-    """Keep on the run the estimate made as it was accepted (once)."""
+    """Keep on the run the estimate made as it was accepted (once). A run that cannot be
+    estimated goes without: it fails when it is planned, or runs without one."""
     run = await deps.runs.get(command.run_id)
     if run is None or run.estimate is not None or run.ended:
         return
@@ -90,8 +93,13 @@ async def estimate_accepted_run(command: AnalyzeRequested, deps: Deps) -> None:
         made = await estimate(
             run.tenant, run.file_id, run.columns, run.chains, deps, leaving_out=run.id
         )
+    except ConnectionFailure:
+        raise  # the store is away: redelivery retries once it is back
     except (StoredFileMissing, TabularError) as exc:
-        log.info("run not estimated", run_id=run.id, error=str(exc))  # it fails when planned
+        log.info("run not estimated", run_id=run.id, error=str(exc))
+        return
+    except Exception:
+        log.exception("run not estimated", run_id=run.id)  # would fail on every redelivery
         return
     await deps.runs.record_estimate(run.id, made.model_dump(mode="json"))
 
@@ -110,81 +118,65 @@ async def estimate(
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
     alive = deps.workers.alive(utc_now())
-    costs, source, history = await _chain_costs(chains, samples, deps, workers_alive=len(alive))
+    calibrated = await _calibrate(chains, samples, deps) if alive else False
+    models = {chain: await deps.models.chain(chain) for chain in chains}
+    source = source_of(models.values(), calibrated=calibrated)
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
+    chain_processes = sum(max(1, p) for p in processes)
     layouts = [LayoutCost.of(await deps.models.layout(p)) for p in processes]
     outcomes = await deps.models.outcomes()
+    runs = await deps.runs.active()
     made, _ = estimate_run(
         rows=rows,
         columns=columns,
         chains=chains,
         samples=samples,
-        costs=costs,
+        costs={chain: ChainCost.of(model.fit) for chain, model in models.items()},
         layouts=layouts,
+        partitions=deps.partitions,
         workers_alive=len(alive),
-        chain_processes=sum(max(1, p) for p in processes) if alive else 0,
-        backlog=await _backlog(deps, leaving_out),
+        chain_processes=chain_processes if alive else 0,
+        backlog=backlog_of(runs, leaving_out=leaving_out, chain_processes=chain_processes),
         overhead=outcomes.overhead,
         errors=outcomes.errors,
         pricing=deps.pricing,
         source=source,
-        history_shards=history,
+        history_shards=min(model.shards for model in models.values()),
     )
     deps.metrics.estimates.labels(source).inc()
     deps.metrics.latency.observe(time.perf_counter() - started)
     return made
 
 
-async def _chain_costs(
-    chains: list[str], samples: dict[str, ColumnSample], deps: Deps, *, workers_alive: int
-) -> tuple[dict[str, ChainCost], str, int]:
-    """Each chain's cost model; where it comes from; the fewest completed shards any of the
-    chains is fitted on. A chain whose history has not seen cells as long as a column's is
-    calibrated now on that column's sampled cells, by a worker (when one is alive): the
-    fit extrapolates poorly to lengths it has not seen."""
-    models = {chain: await deps.models.chain(chain) for chain in chains}
-    calibrated = False
+async def _calibrate(chains: list[str], samples: dict[str, ColumnSample], deps: Deps) -> bool:
+    """Run the chains a column's cells are too long or too short for their history to say
+    (the fit extrapolates poorly to lengths it has not seen) over that column's sampled
+    cells, on a worker, every column at once; fold what they cost in. True when any ran."""
+    asks = []
     for sample in samples.values():
-        unseen = [c for c, model in models.items() if not model.covers(sample.own_load())]
-        if not unseen or not sample.texts or not workers_alive:
+        unseen = [
+            chain
+            for chain in chains
+            if not (await deps.models.chain(chain)).covers(sample.own_load())
+        ]
+        if unseen and sample.texts:
+            asks.append(deps.calibrator.run(unseen, sample.calibration_texts()))
+    measured_runs = await asyncio.gather(*asks, return_exceptions=True)
+    calibrated = False
+    for measured in measured_runs:
+        if isinstance(measured, ReplyTimeout):
+            log.warning("no worker answered a calibration; the model is used as it is")
             continue
-        try:
-            measured = await deps.calibrator.run(unseen, sample.texts)
-        except ReplyTimeout:
-            log.warning("no worker answered the calibration; the model is used as it is")
-            continue
-        calibrated = True
-        for chain in unseen:
-            seconds = measured.chain_seconds.get(chain, 0.0)
-            models[chain].observe(shard_load(measured), seconds, shard=False)
-            await deps.models.save_chain(chain, models[chain])
-    history = min(model.shards for model in models.values())
-    if any(not model.fit.observations for model in models.values()):
-        source = "defaults"
-    elif calibrated or not history:
-        source = "calibration"
-    else:
-        source = "history"
-    return {chain: ChainCost.of(model.fit) for chain, model in models.items()}, source, history
-
-
-async def _backlog(deps: Deps, leaving_out: str | None) -> Backlog:
-    """What the runs under way still have to do, by their own estimates."""
-    cells, seconds = 0, 0.0
-    now = utc_now()
-    for run in await deps.runs.active():
-        if run.id == leaving_out:
-            continue
-        progress = run.progress(now)
-        left = max(0, progress.cells_total - progress.cells_done)
-        cells += left
-        share = left / progress.cells_total if progress.cells_total else 0.0
-        if run.estimate is not None:
-            seconds += share * run.estimate["assumptions"]["compute_seconds"]
-        else:
-            slowest = min(CHAIN_CELLS_PER_SECOND.values())
-            seconds += left * sum(1 / CHAIN_CELLS_PER_SECOND.get(c, slowest) for c in run.chains)
-    return Backlog(cells, seconds)
+        if isinstance(measured, BaseException):
+            raise measured
+        load = shard_load(measured)
+        # A chain the reply does not name (a worker of an older build) was not measured.
+        for chain, seconds in measured.chain_seconds.items():
+            await deps.models.change_chain(
+                chain, lambda model, s=seconds, at=load: model.observe(at, s, shard=False)
+            )
+            calibrated = True
+    return calibrated
 
 
 async def record_shard_costs(event: ShardProgress, deps: Deps) -> None:
@@ -195,12 +187,10 @@ async def record_shard_costs(event: ShardProgress, deps: Deps) -> None:
         return  # folded in already
     load = shard_load(costs)
     for chain, seconds in costs.chain_seconds.items():
-        model = await deps.models.chain(chain)
-        model.observe(load, seconds, shard=True)
-        await deps.models.save_chain(chain, model)
-    layout = await deps.models.layout(costs.chain_processes)
-    observe_layout(layout, costs)
-    await deps.models.save_layout(costs.chain_processes, layout)
+        await deps.models.change_chain(
+            chain, lambda model, s=seconds: model.observe(load, s, shard=True)
+        )
+    await deps.models.change_layout(costs.chain_processes, lambda fit: observe_layout(fit, costs))
 
 
 async def record_worker(beat: Heartbeat, deps: Deps) -> None:
@@ -215,17 +205,21 @@ async def record_outcome(update: RunUpdated, deps: Deps) -> None:
     run = await deps.runs.get(update.run_id)
     if run is None or run.estimate is None or run.created_at is None or run.finished_at is None:
         return
-    made = RunEstimate.model_validate(run.estimate)
+    try:
+        made = RunEstimate.model_validate(run.estimate)
+    except ValidationError:
+        log.warning("a run's estimate no longer reads", run_id=run.id)
+        return
     actual = (run.finished_at - run.created_at).total_seconds()
     # A run's fixed costs: from its acceptance to its first shard's start, less the backlog
     # it waited behind, as estimated.
     start = (run.started_at or run.finished_at) - run.created_at
     fixed = start.total_seconds() - made.assumptions.backlog_seconds
-    outcomes = await deps.models.outcomes()
-    error = outcomes.record(run.id, made.estimated_seconds, actual, fixed)
+    error = await deps.models.change_outcomes(
+        lambda outcomes: outcomes.record(run.id, made.estimated_seconds, actual, fixed)
+    )
     if error is None:
         return
-    await deps.models.save_outcomes(outcomes)
     held = made.confidence_lower <= actual <= made.confidence_upper
     deps.metrics.outcome(error, held)
     log.info(

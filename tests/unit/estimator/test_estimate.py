@@ -1,6 +1,8 @@
 """An estimate from the sample, the cost model and the workers alive: its time, interval,
 cells, tokens and cost."""
 
+from datetime import UTC, datetime
+
 import pytest
 
 from textmill_estimator.domain.costs import (
@@ -15,16 +17,20 @@ from textmill_estimator.domain.estimate import (
     MIN_ERRORS,
     Backlog,
     Pricing,
+    backlog_of,
     estimate_run,
     interval,
     makespan,
     tokens,
 )
 from textmill_estimator.domain.sample import ColumnSample, sample_windows
+from textmill_runs import Run, ShardState
+from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
 
 PER_CELL = ChainCost(a=100.0, b=0.0, q=0.0)  # 100 µs a cell whatever its length
 BY_LENGTH = ChainCost(a=0.0, b=1_000.0, q=0.0)  # 1 ms a cell per thousand characters
 SERIAL = LayoutCost(alpha=1.0, beta=0.0, gamma=0.0)
+PARTITIONS = 6
 
 
 def a_sample(texts: list[str | None]) -> ColumnSample:
@@ -81,10 +87,9 @@ def test_the_shards_are_dealt_round_robin_and_the_longest_worker_ends_the_run():
     # Given 240,000 rows of one column with sentiment: two shards of 120,000 rows
     sample = a_sample(["x" * 100] * 10)
     samples = {"review": sample}
-    one = makespan(240_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL])
-    two = makespan(
-        240_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL, SERIAL]
-    )
+    costs = {"sentiment": PER_CELL}
+    one = makespan(240_000, ["review"], ["sentiment"], samples, costs, [SERIAL], PARTITIONS)
+    two = makespan(240_000, ["review"], ["sentiment"], samples, costs, [SERIAL, SERIAL], PARTITIONS)
     # Then one worker does both (24 s of 100 µs cells), two workers one each
     assert one.shards == two.shards == 2
     assert one.seconds == pytest.approx(24.0)
@@ -92,9 +97,62 @@ def test_the_shards_are_dealt_round_robin_and_the_longest_worker_ends_the_run():
     assert one.cpu == {"sentiment": pytest.approx(24.0)}
 
 
+def test_shards_go_to_workers_by_their_partition_as_kafka_deals_them():
+    # Given 12 shards (1,440,000 rows) over 6 partitions and 4 workers: partitions 0-5 go
+    # to workers 0, 1, 2, 3, 0, 1, so workers 0 and 1 get 4 shards each, 2 and 3 get 2
+    samples = {"review": a_sample(["x" * 100] * 10)}
+    costs = {"sentiment": PER_CELL}
+    span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 4, 6)
+    # Then the run lasts 4 shards of 12 s, not the 3 an even deal would say
+    assert span.shards == 12 and span.seconds == pytest.approx(48.0)
+    # And workers beyond the partitions get none: 8 workers are 6
+    many = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 8, 6)
+    assert many.seconds == pytest.approx(24.0)
+
+
+def test_the_backlog_is_what_other_runs_have_left():
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+
+    def run(run_id: str, done: int, estimate: dict | None) -> Run:
+        shards = {0: ShardState(column="a", total=10_000, cells=done)}
+        return Run(
+            id=run_id,
+            tenant="t",
+            file_id="f",
+            columns=["a"],
+            chains=["sentiment"],
+            status="running",
+            cells_total=10_000,
+            created_at=now,
+            shards=shards,
+            estimate=estimate,
+        )
+
+    runs = [
+        run("estimated", 5_000, {"assumptions": {"compute_seconds": 8.0}}),  # half left: 4 s
+        run("unestimated", 0, None),  # 10,000 sentiment cells at the planner's speed
+        run("me", 0, {"assumptions": {"compute_seconds": 99.0}}),  # the run being estimated
+    ]
+    one = backlog_of(runs, leaving_out="me", chain_processes=1)
+    two = backlog_of(runs, leaving_out="me", chain_processes=2)
+    by_planner = 10_000 / CHAIN_CELLS_PER_SECOND["sentiment"]
+    assert one.cells == 15_000 and one.seconds == pytest.approx(4.0 + by_planner)
+    # Two chain processes share the unestimated run's cells
+    assert two.seconds == pytest.approx(4.0 + by_planner / 2)
+
+
+def test_calibration_texts_are_spread_over_the_whole_sample():
+    sample = a_sample([f"title {i}" for i in range(50)] + ["r" * 2_000] * 450)
+    picked = sample.calibration_texts(100)
+    assert len(picked) == 100
+    # Titles are a tenth of the sample, and of the texts picked
+    assert sum(text.startswith("title") for text in picked) == 10
+
+
 def test_empty_cells_cost_their_chain_nothing():
     samples = {"review": a_sample([None, "", "x" * 100, "-"])}
-    span = makespan(4_000, ["review"], ["sentiment"], samples, {"sentiment": PER_CELL}, [SERIAL])
+    costs = {"sentiment": PER_CELL}
+    span = makespan(4_000, ["review"], ["sentiment"], samples, costs, [SERIAL], PARTITIONS)
     assert span.cpu["sentiment"] == pytest.approx(1_000 * 100e-6)
 
 
@@ -125,6 +183,7 @@ def test_an_estimate_adds_the_fixed_costs_and_the_backlog_and_prices_each_chain(
         samples=samples,
         costs={"sentiment": PER_CELL, "pii": PER_CELL},
         layouts=[SERIAL],
+        partitions=PARTITIONS,
         workers_alive=1,
         chain_processes=1,
         backlog=Backlog(cells=5_000, seconds=2.0),

@@ -41,23 +41,26 @@ class FakeSamples:
 
 
 class FakeCalibrator:
-    """A worker that answers calibration runs, its chains costing `US_PER_CHAR`; or none."""
+    """A worker that answers calibration runs, its chains costing `US_PER_CHAR` (an older
+    build's says nothing of them, `measures=False`); or none."""
 
-    def __init__(self, *, answers: bool = True) -> None:
-        self.answers, self.runs = answers, []
+    def __init__(self, *, answers: bool = True, measures: bool = True) -> None:
+        self.answers, self.measures, self.runs = answers, measures, []
 
     async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
         if not self.answers:
-            raise ReplyTimeout("the worker (calibration) did not answer within 30s")
+            raise ReplyTimeout("the worker (calibration) did not answer within 5s")
         self.runs.append(chains)
         costs = CellCosts()
         costs.count(texts)
-        for chain in chains:
+        for chain in chains if self.measures else []:
             costs.charge(chain, costs.chars * US_PER_CHAR / 1e6)
         return costs
 
 
-def deps_for(texts: list[str], *, rows: int = 10_000, worker: bool = True, answers=True):
+def deps_for(
+    texts: list[str], *, rows: int = 10_000, worker: bool = True, answers=True, measures=True
+):
     workers = Workers(timedelta(seconds=6))
     if worker:
         beat = Heartbeat(
@@ -72,11 +75,13 @@ def deps_for(texts: list[str], *, rows: int = 10_000, worker: bool = True, answe
         publisher=FakePublisher(),
         models=FakeCostModels(),
         samples=FakeSamples(texts, rows),
-        calibrator=FakeCalibrator(answers=answers),
+        calibrator=FakeCalibrator(answers=answers, measures=measures),
         runs=FakeRunRecords(),
         workers=workers,
         pricing=Pricing(0.10, {}),
         metrics=EstimatorMetrics(CollectorRegistry()),
+        partitions=6,
+        answer_within=timedelta(seconds=30),
     )
 
 
@@ -178,6 +183,22 @@ async def test_a_calibration_no_worker_answers_leaves_the_defaults():
     deps = deps_for(["a short review"] * 50, answers=False)
     await handlers.answer_estimate(asked(), deps)
     assert deps.publisher.messages(REPLIES)[0].estimate.assumptions.source == "defaults"
+
+
+async def test_a_calibration_that_says_nothing_of_a_chain_teaches_the_model_nothing():
+    # Given a worker of an older build, whose replies carry no chain seconds
+    deps = deps_for(["a short review"] * 50, measures=False)
+    await handlers.answer_estimate(asked(), deps)
+    # Then the chain is not taken to cost nothing
+    model = await deps.models.chain("sentiment")
+    assert model.fit.observations == 0 and model.coverage == {}
+
+
+async def test_a_request_older_than_its_requester_waits_is_dropped():
+    deps = deps_for(["a short review"] * 50)
+    old = asked().model_copy(update={"occurred_at": utc_now() - timedelta(minutes=5)})
+    await handlers.answer_estimate(old, deps)
+    assert deps.publisher.sent == [] and deps.calibrator.runs == []
 
 
 async def test_a_missing_file_is_answered_file_not_found():

@@ -10,7 +10,7 @@ from textmill_runs import RecentRate, Run, ShardState, blended_eta, fold_progres
 T0 = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
-def a_run(status: str, done: int, *, estimate: float | None = None, **times) -> Run:
+def a_run(status: str, done: int, *, compute: float | None = None, **times) -> Run:
     return Run(
         id="r",
         tenant="t",
@@ -21,7 +21,7 @@ def a_run(status: str, done: int, *, estimate: float | None = None, **times) -> 
         cells_total=20_000,
         created_at=T0,
         shards={0: ShardState(column="review", total=20_000, cells=done, done=done == 20_000)},
-        estimate={"estimated_seconds": estimate} if estimate is not None else None,
+        estimate={"assumptions": {"compute_seconds": compute}} if compute is not None else None,
         **times,
     )
 
@@ -42,18 +42,29 @@ def test_an_ended_run_reports_the_rate_it_had_from_its_first_shards_start():
 
 
 def test_early_in_a_run_the_time_left_leans_on_the_estimate():
-    # Given a run estimated at 6 s, 5 % done 1 s after it started at a rate that says 19 s
-    run = a_run("running", 1_000, estimate=6.0, started_at=T0)
+    # Given a run whose shards were estimated at 6 s, 5 % done 1 s after it started at a
+    # rate that says 19 s are left
+    run = a_run("running", 1_000, compute=6.0, started_at=T0)
     progress = run.progress(T0 + timedelta(seconds=1))
-    # Then the time left is mostly the estimate's 5 s, not the measured 19 s
-    assert progress.eta_seconds == pytest.approx(0.95 * 5 + 0.05 * 19, abs=0.1)
+    # Then the time left is mostly what the estimate says of 95 % of the cells: 5.7 s
+    assert progress.eta_seconds == pytest.approx(0.95 * 5.7 + 0.05 * 19, abs=0.1)
 
 
 def test_late_in_a_run_the_time_left_follows_the_measured_rate():
-    run = a_run("running", 19_000, estimate=60.0, started_at=T0)
+    run = a_run("running", 19_000, compute=60.0, started_at=T0)
     progress = run.progress(T0 + timedelta(seconds=19))
-    # 1,000 left at 1,000 cells/s: 1 s, and the estimate's 41 s barely counts
-    assert progress.eta_seconds == pytest.approx(0.95 * 1 + 0.05 * 41, abs=0.1)
+    # 1,000 left at 1,000 cells/s: 1 s, and the estimate's 3 s for them barely counts
+    assert progress.eta_seconds == pytest.approx(0.95 * 1 + 0.05 * 3, abs=0.1)
+
+
+def test_a_run_slower_than_its_estimate_is_not_told_it_is_nearly_done():
+    # Given a run estimated at 10 s that is 30 % done after 15 s (the estimate's clock has
+    # run out; at its rate, 35 s are left)
+    run = a_run("running", 6_000, compute=10.0, started_at=T0)
+    progress = run.progress(T0 + timedelta(seconds=15))
+    # Then the time left is what the estimate says of the cells left, weighed with the
+    # measured 35 s: not the few seconds the estimate's clock would leave
+    assert progress.eta_seconds == pytest.approx(0.7 * 7.0 + 0.3 * 35, abs=0.1)
 
 
 def test_a_run_without_an_estimate_or_a_rate_has_no_time_left_to_say():
@@ -75,6 +86,14 @@ def test_the_recent_rate_is_measured_over_its_window_and_not_before_a_second():
     # Ten seconds later, the early samples are out of the window
     rate.add(108.0, 2_000)
     assert rate.add(110.0, 6_000) == pytest.approx(2_000.0)
+
+
+def test_progress_told_out_of_order_never_runs_the_rates_clock_backwards():
+    rate = RecentRate(window=5.0)
+    rate.add(100.0, 0)
+    rate.add(102.0, 2_000)
+    # A worker's event of 101.5 arriving after 102's is counted at 102
+    assert rate.add(101.5, 2_500) == pytest.approx(1_250.0)
 
 
 def test_blending_with_nothing_done_gives_the_estimate():

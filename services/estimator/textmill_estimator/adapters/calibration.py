@@ -10,11 +10,17 @@ from textmill_infra.replies import ReplyWaiter, decode_reply
 from textmill_runs.costs import CellCosts
 
 MAX_TEXTS = 100  # a quick analysis's limit
+# A calibration answers in well under a second; one that does not (no worker owns the
+# quick-analysis partitions yet, a worker just died) leaves the model as it is, well before
+# the asker of the estimate gives up.
+TIMEOUT_SECONDS = 5.0
 
 
 class Calibrator:
-    def __init__(self, publisher: Publisher, replies: ReplyWaiter) -> None:
-        self._publisher, self._replies = publisher, replies
+    def __init__(
+        self, publisher: Publisher, replies: ReplyWaiter, *, timeout: float = TIMEOUT_SECONDS
+    ) -> None:
+        self._publisher, self._replies, self._timeout = publisher, replies, timeout
 
     async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
         """What `chains` cost over `texts` (at most `MAX_TEXTS` of them are sent); raises
@@ -28,6 +34,7 @@ class Calibrator:
                 correlation_id=correlation_id, reply_to=reply_to, texts=texts, chains=chains
             ),
             what="worker (calibration)",
+            timeout=self._timeout,
         )
         analysed = decode_reply(reply, TextsAnalyzed)
         costs = CellCosts()

@@ -1,8 +1,16 @@
 """The cost model's parameters in MongoDB, each a small document read and written by `_id`:
-`chain:<name>` and `layout:<chain processes>` (least-squares statistics), `overhead` (a
-run's fixed costs), `outcomes` (the errors of the latest estimates); and `shard_costs`, the
-history of completed shards, `_id` = shard id, which also makes folding a shard in
-idempotent (a redelivered event finds its shard there)."""
+`chain:<name>` and `layout:<chain processes>` (least-squares statistics), `outcomes` (the
+errors of the latest estimates and runs' fixed costs); and `shard_costs`, the history of
+completed shards, `_id` = shard id, which also makes folding a shard in idempotent (a
+redelivered event finds its shard there).
+
+A change is a read, a change in memory and a write, made under one lock: the estimator's
+subscribers run side by side, and two changes of one document would otherwise lose one.
+(One estimator replica writes them; several would need a version check on each write.)"""
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -14,11 +22,13 @@ from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 
 MODELS, SHARD_COSTS = "estimator_models", "shard_costs"
+T = TypeVar("T")
 
 
 class CostModels:
     def __init__(self, db: AsyncDatabase) -> None:
         self._models, self._history = db[MODELS], db[SHARD_COSTS]
+        self._changing = asyncio.Lock()
 
     async def chain(self, chain: str) -> ChainModel:
         doc = await self._models.find_one({"_id": f"chain:{chain}"})
@@ -28,27 +38,41 @@ class CostModels:
         coverage = {int(bucket): w for bucket, w in doc.get("coverage", {}).items()}
         return ChainModel(LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0), coverage)
 
-    async def save_chain(self, chain: str, model: ChainModel) -> None:
-        coverage = {str(bucket): w for bucket, w in model.coverage.items()}
-        fields = {"fit": model.fit.as_dict(), "shards": model.shards, "coverage": coverage}
-        await self._save(f"chain:{chain}", fields)
+    async def change_chain(self, chain: str, change: Callable[[ChainModel], None]) -> None:
+        async with self._changing:
+            model = await self.chain(chain)
+            change(model)
+            coverage = {str(bucket): w for bucket, w in model.coverage.items()}
+            fields = {"fit": model.fit.as_dict(), "shards": model.shards, "coverage": coverage}
+            await self._save(f"chain:{chain}", fields)
 
     async def layout(self, chain_processes: int) -> LeastSquares:
         doc = await self._models.find_one({"_id": f"layout:{chain_processes}"})
         return LeastSquares.from_dict(doc["fit"]) if doc else layout_prior(chain_processes)
 
-    async def save_layout(self, chain_processes: int, fit: LeastSquares) -> None:
-        await self._save(f"layout:{chain_processes}", {"fit": fit.as_dict()})
+    async def change_layout(
+        self, chain_processes: int, change: Callable[[LeastSquares], None]
+    ) -> None:
+        async with self._changing:
+            fit = await self.layout(chain_processes)
+            change(fit)
+            await self._save(f"layout:{chain_processes}", {"fit": fit.as_dict()})
 
     async def outcomes(self) -> Outcomes:
         doc = await self._models.find_one({"_id": "outcomes"})
         return Outcomes.from_dict(doc["outcomes"]) if doc else Outcomes()
 
-    async def save_outcomes(self, outcomes: Outcomes) -> None:
-        await self._save("outcomes", {"outcomes": outcomes.as_dict()})
+    async def change_outcomes(self, change: Callable[[Outcomes], T]) -> T:
+        """Apply `change` to the outcomes and store them; what `change` returned."""
+        async with self._changing:
+            outcomes = await self.outcomes()
+            result = change(outcomes)
+            await self._save("outcomes", {"outcomes": outcomes.as_dict()})
+            return result
 
     async def record_shard(self, shard_id: str, run_id: str, costs: ShardCosts) -> bool:
-        """Keep a completed shard's costs; False when it was kept before."""
+        """Keep a completed shard's costs; False when it was kept before. (Kept before it is
+        folded in: a shard lost between the two is one observation fewer, never one twice.)"""
         doc = {"_id": shard_id, "run_id": run_id, "at": utc_now(), **costs.model_dump()}
         try:
             await self._history.insert_one(doc)

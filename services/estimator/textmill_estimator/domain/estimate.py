@@ -9,12 +9,14 @@ says it holds.
 """
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textmill_contracts.events import EstimateAssumptions, RunEstimate
-from textmill_estimator.domain.costs import CellLoad, ChainCost, LayoutCost
+from textmill_estimator.domain.costs import CellLoad, ChainCost, ChainModel, LayoutCost
 from textmill_estimator.domain.sample import ColumnSample
-from textmill_runs import plan_shards, shard_rows_for
+from textmill_runs import Run, plan_shards, shard_rows_for
+from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
 
 CONFIDENCE = 0.90
 # The interval until enough runs have ended to measure it (relative to the estimate).
@@ -29,6 +31,36 @@ TOKEN_RULE = "⌈characters ÷ 4⌉ tokens per analysed cell; each chain charges
 class Backlog:
     cells: int
     seconds: float
+
+
+def backlog_of(runs: Iterable[Run], *, leaving_out: str | None, chain_processes: int) -> Backlog:
+    """What the runs under way (but `leaving_out`, the run being estimated) still have to
+    do: the share of each one's own estimate its cells left are, or, for a run without an
+    estimate, its cells at the planner's speeds over the chain processes alive."""
+    cells, seconds = 0, 0.0
+    slowest = min(CHAIN_CELLS_PER_SECOND.values())
+    for run in runs:
+        if run.id == leaving_out or not run.cells_total:
+            continue
+        left = max(0, run.cells_total - run.cells_done)
+        cells += left
+        if run.estimate is not None:
+            seconds += left / run.cells_total * run.estimate["assumptions"]["compute_seconds"]
+        else:
+            per_cell = sum(1 / CHAIN_CELLS_PER_SECOND.get(c, slowest) for c in run.chains)
+            seconds += left * per_cell / max(1, chain_processes)
+    return Backlog(cells, seconds)
+
+
+def source_of(models: Iterable[ChainModel], *, calibrated: bool) -> str:
+    """Where the chains' costs come from: `defaults` while any chain has no observation,
+    `calibration` when one was run now or a chain has no completed shard, else `history`."""
+    models = list(models)
+    if any(not model.fit.observations for model in models):
+        return "defaults"
+    if calibrated or any(not model.shards for model in models):
+        return "calibration"
+    return "history"
 
 
 @dataclass(frozen=True)
@@ -54,12 +86,15 @@ def makespan(
     samples: dict[str, ColumnSample],
     costs: dict[str, ChainCost],
     layouts: list[LayoutCost],
+    partitions: int,
 ) -> Makespan:
     """The run's shards (as `plan_shards` makes them), each one's wall time on the worker it
-    goes to (shard n to worker n mod the workers: the shards go out round robin over the
-    partitions, which the workers share), and the longest total."""
+    goes to, and the longest total. Shard n goes to partition n mod the partitions (the
+    coordinator's round robin), and partition p to worker p mod the workers (the consumer
+    group's round-robin assignment): workers beyond the partitions get none."""
     plans = plan_shards(rows, columns, shard_rows_for(chains))
-    busy = [0.0] * max(1, len(layouts))
+    serving = max(1, min(len(layouts), partitions))
+    busy = [0.0] * serving
     cpu = dict.fromkeys(chains, 0.0)
     for plan in plans:
         load = samples[plan.column].load(plan.cells)
@@ -68,7 +103,7 @@ def makespan(
             seconds = costs[chain].seconds(load)
             cpu[chain] += seconds
             shard_cpu += seconds
-        worker = plan.n % len(busy)
+        worker = (plan.n % partitions) % serving
         busy[worker] += layouts[worker % len(layouts)].seconds(shard_cpu, plan.cells)
     return Makespan(max(busy) if plans else 0.0, cpu, len(plans))
 
@@ -98,6 +133,7 @@ def estimate_run(
     samples: dict[str, ColumnSample],
     costs: dict[str, ChainCost],
     layouts: list[LayoutCost],
+    partitions: int,
     workers_alive: int,
     chain_processes: int,
     backlog: Backlog,
@@ -107,7 +143,7 @@ def estimate_run(
     source: str,
     history_shards: int,
 ) -> tuple[RunEstimate, Makespan]:
-    span = makespan(rows, columns, chains, samples, costs, layouts)
+    span = makespan(rows, columns, chains, samples, costs, layouts, partitions)
     seconds = max(0.01, overhead + backlog.seconds + span.seconds)
     lower, upper = interval(seconds, errors)
     load = CellLoad(0.0, 0.0, 0.0)

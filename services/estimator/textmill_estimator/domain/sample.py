@@ -9,7 +9,7 @@ from textmill_estimator.domain.costs import CellLoad
 from textmill_runs.cell_text import analysable
 
 WINDOWS, WINDOW_ROWS = 8, 64
-CALIBRATION_TEXTS = 100  # of each column, kept for a calibration run
+CALIBRATION_TEXTS = 100  # of each column's sampled cells, run to calibrate the chains
 
 
 def sample_windows(
@@ -30,7 +30,7 @@ class ColumnSample:
     cells: int = 0
     chars: int = 0
     chars_squared: float = 0.0
-    texts: list[str] = field(default_factory=list)  # some cells, for a calibration run
+    texts: list[str] = field(default_factory=list)  # the cells, in the file's order
 
     def add(self, values: Iterable[object]) -> None:
         for value in values:
@@ -42,8 +42,15 @@ class ColumnSample:
             self.cells += 1
             self.chars += n
             self.chars_squared += n * n
-            if len(self.texts) < CALIBRATION_TEXTS:
-                self.texts.append(text)
+            self.texts.append(text)
+
+    def calibration_texts(self, n: int = CALIBRATION_TEXTS) -> list[str]:
+        """`n` of the sampled cells, evenly spread over the sample (so over the file): the
+        first ones alone may be another kind of text than the rest."""
+        if len(self.texts) <= n:
+            return list(self.texts)
+        step = len(self.texts) / n
+        return [self.texts[int(i * step)] for i in range(n)]
 
     def own_load(self) -> CellLoad:
         """The sampled cells themselves."""

@@ -46,9 +46,10 @@ def present(run: Run, now: datetime) -> dict:
 
 
 def _against_estimate(run: Run) -> dict:
-    """Once the run has ended: how long it took from its acceptance, and how far that is
-    from its estimate (actual ÷ estimated − 1)."""
-    if run.finished_at is None or run.created_at is None:
+    """Once the run has completed: how long it took from its acceptance, and how far that is
+    from its estimate (actual ÷ estimated − 1). A cancelled or failed run did not do what
+    was estimated."""
+    if run.status != "completed" or run.finished_at is None or run.created_at is None:
         return {"actual_seconds": None, "estimate_error": None}
     actual = (run.finished_at - run.created_at).total_seconds()
     estimated = (run.estimate or {}).get("estimated_seconds")

@@ -22,6 +22,7 @@ from textmill_infra.replies import decode_reply
 async def estimate(
     data: JSONBody[AnalyzeRequest], gateway: GatewayDep, principal: PrincipalDep
 ) -> dict:
+    principal.require("analyst")  # an estimate may run chains on a worker to calibrate
     stored = await gateway.files.get(principal.tenant, data.file_id)
     if stored is None:
         raise not_found("file", data.file_id)
