@@ -23,6 +23,7 @@ from textmill_estimator.domain.estimate import (
     makespan,
     tokens,
 )
+from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample, sample_windows
 from textmill_runs import Run, ShardState
 from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
@@ -187,8 +188,7 @@ def test_an_estimate_adds_the_fixed_costs_and_the_backlog_and_prices_each_chain(
         workers_alive=1,
         chain_processes=1,
         backlog=Backlog(cells=5_000, seconds=2.0),
-        overhead=0.5,
-        errors=[],
+        outcomes=Outcomes(fixed=[0.5]),
         pricing=Pricing(0.10, {"pii": 0.20}),
         source="history",
         history_shards=12,

@@ -41,6 +41,17 @@ def test_the_fixed_costs_kept_by_the_first_build_are_read_as_one_run():
     assert Outcomes.from_dict({"errors": [], "runs": [], "overhead": 0.7}).overhead == 0.7
 
 
+def test_the_interval_of_a_long_run_is_made_of_the_errors_of_runs_near_its_size():
+    # Given tiny runs 50 % off and 10-second runs 5 % off
+    outcomes = Outcomes()
+    for n in range(12):
+        outcomes.record(f"tiny{n}", estimated=0.1, actual=0.15, fixed_seconds=0.1)
+        outcomes.record(f"long{n}", estimated=10.0, actual=10.5, fixed_seconds=0.1)
+    # Then an estimate of 8 s takes the long runs' errors, and one of 40 s, near none, all
+    assert set(outcomes.errors_near(8.0, at_least=10)) == {0.05}
+    assert set(outcomes.errors_near(80.0, at_least=10)) == {0.05, 0.5}
+
+
 def test_only_the_latest_errors_are_kept():
     outcomes = Outcomes()
     for n in range(KEPT + 20):

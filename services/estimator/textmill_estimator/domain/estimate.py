@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from textmill_contracts.events import EstimateAssumptions, RunEstimate
 from textmill_estimator.domain.costs import CellLoad, ChainCost, ChainModel, LayoutCost
+from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_runs import Run, plan_shards, shard_rows_for
 from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
@@ -137,15 +138,15 @@ def estimate_run(
     workers_alive: int,
     chain_processes: int,
     backlog: Backlog,
-    overhead: float,
-    errors: list[float],
+    outcomes: Outcomes,
     pricing: Pricing,
     source: str,
     history_shards: int,
 ) -> tuple[RunEstimate, Makespan]:
     span = makespan(rows, columns, chains, samples, costs, layouts, partitions)
+    overhead = outcomes.overhead
     seconds = max(0.01, overhead + backlog.seconds + span.seconds)
-    lower, upper = interval(seconds, errors)
+    lower, upper = interval(seconds, outcomes.errors_near(seconds, at_least=MIN_ERRORS))
     load = CellLoad(0.0, 0.0, 0.0)
     for column in columns:
         column_load = samples[column].load(rows)
