@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.migrations import migrate
-from textmill_runs import Run
+from textmill_runs import Run, ShardPlan
 from textmill_storage import RunRecords, TenantRuns
 from textmill_storage.collections import RUNS, TENANT_RUNS
 from textmill_storage.tenant_runs import tenant_run_id
@@ -98,3 +98,22 @@ async def test_an_entry_whose_run_was_never_stored_is_skipped(scratch_db):
     # Then the stored ones are there and the missing one is not
     assert listed == [last, first]
     assert await scratch_db[TENANT_RUNS].find_one({"_id": tenant_run_id("acme", n)})
+
+
+async def test_a_runs_estimate_is_kept_once_beside_it_and_survives_its_planning(scratch_db):
+    # Given a run, and the estimate made as it was accepted
+    await migrate(scratch_db)
+    store = RunRecords(scratch_db)
+    run_id = await make_run(store, "acme")
+    first = {"estimated_seconds": 2.0, "assumptions": {"compute_seconds": 1.5}}
+    # When the estimate is written at the moment the run is planned, and again later
+    await asyncio.gather(
+        store.record_estimate(run_id, first),
+        store.record_plan(run_id, [ShardPlan(n=0, column="body", start=0, end=10)]),
+    )
+    await store.record_estimate(run_id, {"estimated_seconds": 9.0})
+    # Then the run is planned and keeps the first estimate, read back with it everywhere
+    run = await store.get(run_id)
+    assert run.status == "queued" and run.shards and run.estimate == first
+    assert (await store.newest("acme"))[0].estimate == first
+    assert [r.estimate for r in await store.active()] == [first]

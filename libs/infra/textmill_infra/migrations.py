@@ -61,6 +61,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (10, "each tenant's files in a collection of its own (undone by 11)", []),
     (11, "no collection per tenant: the tenant_files.<digest> of migration 10 dropped", []),
     (12, "the estimator's cost model and the history of completed shards, read by _id", []),
+    (13, "each run's estimate at acceptance in a document of its own: run_estimates", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -145,6 +146,10 @@ async def _estimator(db: AsyncDatabase) -> None:
         await create_collection(db, name)
 
 
+async def _run_estimates(db: AsyncDatabase) -> None:
+    await create_collection(db, "run_estimates")
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
@@ -153,6 +158,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     9: _tenant_runs,
     11: _no_tenant_collections,
     12: _estimator,
+    13: _run_estimates,
 }
 
 

@@ -8,6 +8,9 @@
 - `run_ends`: one per ended run, `_id` = run id: the claim of its final status.
 - `tenant_runs` (`<tenant>:<n>`) and `run_counters` (`_id` = tenant): each tenant's runs in
   the order they were made.
+- `run_estimates`: the estimate made as a run was accepted, `_id` = run id, written once
+  by the estimator: a document of its own, as FerretDB v1 loses one of two concurrent
+  updates of one document (the estimator's and the coordinator's plan of the run).
 - `row_indexes`: a file's row index, `_id` = file id.
 - `results`: aligned batches of cells, `_id` = `<run id>:<column position>:<first record>`,
   and the further parts of large ones under `<batch id>/<n>`.
@@ -19,5 +22,6 @@ ACTIVE_RUNS = "active_runs"
 RUN_ENDS = "run_ends"
 TENANT_RUNS = "tenant_runs"
 RUN_COUNTERS = "run_counters"
+RUN_ESTIMATES = "run_estimates"
 ROW_INDEXES = "row_indexes"
 RESULTS = "results"

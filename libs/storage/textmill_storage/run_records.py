@@ -8,11 +8,12 @@ from datetime import datetime
 
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.clients import find_by_ids
 from textmill_runs import UNDER_WAY, Run, ShardPlan, is_terminal
-from textmill_storage.collections import ACTIVE_RUNS, RUNS
+from textmill_storage.collections import ACTIVE_RUNS, RUN_ESTIMATES, RUNS
 from textmill_storage.documents import planned_shards, run_document, run_from
 from textmill_storage.run_statuses import RunStatuses
 from textmill_storage.tenant_runs import TenantRuns
@@ -23,6 +24,7 @@ LOOKUP_WINDOW = 64  # `_id` lookups in flight at once
 class RunRecords:
     def __init__(self, db: AsyncDatabase) -> None:
         self._runs, self._active = db[RUNS], db[ACTIVE_RUNS]
+        self._estimates = db[RUN_ESTIMATES]
         self._statuses = RunStatuses(db)
         self._tenant_runs = TenantRuns(db)
 
@@ -35,7 +37,7 @@ class RunRecords:
 
     async def get(self, run_id: str) -> Run | None:
         doc = await self._runs.find_one({"_id": run_id})
-        return run_from(doc) if doc is not None else None
+        return (await self._with_estimates([doc]))[0] if doc is not None else None
 
     async def get_own(self, tenant: str, run_id: str) -> Run | None:
         """The run if it is `tenant`'s: another tenant's answers as an absent one."""
@@ -46,7 +48,18 @@ class RunRecords:
         """The tenant's newest runs, whole (with their shards' progress)."""
         ids = await self._tenant_runs.newest(tenant, limit)
         docs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
-        return [run_from(doc) for doc in docs if doc is not None and doc.get("tenant") == tenant]
+        return await self._with_estimates(
+            [doc for doc in docs if doc is not None and doc.get("tenant") == tenant]
+        )
+
+    async def _with_estimates(self, docs: list[dict]) -> list[Run]:
+        """The runs of `docs`, each with the estimate kept for it (`run_estimates`)."""
+        ids = [doc["_id"] for doc in docs]
+        estimates = await find_by_ids(self._estimates, ids, LOOKUP_WINDOW)
+        return [
+            run_from({**doc, "estimate": kept["estimate"]} if kept else doc)
+            for doc, kept in zip(docs, estimates, strict=True)
+        ]
 
     async def move(self, run_id: str, status: str, **fields) -> bool:
         """Move the run to `status` (with `fields`) if it may move there; whether it moved.
@@ -82,10 +95,12 @@ class RunRecords:
 
     async def record_estimate(self, run_id: str, estimate: dict) -> None:
         """The estimate made as the run was accepted (`RunEstimate`, as JSON), once: a second
-        one, made later, is not the estimate at acceptance."""
-        await self._runs.update_one(
-            {"_id": run_id, "estimate": None}, {"$set": {"estimate": estimate}}
-        )
+        one, made later, is not the estimate at acceptance. In a document of its own, never
+        an update of the run's (which the coordinator updates at the same moment)."""
+        try:
+            await self._estimates.insert_one({"_id": run_id, "estimate": estimate})
+        except DuplicateKeyError:
+            pass
 
     async def active(self) -> list[Run]:
         """The queued and running runs, oldest first. An entry whose run has ended some other
@@ -95,7 +110,9 @@ class RunRecords:
         for run_id, doc in zip(ids, docs, strict=True):
             if doc is None or is_terminal(doc["status"]):
                 await self._active.delete_one({"_id": run_id})
-        return [run_from(doc) for doc in docs if doc is not None and doc["status"] in UNDER_WAY]
+        return await self._with_estimates(
+            [doc for doc in docs if doc is not None and doc["status"] in UNDER_WAY]
+        )
 
     async def register_active(self) -> int:
         """Enter every queued or running run in `active_runs` (a scan of `runs`, once, when a
