@@ -1,5 +1,6 @@
-"""The local stack without Docker: Kafka (KRaft), FerretDB (SQLite), Redis and every textmill
-service as separate processes, each with a log file and a PID file under `.local/`.
+"""The local stack without Docker: Kafka (KRaft), FerretDB (SQLite), Redis, Jaeger (unless
+TEXTMILL_TRACING=false), Prometheus and every textmill service as separate processes, each
+with a log file and a PID file under `.local/`.
 
     python deploy/local/stack.py up       # start what is not running, wait until ready
     python deploy/local/stack.py down     # stop everything, services first
@@ -12,6 +13,7 @@ Addresses come from the same TEXTMILL_* variables the services read (textmill_in
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -247,6 +249,76 @@ def redis_part(settings: Settings) -> Part:
     )
 
 
+def jaeger_part(settings: Settings) -> Part:
+    """Jaeger v1's all-in-one (OTLP in, traces kept in memory, the query API): every port it
+    opens moves with TEXTMILL_PORT_OFFSET, beside the OTLP/HTTP one the services send to."""
+    host, otlp = host_port(settings.otlp_endpoint, 4318)
+    offset = settings.port_offset
+    query = f"{host}:{settings.jaeger_query_port}"
+    return Part(
+        name="jaeger",
+        command=lambda: [
+            str(LOCAL / "bin" / "jaeger-all-in-one"),
+            f"--collector.otlp.http.host-port={host}:{otlp}",
+            f"--collector.otlp.grpc.host-port={host}:{4317 + offset}",
+            f"--collector.grpc-server.host-port={host}:{14250 + offset}",
+            f"--collector.http-server.host-port={host}:{14268 + offset}",
+            f"--admin.http.host-port={host}:{14269 + offset}",
+            f"--query.grpc-server.host-port={host}:{16685 + offset}",
+            f"--query.http-server.host-port={query}",
+            "--memory.max-traces=20000",
+            "--log-level=warn",
+        ],
+        ready=lambda: port_open(host, otlp) and http_ok(f"http://{query}/api/services"),
+        timeout=30,
+        url=f"http://{query}",
+        port=otlp,
+    )
+
+
+def prometheus_config(settings: Settings) -> dict:
+    """Every service replica of this stack as a target, scraped every 5 s (the tests read
+    what a small run leaves), with the alert rules of `deploy/prometheus/alerts.yml`."""
+    jobs: dict[str, list[str]] = {}
+    for part in service_parts(settings):
+        service = part.name.split("-")[0]
+        jobs.setdefault(service, []).append(part.url.removeprefix("http://"))
+    return {
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "rule_files": [str(ROOT / "deploy/prometheus/alerts.yml")],
+        "scrape_configs": [
+            {"job_name": job, "static_configs": [{"targets": targets}]}
+            for job, targets in jobs.items()
+        ],
+    }
+
+
+def prometheus_part(settings: Settings) -> Part:
+    data, config = DATA / "prometheus", RUN / "prometheus.yml"
+    address = f"{settings.http_host}:{settings.prometheus_port}"
+
+    def prepare() -> None:
+        data.mkdir(parents=True, exist_ok=True)
+        config.write_text(json.dumps(prometheus_config(settings), indent=2))  # JSON is YAML
+
+    return Part(
+        name="prometheus",
+        prepare=prepare,
+        command=lambda: [
+            "prometheus",
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data}",
+            "--storage.tsdb.retention.time=2d",
+            f"--web.listen-address={address}",
+            "--log.level=warn",
+        ],
+        ready=lambda: http_ok(f"http://{address}/-/ready"),
+        timeout=30,
+        url=f"http://{address}",
+        port=settings.prometheus_port,
+    )
+
+
 def worker_processes() -> int:
     """Worker processes to run (`TEXTMILL_WORKER_PROCESSES`): one by default, whose chains run
     in a pool of one process per core (`TEXTMILL_WORKER_POOL`). `make bench-pipeline`
@@ -269,7 +341,7 @@ def idle_chains(pool: int) -> str:
 
 def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     port = settings.gateway_port if service == "gateway" else settings.port_for(service)
-    port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, ...
+    port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, coordinator 2 on 8113
     name = service if replica == 1 else f"{service}-{replica}"
     env = {
         "TEXTMILL_HTTP_PORT": str(port),
@@ -299,13 +371,33 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     )
 
 
+def coordinators() -> int:
+    """Coordinator replicas (`TEXTMILL_COORDINATORS`, 2 by default): as in production, two
+    plan, fold progress and sweep side by side without doing anything twice."""
+    return max(1, int(os.environ.get("TEXTMILL_COORDINATORS") or 2))
+
+
+def replicas(service: str) -> int:
+    return {"worker": worker_processes(), "coordinator": coordinators()}.get(service, 1)
+
+
+def infra_parts(settings: Settings) -> list[Part]:
+    """The servers, started before the services: Jaeger only when traces are on."""
+    servers = [kafka_part(settings), ferretdb_part(settings), redis_part(settings)]
+    tracing = [jaeger_part(settings)] if settings.tracing else []
+    return [*servers, *tracing, prometheus_part(settings)]
+
+
+def service_parts(settings: Settings) -> list[Part]:
+    return [
+        service_part(settings, service, r)
+        for service in SERVICES
+        for r in range(1, replicas(service) + 1)
+    ]
+
+
 def parts(settings: Settings) -> list[Part]:
-    infra = [kafka_part(settings), ferretdb_part(settings), redis_part(settings)]
-    services = []
-    for service in SERVICES:
-        replicas = worker_processes() if service == "worker" else 1
-        services += [service_part(settings, service, r) for r in range(1, replicas + 1)]
-    return infra + services
+    return infra_parts(settings) + service_parts(settings)
 
 
 def port_holder(port: int) -> str:
@@ -439,8 +531,8 @@ def prepare_store(settings: Settings) -> int:
 
 def up(settings: Settings) -> None:
     started = time.monotonic()
-    all_parts = parts(settings)
-    infra, services = all_parts[:3], all_parts[3:]
+    infra, services = infra_parts(settings), service_parts(settings)
+    all_parts = infra + services
     for part in all_parts:  # before anything starts
         refuse_held_port(part)
     for part in infra:  # servers first, in parallel
@@ -462,15 +554,19 @@ def up(settings: Settings) -> None:
 
 
 def down(settings: Settings) -> None:
-    known = parts(settings)
-    names = {part.name for part in known}
-    # Worker replicas started with another TEXTMILL_WORKER_PROCESSES stop too.
+    infra, services = infra_parts(settings), service_parts(settings)
+    names = {part.name for part in infra + services}
+    # Replicas started with another TEXTMILL_WORKER_PROCESSES or TEXTMILL_COORDINATORS stop
+    # too, and a Jaeger started before TEXTMILL_TRACING was turned off.
     extra = [
-        service_part(settings, "worker", int(pid_file.stem.split("-")[1]))
-        for pid_file in RUN.glob("worker-*.pid")
-        if pid_file.stem not in names and pid_file.stem.split("-")[1].isdigit()
+        service_part(settings, service, int(number))
+        for service in ("worker", "coordinator")
+        for pid_file in RUN.glob(f"{service}-*.pid")
+        if pid_file.stem not in names and (number := pid_file.stem.split("-")[1]).isdigit()
     ]
-    for part in [*reversed(known[3:]), *extra, *reversed(known[:3])]:
+    if "jaeger" not in names:
+        extra.append(jaeger_part(settings))
+    for part in [*reversed(services), *extra, *reversed(infra)]:
         if part.pid() is not None:
             stop(part)
             print(f"■ {part.name} stopped")

@@ -29,9 +29,13 @@ def test_gateway_metrics_name_their_charset_once(gateway_url):
     assert content_type.startswith("text/plain") and content_type.count("charset=") == 1
 
 
-def test_gateway_records_request_latency(gateway_url):
-    httpx.get(f"{gateway_url}/healthz")
-    assert "textmill_http_request_seconds_bucket" in httpx.get(f"{gateway_url}/metrics").text
+def test_gateway_records_request_latency_by_route_and_status(gateway_url):
+    # Given a request the gateway refuses
+    httpx.get(f"{gateway_url}/api/v2/files")
+    # Then its route and status are counted and timed
+    text = httpx.get(f"{gateway_url}/metrics").text
+    assert 'textmill_http_request_duration_seconds_bucket{app_name="textmill-gateway"' in text
+    assert 'path="/api/v2/files",status_code="401"' in text
 
 
 @pytest.mark.parametrize("service", list(DEFAULT_HTTP_PORTS))

@@ -19,6 +19,7 @@ from faststream import AckPolicy
 from faststream._internal.middlewares import BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.kafka.message import KafkaMessage
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
@@ -137,6 +138,9 @@ class RetryBackoff(BaseMiddleware):
 
 
 def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -> KafkaBroker:
+    # FastStream's telemetry: a span per message published and processed, with the W3C
+    # trace context in the message's headers (the process's tracer provider: `tracing.py`).
+    telemetry = (KafkaTelemetryMiddleware(),) if settings.tracing else ()
     return KafkaBroker(
         settings.kafka_bootstrap,
         client_id=f"textmill-{service}-{settings.instance_id}",
@@ -147,6 +151,7 @@ def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -
         middlewares=(
             RetryBackoff,
             RequestIdMiddleware,
+            *telemetry,
             KafkaPrometheusMiddleware(registry=registry, app_name=f"textmill-{service}"),
         ),
         logger=logging.getLogger(f"textmill.{service}.kafka"),

@@ -1,7 +1,9 @@
-"""JSON logs with the request id of the message or HTTP request being handled.
+"""JSON logs with the request id, trace id and span id of the message or HTTP request
+being handled.
 
 The request id travels in the `x-request-id` header of HTTP requests and Kafka messages;
-`bind_request_id` puts it into a context variable that every log line reads.
+the middlewares put it into a context variable that every log line reads. The trace and span
+ids are OpenTelemetry's current span's (`tracing.py`), so a log line leads to its trace.
 """
 
 import logging
@@ -11,6 +13,7 @@ from contextvars import ContextVar
 from urllib.parse import unquote
 
 import structlog
+from opentelemetry import trace
 
 REQUEST_ID_HEADER = "x-request-id"
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -20,6 +23,14 @@ def _add_request_id(_, __, event: dict) -> dict:
     request_id = request_id_var.get()
     if request_id and "request_id" not in event:
         event["request_id"] = request_id
+    return event
+
+
+def _add_trace_ids(_, __, event: dict) -> dict:
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid and "trace_id" not in event:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
     return event
 
 
@@ -74,6 +85,7 @@ def configure_logging(service: str, instance_id: str, level: str = "INFO") -> No
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_request_id,
+        _add_trace_ids,
         _static_fields(service=service, instance=instance_id),
     ]
     structlog.configure(

@@ -35,6 +35,7 @@ from textmill_infra.logs import configure_logging
 from textmill_infra.messaging import Publisher
 from textmill_infra.migrations import migrate
 from textmill_infra.settings import ServiceName, Settings
+from textmill_infra.tracing import configure_tracing, shutdown_tracing
 from textmill_infra.websockets import WebSocketProtocol
 
 Hook = Callable[[], Awaitable[None]]
@@ -182,9 +183,11 @@ class ServiceRuntime:
 
 
 def serve(service: ServiceName, create_app: Callable[[Settings], object]) -> None:
-    """Entry point of `python -m textmill_<service>`: logs, then uvicorn on the service port."""
+    """Entry point of `python -m textmill_<service>`: logs and traces, then uvicorn on the
+    service port."""
     settings = Settings()
     configure_logging(service, settings.instance_id, settings.log_level)
+    configure_tracing(service, settings)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -196,4 +199,7 @@ def serve(service: ServiceName, create_app: Callable[[Settings], object]) -> Non
         timeout_graceful_shutdown=20,
         ws=WebSocketProtocol,
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    try:
+        asyncio.run(uvicorn.Server(config).serve())
+    finally:
+        shutdown_tracing()

@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     instance_id: str = Field(default_factory=_default_instance_id)
 
     log_level: str = "INFO"
+    # Traces go over OTLP/HTTP to this collector (Jaeger's, in the local stack); off: no
+    # spans are exported, and the local stack starts no Jaeger.
+    tracing: bool = True
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    # The local stack's Prometheus and Jaeger query ports (no service listens on them).
+    prometheus_port: int = 9090
+    jaeger_query_port: int = 16686
     heartbeat_seconds: float = Field(default=2.0, gt=0)
     reply_timeout_seconds: float = Field(default=30.0, gt=0)
     readiness_timeout_seconds: float = Field(default=2.0, gt=0)
@@ -82,6 +89,9 @@ class Settings(BaseSettings):
             "mongo_url": f"mongodb://127.0.0.1:{27027 + offset}/",
             "redis_url": f"redis://127.0.0.1:{6389 + offset}/0",
             "gateway_port": DEFAULT_HTTP_PORTS["gateway"] + offset,
+            "otlp_endpoint": f"http://127.0.0.1:{4318 + offset}",
+            "prometheus_port": 9090 + offset,
+            "jaeger_query_port": 16686 + offset,
         }
         return {**defaults, **data}
 

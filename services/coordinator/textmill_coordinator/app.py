@@ -12,11 +12,14 @@ from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
 from textmill_coordinator.adapters.liveness import LivenessTable
+from textmill_coordinator.adapters.metrics import CoordinatorMetrics
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
 from textmill_infra.kafka import Subscription
+from textmill_infra.lag import ConsumerLag
 from textmill_infra.messaging import subscribe
+from textmill_infra.redis_memory import RedisMemory
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_storage import RowIndexes, RunRecords, ShardRecords
@@ -35,11 +38,14 @@ ANALYZE = Subscription(group_id="textmill-coordinator")
 PROGRESS = Subscription(group_id="textmill-coordinator-progress", fetch_max_wait_ms=100)
 CONTROL = Subscription(group_id="textmill-coordinator-control")
 SWEEP_SECONDS = 5.0
+# Consumer lag and Redis's memory are measured this often (by every replica alike).
+WATCH_SECONDS = 10.0
 
 
 def create_app(settings: Settings) -> AsgiFastStream:
     runtime = ServiceRuntime(name="coordinator", settings=settings)
     db = runtime.attach_mongo()
+    redis = runtime.attach_redis()
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
     deps = handlers.Deps(
@@ -47,12 +53,11 @@ def create_app(settings: Settings) -> AsgiFastStream:
         runs=RunRecords(db),
         shards=ShardRecords(db),
         row_indexes=RowIndexes(sync_mongo[settings.mongo_db]),
-        liveness=LivenessTable(
-            runtime.attach_redis(), liveness_timeout(settings.heartbeat_seconds)
-        ),
+        liveness=LivenessTable(redis, liveness_timeout(settings.heartbeat_seconds)),
         throttle=UpdateThrottle(),
         rates=RunRates(),
         shard_partitions=settings.kafka_topic_partitions,
+        metrics=CoordinatorMetrics(runtime.registry),
     )
     for topic, subscription, model, handler in (
         (TOPICS.heartbeats, HEARTBEATS, Heartbeat, handlers.record_heartbeat),
@@ -63,4 +68,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         subscribe(runtime.broker, topic, subscription, model, handler, deps)
     stall = timedelta(seconds=max(30.0, 10 * settings.heartbeat_seconds))
     runtime.background(lambda: handlers.sweep(deps, stall, SWEEP_SECONDS))
+    lag, memory = ConsumerLag(settings, runtime.registry), RedisMemory(redis, runtime.registry)
+    runtime.background(lambda: lag.watch(WATCH_SECONDS))
+    runtime.background(lambda: memory.watch(WATCH_SECONDS))
     return runtime.asgi()

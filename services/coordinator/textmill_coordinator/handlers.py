@@ -9,7 +9,7 @@ replanned run has the same shards, and only shards not done are published again)
 
 import asyncio
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pymongo.errors import ConnectionFailure
@@ -19,6 +19,7 @@ from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
+from textmill_coordinator.adapters.metrics import CoordinatorMetrics
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.updates import (
     RunRates,
@@ -55,6 +56,7 @@ class Deps:
     throttle: UpdateThrottle
     rates: RunRates
     shard_partitions: int
+    metrics: CoordinatorMetrics = field(default_factory=CoordinatorMetrics)
 
 
 async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
@@ -103,7 +105,8 @@ async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
     await deps.shards.insert_plan(run.id, plans, command.chains)
     await deps.runs.record_plan(run.id, plans)
     if not plans:  # an empty file: nothing to analyse, done at once
-        await deps.runs.move(run.id, "completed", finished_at=utc_now())
+        if await deps.runs.move(run.id, "completed", finished_at=utc_now()):
+            deps.metrics.moved(run, "completed")
     return await deps.runs.get(run.id)
 
 
@@ -133,13 +136,15 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         started = run.started_at or utc_now()
         if moved := await deps.runs.move(run.id, "running", started_at=started):
             run = dataclasses.replace(run, status="running", started_at=started)
+            deps.metrics.moved(run, "running")
         else:
             run = await deps.runs.get(run.id)  # cancelled or failed meanwhile
     now = utc_now()
     recent = deps.rates.add(run.id, event.occurred_at.timestamp(), run.cells_done)
     progress = run.progress(now, recent_rate=recent)
     if progress.complete and not run.ended:
-        await deps.runs.move(run.id, "completed", finished_at=utc_now())
+        if await deps.runs.move(run.id, "completed", finished_at=utc_now()):
+            deps.metrics.moved(run, "completed")
         await _publish_run(await deps.runs.get(run.id), deps, force=True)
         log.info("run completed", run_id=run.id, cells=progress.cells_done)
     else:
@@ -150,6 +155,8 @@ async def record_cancel(event: RunCancelled, deps: Deps) -> None:
     await deps.runs.move(event.run_id, "cancelled", finished_at=utc_now())
     run = await deps.runs.get(event.run_id)
     if run is not None:
+        if run.status == "cancelled":  # by the gateway, as a rule, before this event
+            deps.metrics.moved(run, "cancelled")
         await _publish_run(run, deps, force=True)
 
 
@@ -191,7 +198,8 @@ async def sweep(deps: Deps, stall: timedelta, every: float) -> None:
 
 
 async def _fail(run: Run, error: str, deps: Deps) -> None:
-    await deps.runs.move(run.id, "failed", error=error, finished_at=utc_now())
+    if await deps.runs.move(run.id, "failed", error=error, finished_at=utc_now()):
+        deps.metrics.moved(run, "failed")
     log.warning("run failed", run_id=run.id, error=error)
     await _publish_run(await deps.runs.get(run.id), deps, force=True)
 

@@ -16,6 +16,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_gateway import handlers
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.principal import hash_key
@@ -30,6 +31,7 @@ from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
 from textmill_gateway.routes.streams import EventsController, run_stream
 from textmill_gateway.routes.texts import analyze_texts
+from textmill_gateway.telemetry import http_metrics, http_tracing
 from textmill_infra.clients import make_sync_mongo
 from textmill_infra.feed import RecordFeed
 from textmill_infra.logs import get_logger
@@ -61,8 +63,11 @@ def create_app(settings: Settings) -> Litestar:
         streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
         fence=CancelFence(redis),
         sync_db=sync_mongo[settings.mongo_db],
+        stream_metrics=StreamMetrics(runtime.registry),
     )
-    feeds = handlers.Deps(broker=runtime.broker, streams=gateway.streams)
+    feeds = handlers.Deps(
+        broker=runtime.broker, streams=gateway.streams, metrics=gateway.stream_metrics
+    )
     results = RecordFeed(
         settings,
         topic=TOPICS.results,
@@ -126,7 +131,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[api, run_stream, ops.healthz, ops.readyz, ops.metrics],
         dependencies={"gateway": Provide(provide_gateway)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware(runtime.registry)],
+        middleware=[request_context_middleware(), http_metrics(runtime.registry)],
+        plugins=[http_tracing()] if settings.tracing else [],
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(
             title="textmill",

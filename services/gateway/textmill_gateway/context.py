@@ -7,6 +7,7 @@ from pymongo.synchronous.database import Database
 
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyWaiter
@@ -27,3 +28,4 @@ class Gateway:
     streams: RunStreams
     fence: CancelFence
     sync_db: Database  # for the synchronous tabular readers, used from threads (exports)
+    stream_metrics: StreamMetrics

@@ -11,16 +11,19 @@ routes and dedupes on (`ResultBatchKeys`), and passes the original JSON on.
 """
 
 import asyncio
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import msgspec
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 
 from textmill_contracts.events import TERMINAL_STATUSES, ResultBatchKeys, RunUpdated
+from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.kafka import Subscription
 from textmill_infra.messaging import dead_letter
+from textmill_infra.tracing import record_span
 
 # Clients wait on these (see Subscription): results within 20 ms, run updates (sent at
 # most every 0.5 s) within 100 ms.
@@ -35,22 +38,31 @@ CATCH_UP_SECONDS = 30.0
 class Deps:
     broker: KafkaBroker  # for dead letters of the results feed
     streams: RunStreams
+    metrics: StreamMetrics = field(default_factory=StreamMetrics)
 
 
 async def stream_results(records: list[ConsumerRecord], deps: Deps) -> None:
-    """`ResultBatch` records of one partition, appended in order."""
+    """`ResultBatch` records of one partition, appended in order (a span each: the last
+    step of the run's trace)."""
     for record in records:
-        try:
-            batch = ResultBatchKeys.decode(record.value or b"")
-        except msgspec.MsgspecError as exc:
-            await dead_letter(deps.broker, record, f"ResultBatchKeys: {exc}")
-            continue
-        if not batch.results:
-            continue  # empty, which no worker publishes
-        key = f"{batch.column}\x1f{batch.results[0].record}"
-        await deps.streams.append_results(
-            batch.run_id, batch.message_id, key, len(batch.results), record.value
-        )
+        with record_span(record):
+            await _stream_result(record, deps)
+
+
+async def _stream_result(record: ConsumerRecord, deps: Deps) -> None:
+    try:
+        batch = ResultBatchKeys.decode(record.value or b"")
+    except msgspec.MsgspecError as exc:
+        await dead_letter(deps.broker, record, f"ResultBatchKeys: {exc}")
+        return
+    if not batch.results:
+        return  # empty, which no worker publishes
+    key = f"{batch.column}\x1f{batch.results[0].record}"
+    await deps.streams.append_results(
+        batch.run_id, batch.message_id, key, len(batch.results), record.value
+    )
+    # The record's timestamp is its producer's (the worker's clock, in ms).
+    deps.metrics.latency.observe(max(0.0, time.time() - record.timestamp / 1000))
 
 
 async def stream_run_update(update: RunUpdated, deps: Deps) -> None:

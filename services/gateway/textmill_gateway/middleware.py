@@ -1,13 +1,14 @@
-"""Request ids, security headers and HTTP metrics, for every request the gateway serves
-(request ids for websockets too)."""
+"""Request ids, security headers and the access log, for every request the gateway serves
+(request ids for websockets too). HTTP metrics and traces: `telemetry.py`."""
 
 import time
 import uuid
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
-from prometheus_client import CollectorRegistry, Histogram
 
-from textmill_infra.logs import REQUEST_ID_HEADER, request_id_var
+from textmill_infra.logs import REQUEST_ID_HEADER, get_logger, request_id_var
+
+access_log = get_logger("textmill.gateway.access")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -17,14 +18,7 @@ SECURITY_HEADERS = [
 ]
 
 
-def request_context_middleware(registry: CollectorRegistry):
-    latency = Histogram(
-        "textmill_http_request_seconds",
-        "HTTP request latency by route and status",
-        ["method", "route", "status"],
-        registry=registry,
-    )
-
+def request_context_middleware():
     def factory(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "websocket":
@@ -35,22 +29,21 @@ def request_context_middleware(registry: CollectorRegistry):
                 return
             request_id = request_id_for(scope)
             token = request_id_var.set(request_id)
-            started, status = time.perf_counter(), 500
+            started, status, sent = time.perf_counter(), 500, 0
 
             async def send_with_headers(message: Message) -> None:
-                nonlocal status
+                nonlocal status, sent
                 if message["type"] == "http.response.start":
                     status = message["status"]
                     message = _with_headers(message, request_id, SECURITY_HEADERS)
+                elif message["type"] == "http.response.body":
+                    sent += len(message.get("body", b""))
                 await send(message)
 
             try:
                 await app(scope, receive, send_with_headers)
             finally:
-                route = scope.get("path_template") or "unmatched"
-                latency.labels(scope["method"], route, str(status)).observe(
-                    time.perf_counter() - started
-                )
+                _log_access(scope, status, sent, started)
                 request_id_var.reset(token)
 
         return middleware
@@ -58,19 +51,43 @@ def request_context_middleware(registry: CollectorRegistry):
     return factory
 
 
+def _log_access(scope: Scope, status: int, sent: int, started: float) -> None:
+    """One line per request (the request and trace ids join it from the context). Probes
+    and scrapes are left out: a line every few seconds saying nothing."""
+    path = scope["path"]
+    if path in ("/healthz", "/readyz", "/metrics"):
+        return
+    access_log.info(
+        "request",
+        method=scope.get("method", "WEBSOCKET"),
+        route=scope.get("path_template") or path,
+        status=status,
+        bytes=sent,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        tenant=scope.get("state", {}).get("tenant"),
+    )
+
+
 async def _websocket(app: ASGIApp, scope: Scope, receive: Receive, send: Send) -> None:
-    """A websocket's request id: in its handshake's answer, and in the problems it is sent."""
+    """A websocket's request id: in its handshake's answer, and in the problems it is sent;
+    its access line when it closes."""
     request_id = request_id_for(scope)
     token = request_id_var.set(request_id)
+    started, status, sent = time.perf_counter(), 403, 0
 
     async def send_with_id(message: Message) -> None:
+        nonlocal status, sent
         if message["type"] == "websocket.accept":
+            status = 101
             message = _with_headers(message, request_id, [])
+        elif message["type"] == "websocket.send":
+            sent += len(message.get("bytes") or b"") + len(message.get("text") or "")
         await send(message)
 
     try:
         await app(scope, receive, send_with_id)
     finally:
+        _log_access(scope, status, sent, started)
         request_id_var.reset(token)
 
 

@@ -16,6 +16,7 @@ from textmill_infra.settings import Settings
 from textmill_profiler import handlers
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
+from textmill_profiler.adapters.metrics import ProfilerMetrics
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain.language import warm_up
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         cache=cache,
         sample_rows=settings.profile_sample_rows,
         max_columns=settings.max_columns,
+        metrics=ProfilerMetrics(runtime.registry),
     )
 
     # Load the language models before the first command, not during it.

@@ -8,7 +8,7 @@ dropping what is already gone is a no-op.
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import islice
 
 from pymongo.errors import ConnectionFailure
@@ -19,6 +19,7 @@ from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
+from textmill_profiler.adapters.metrics import ProfilerMetrics
 from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain import PROFILER_VERSION, TableProfile, profile_table
 from textmill_tabular import TabularError, open_table
@@ -34,10 +35,13 @@ class Deps:
     cache: ProfileCache
     sample_rows: int
     max_columns: int
+    metrics: ProfilerMetrics = field(default_factory=ProfilerMetrics)
 
 
 async def profile_file(command: ProfileRequested, deps: Deps) -> None:
-    answer = await _profile(command, deps)
+    started = time.perf_counter()
+    answer, outcome = await _profile(command, deps)
+    deps.metrics.answered(outcome, time.perf_counter() - started)
     await deps.publisher.reply(
         answer, command.reply_to, key=command.file_id, correlation_id=command.correlation_id
     )
@@ -63,7 +67,10 @@ def profile_stored(
     return profile, max(int(metadata.get("rows", 0)), profile.rows)
 
 
-async def _profile(command: ProfileRequested, deps: Deps) -> ProfileCompleted | ProfileFailed:
+async def _profile(
+    command: ProfileRequested, deps: Deps
+) -> tuple[ProfileCompleted | ProfileFailed, str]:
+    """The answer, and how it was come by (`metrics.OUTCOMES`)."""
     ids = {
         "correlation_id": command.correlation_id,
         "tenant": command.tenant,
@@ -72,16 +79,18 @@ async def _profile(command: ProfileRequested, deps: Deps) -> ProfileCompleted | 
     version = PROFILER_VERSION
     cached = await deps.cache.get(command.tenant, command.sha256, version)
     if cached is not None:
-        return ProfileCompleted(**ids, profiler_version=version, **cached)
+        return ProfileCompleted(**ids, profiler_version=version, **cached), "cached"
     stored = await deps.profiles.find(command.tenant, command.file_id, version, command.sha256)
+    outcome = "stored"
     if stored is None:
+        outcome = "computed"
         try:
             stored = await _compute(command, deps)
         except StoredFileMissing:  # gone before, or while, it was read
             detail = f"no file with id {command.file_id!r}"
-            return ProfileFailed(**ids, code="file_not_found", detail=detail)
+            return ProfileFailed(**ids, code="file_not_found", detail=detail), "failed"
         except TabularError as exc:
-            return ProfileFailed(**ids, code=exc.code, detail=exc.detail)
+            return ProfileFailed(**ids, code=exc.code, detail=exc.detail), "failed"
         except ConnectionFailure:
             raise  # the store is away: redelivery retries once it is back
         except Exception as exc:
@@ -89,10 +98,10 @@ async def _profile(command: ProfileRequested, deps: Deps) -> ProfileCompleted | 
             # the command is not redelivered forever.
             log.exception("profiling failed", file_id=command.file_id)
             detail = f"the file could not be profiled ({type(exc).__name__})"
-            return ProfileFailed(**ids, code="profile_failed", detail=detail)
+            return ProfileFailed(**ids, code="profile_failed", detail=detail), "failed"
     # Cached only once whole and stored: a failed profile leaves nothing behind.
     await deps.cache.put(command.tenant, command.sha256, version, stored)
-    return ProfileCompleted(**ids, profiler_version=version, **stored)
+    return ProfileCompleted(**ids, profiler_version=version, **stored), outcome
 
 
 async def _compute(command: ProfileRequested, deps: Deps) -> dict:

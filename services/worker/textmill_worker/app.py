@@ -20,6 +20,7 @@ from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_worker import handlers
 from textmill_worker.adapters.compute import make_compute
+from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.rows import SIBLING_BYTES, ShardRows, SiblingValues
 from textmill_worker.domain.throughput import Throughput
 
@@ -44,6 +45,11 @@ def create_app(settings: Settings) -> AsgiFastStream:
     runtime.on_startup.append(compute.start)
     runtime.on_close.append(lambda: asyncio.to_thread(compute.close))
     throughput = Throughput()
+    metrics = WorkerMetrics(
+        runtime.registry,
+        lambda chain: settings.chain_prices_per_1k_tokens.get(chain, settings.price_per_1k_tokens),
+    )
+    metrics.processes.set(max(1, compute.processes))  # a thread of the worker counts as one
     deps = handlers.Deps(
         publisher=runtime.publisher,
         shards=ShardRecords(db),
@@ -53,6 +59,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         compute=compute,
         worker=settings.instance_id,
         throughput=throughput,
+        metrics=metrics,
     )
     runtime.heartbeat.report_work(
         chain_processes=compute.processes,

@@ -35,6 +35,7 @@ from textmill_runs.costs import CellCosts
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_tabular import TabularError
 from textmill_worker.adapters.compute import Compute
+from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.readahead import ReadAhead
 from textmill_worker.adapters.rows import ShardRows
 from textmill_worker.domain.chains import UnknownChain, get_chains
@@ -56,6 +57,7 @@ class Deps:
     worker: str  # this instance's id
     throughput: Throughput  # what its heartbeats say it analyses
     batch_rows: int = RESULT_BATCH  # shards and checkpoints fall on batch boundaries
+    metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
 
 
 @dataclass
@@ -142,6 +144,7 @@ async def _analyse(work: ShardRun, deps: Deps) -> None:
             done, now = offset >= command.end, time.monotonic()
             work.costs.add(costs)
             deps.throughput.add(now, costs.cells)
+            deps.metrics.batch(command.chains, len(records), costs)
             # Published before the checkpoint moves past it: a publish that fails leaves
             # the batch to the shard's redelivery, which publishes it again.
             await _publish_results(command, cells, deps)
@@ -185,6 +188,8 @@ async def _progress(
     failed: str | None = None,
 ) -> None:
     command = work.command
+    if failed or (done and work.costs.cells):  # this worker analysed it, or tried
+        deps.metrics.shard_ended(time.monotonic() - work.started, "failed" if failed else "done")
     costs = None
     if done and work.costs.cells:
         costs = ShardCosts(

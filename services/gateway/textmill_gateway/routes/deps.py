@@ -40,7 +40,9 @@ async def provide_gateway(state: State) -> Gateway:
 
 
 async def provide_principal(request: Request, state: State) -> Principal:
-    return await principal_of(state.gateway, presented_key(request))
+    principal = await principal_of(state.gateway, presented_key(request))
+    request.state.tenant = principal.tenant  # for the access log
+    return principal
 
 
 # What route handlers declare: named dependencies, resolved from the providers above.

@@ -83,13 +83,14 @@ async def sse_events(
     gateway: Gateway, run: Run, after: int, appear_by: float | None, path: str
 ) -> AsyncIterator[ServerSentEventMessage]:
     try:
-        async for message in follow(gateway, run.id, after, appear_by):
-            if message is None:
-                yield ServerSentEventMessage(comment="keep-alive")
-            else:
-                yield ServerSentEventMessage(
-                    data=message.json(), event=message.type, id=message.seq
-                )
+        with gateway.stream_metrics.following("sse"):
+            async for message in follow(gateway, run.id, after, appear_by):
+                if message is None:
+                    yield ServerSentEventMessage(comment="keep-alive")
+                else:
+                    yield ServerSentEventMessage(
+                        data=message.json(), event=message.type, id=message.seq
+                    )
     except StreamGone:
         refusal = gone(run.id)
         body = problem_body(refusal.code, refusal.detail, instance=path)
@@ -139,6 +140,7 @@ async def run_stream(socket: WebSocket, run_id: FromPath[str]) -> None:
 async def _stream(socket: WebSocket, run_id: str) -> None:
     gateway: Gateway = socket.app.state.gateway
     principal = await principal_of(gateway, presented_key(socket, in_query=True))
+    socket.state.tenant = principal.tenant  # for the access log
     run = await gateway.runs.get_own(principal.tenant, run_id)
     if run is None:
         raise not_found("run", run_id)
@@ -148,11 +150,12 @@ async def _stream(socket: WebSocket, run_id: str) -> None:
         await socket.close(code=1000)
         return
     try:
-        async for message in follow(gateway, run_id, after, appear_by):
-            if message is None:
-                await socket.send_json({"type": "keep-alive"})
-            else:
-                await socket.send_text(message.json())
+        with gateway.stream_metrics.following("websocket"):
+            async for message in follow(gateway, run_id, after, appear_by):
+                if message is None:
+                    await socket.send_json({"type": "keep-alive"})
+                else:
+                    await socket.send_text(message.json())
     except StreamGone:
         raise gone(run_id) from None
     await socket.close(code=1000)

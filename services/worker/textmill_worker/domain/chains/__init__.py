@@ -99,6 +99,8 @@ def analyse_cells(
             if isinstance(outcome, str):
                 failed.setdefault(i, []).append(chain.name)
                 outcome = {"error": outcome}
+                if costs is not None:
+                    costs.fail(chain.name)
             results[i]["chains"][chain.name] = {"version": chain.version, **outcome}
     for i, names in failed.items():
         results[i]["status"] = "failed"
