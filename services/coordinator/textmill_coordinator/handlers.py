@@ -168,7 +168,9 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
     worker hangs while its consumer stays in the group."""
     count, now = 0, utc_now()
     alive = await deps.liveness.alive()
-    for run in await deps.runs.active():
+    active = await deps.runs.active()
+    deps.metrics.active.set(len(active))
+    for run in active:
         for shard in await deps.shards.not_done(run):
             if not stalled(shard, alive, stall, now):
                 continue
@@ -176,6 +178,7 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
             await _publish_shard(run, shard, attempt=attempt, deps=deps)
             await deps.shards.mark_republished(shard.id, attempt)
             count += 1
+    deps.metrics.stalled.inc(count)
     return count
 
 

@@ -1,10 +1,11 @@
 """The coordinator's metrics: runs as they move to running and as they end, by their
-chains (`sentiment+pii`: the combination a run asked for) and status. Each move is counted
+chains (`sentiment+pii`: the combination a run asked for) and status; the runs under way
+and the stalled shards its sweep finds. Each move is counted
 by the replica that made it, so the sum over replicas counts each run once (a cancel, which
 the gateway moves first, is counted as its event is handled: twice only if the event is
 delivered twice)."""
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from textmill_runs import Run
 
@@ -18,6 +19,14 @@ class CoordinatorMetrics:
             "textmill_runs",
             "Runs started (running) and ended, by their chains and status",
             ["chains", "status"],
+            registry=registry,
+        )
+        self.active = Gauge(
+            "textmill_runs_active", "Runs under way, as the sweep last saw them", registry=registry
+        )
+        self.stalled = Counter(
+            "textmill_stalled_shards",
+            "Shards the sweep published again: claimed, and not moved for a while",
             registry=registry,
         )
 
