@@ -271,6 +271,12 @@ def jaeger_part(settings: Settings) -> Part:
         ],
         ready=lambda: port_open(host, otlp) and http_ok(f"http://{query}/api/services"),
         timeout=30,
+        # Jaeger traces itself over OTLP/gRPC to localhost:4317 unless told: not at all,
+        # and were it to, to its own port, not to another stack's Jaeger.
+        env={
+            "OTEL_TRACES_SAMPLER": "always_off",
+            "OTEL_EXPORTER_OTLP_ENDPOINT": f"http://{host}:{4317 + offset}",
+        },
         url=f"http://{query}",
         port=otlp,
     )
