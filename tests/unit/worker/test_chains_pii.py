@@ -22,6 +22,8 @@ def found(text: str) -> list[tuple[str, str]]:
     [
         ("Write to jane.doe@example.com today", "email", "jane.doe@example.com", "[EMAIL]"),
         ("Call +44 20 7946 0958 after six", "phone", "+44 20 7946 0958", "[PHONE]"),
+        ("Files at ftp://files.example.com/x today", "url", "ftp://files.example.com/x", "[URL]"),
+        ("Manual at example.com/path today", "url", "example.com/path", "[URL]"),
         ("Paid with 4111 1111 1111 1111 yesterday", "card", "4111 1111 1111 1111", "[CARD]"),
         (
             "IBAN GB82 WEST 1234 5698 7654 32 please",
@@ -42,6 +44,7 @@ def test_each_kind_is_found_with_its_span_and_redacted(
     # Then the entity's span points at it in the original text
     [entity] = result["entities"]
     start = text.index(value)
+    entity.pop("normalized", None)
     assert entity == {"type": kind, "start": start, "end": start + len(value), "text": value}
     assert result["count"] == 1
     # And the redacted text replaces exactly that span
@@ -64,6 +67,32 @@ def test_valid_test_cards_are_found_in_their_usual_spellings(card: str) -> None:
     assert found(f"card {card}.") == [("card", card)]
 
 
+@pytest.mark.parametrize("text", ["order 1234567812345670", "tracking 4111111111111111 shipped"])
+def test_a_number_passing_luhn_without_card_context_or_layout_is_not_a_card(text: str) -> None:
+    assert [kind for kind, _ in found(text)] != ["card"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "paid with visa 4111111111111111",
+        "my credit card is 5555555555554444",
+        "cc: 378282246310005",
+    ],
+)
+def test_a_card_word_before_the_number_makes_it_a_card(text: str) -> None:
+    assert [kind for kind, _ in found(text)] == ["card"]
+
+
+@pytest.mark.parametrize("card", ["4111 1111 1111 1111", "3782 822463 10005"])
+def test_a_cards_printed_layout_makes_it_a_card_without_a_word(card: str) -> None:
+    assert found(f"ref {card} ok") == [("card", card)]
+
+
+def test_a_number_no_issuer_starts_with_is_not_a_card_even_after_a_card_word() -> None:
+    assert [kind for kind, _ in found("card 1234567812345670")] == []
+
+
 def test_a_card_inside_a_longer_run_of_numbers_is_still_found() -> None:
     assert found("ref 2024 4111 1111 1111 1111") == [("card", "4111 1111 1111 1111")]
 
@@ -82,11 +111,41 @@ def test_invalid_addresses_are_not_ips(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "phone",
-    ["(555) 123-4567", "555.123.4567", "06 12 34 56 78", "030/1234567", "0044 20 7946 0958"],
+    ("phone", "normalized"),
+    [
+        ("(415) 555-2671", "+14155552671"),
+        ("415.555.2671", "+14155552671"),
+        ("4155552671", "+14155552671"),
+        ("+1 415 555 2671", "+14155552671"),
+        ("020 7946 0958", "+442079460958"),
+        ("07946 095812", "+447946095812"),
+        ("030/1234567", "+49301234567"),
+        ("0044 20 7946 0958", "+442079460958"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+    ],
 )
-def test_common_national_and_international_phone_formats_are_found(phone: str) -> None:
-    assert found(f"ring {phone} now") == [("phone", phone)]
+def test_phones_are_validated_and_normalised_by_phonenumbers(phone: str, normalized: str) -> None:
+    [entity] = pii(f"ring {phone} now")["entities"]
+    assert (entity["type"], entity["text"], entity["normalized"]) == ("phone", phone, normalized)
+
+
+def test_a_local_number_without_its_area_code_is_a_phone_in_a_nanp_region() -> None:
+    [entity] = pii("call me on 555-1234 tonight")["entities"]
+    assert (entity["text"], entity["normalized"]) == ("555-1234", "5551234")
+
+
+def test_a_number_shaped_like_a_phone_but_invalid_is_not_a_phone() -> None:
+    # 555 is no North American area code; 0000 000 000 is nobody's
+    assert found("ring (555) 123-4567 or 0000 000 000") == []
+
+
+def test_the_default_region_decides_numbers_written_without_a_trunk_prefix() -> None:
+    # Given a French mobile number written without its 0, in a chain for France
+    french = PiiChain(phone_regions=("FR",))
+    [result] = french.analyse(["appelez le 612345678"])
+    # Then it is a phone there, and not in a chain whose default region is the US
+    assert [e["normalized"] for e in result["entities"]] == ["+33612345678"]
+    assert found("appelez le 612345678") == []
 
 
 @pytest.mark.parametrize(
@@ -113,6 +172,15 @@ def test_a_url_keeps_its_closing_bracket_but_not_sentence_punctuation() -> None:
     assert found("see (https://en.wikipedia.org/wiki/Kettle_(appliance)).") == [
         ("url", "https://en.wikipedia.org/wiki/Kettle_(appliance)")
     ]
+
+
+@pytest.mark.parametrize("text", ["Node.js and file.txt", "fit.It was great", "see e.g. this"])
+def test_dotted_words_that_are_no_hosts_are_not_urls(text: str) -> None:
+    assert found(text) == []
+
+
+def test_a_bare_host_with_a_known_domain_is_a_url_without_its_full_stop() -> None:
+    assert found("Visit example.com.") == [("url", "example.com")]
 
 
 def test_a_card_wins_over_a_phone_reading_of_its_digits() -> None:

@@ -102,7 +102,8 @@ def test_every_chain_gives_every_cell_a_versioned_output(every_chain: list[Chain
     [result] = analyse_cells(every_chain, [REVIEW])
     assert result["status"] == "ok"
     assert set(result["chains"]) == set(CHAIN_NAMES)
-    assert all(output["version"] == "1.0.0" for output in result["chains"].values())
+    versions = {chain.name: chain.version for chain in every_chain}
+    assert {name: output["version"] for name, output in result["chains"].items()} == versions
 
 
 HOSTILE = [

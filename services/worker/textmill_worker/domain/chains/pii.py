@@ -1,21 +1,26 @@
 """The `pii` chain: personal data in free text, found by regular expressions and then
-validated, so that a number is only called a card or an IBAN when its checksum says so.
+validated, so that a number is only called a phone, a card or an IBAN when a check says so.
 
 Choices:
 - Types: e-mail, phone, payment card, IBAN, IP (v4 and v6), URL. Spans are character
   offsets into the original text; `redacted` puts `[EMAIL]`, `[PHONE]`, ... in their place.
-- Cards: 13–19 digits, written as one run or in groups of 3–6 separated by single spaces or
-  dashes, **Luhn-checked**; all zeros is not a card. Any window of groups inside a longer
-  run of numbers may be the card ("order 2024 4111 1111 1111 1111").
+- Cards: 13–19 digits, **Luhn-checked**, starting as an issuer's numbers do (2–6), and
+  either written in a card's layout (4-4-4-4, 4-6-5, ... separated by single spaces or
+  dashes) or after a card word ("card", "visa", "paid with", ...): Luhn alone passes one
+  random number in ten ("order 1234567812345670"). Any window of groups inside a longer
+  run of numbers may be the card ("ref 2024 4111 1111 1111 1111").
 - IBAN: two letters, two check digits, 11–30 letters or digits with optional single
   spaces (any case), **mod-97 checked**; per-country lengths are not. A match that
   swallowed the words after it is trimmed group by group until it checks.
-- Phone: 7–15 digits (E.164 allows 15) in groups, and one of the shapes phones are
-  written in: international (`+CC` or `00CC`), national with a trunk `0` or an area code
-  in parentheses, or North American 3-3-4. Plain numbers, years, dates, prices and
-  version strings are not phones. Trailing groups are trimmed the same way as IBANs.
+- Phone: a run of 7–15 digits in groups (`phones.py`), validated and normalised to E.164
+  by `phonenumbers`: international numbers (`+CC`, `00CC`) as they are, national ones in
+  the default region (the first of `TEXTMILL_PHONE_REGIONS`) with or without separators
+  ("4155552671"), and national ones with a trunk `0` in any of those regions. A local
+  number without its area code (NANP "555-1234") counts when written 3-4. Entities of
+  type phone carry `normalized`.
 - IP: dotted quads and colon-hex candidates, validated by `ipaddress` (999.1.1.1 is not).
-- URL: `http://`, `https://` or `www.`; trailing sentence punctuation is not part of it.
+- URL: `http://`, `https://`, `ftp://`, `www.`, or a bare host with a known top-level
+  domain ("example.com/path"); trailing sentence punctuation is not part of it.
 - Overlaps: the longest span wins, so redaction covers the most; on a tie the more
   specific type (email, card, iban, ip, url, phone).
 - Every pattern starts with a look-behind that refuses to start inside a token, so each
@@ -29,8 +34,11 @@ from bisect import bisect_right, insort
 from collections.abc import Iterator
 from typing import NamedTuple
 
+from textmill_worker.domain.chains.cards import find_cards
+from textmill_worker.domain.chains.phones import find_phones
+
 NAME = "pii"
-VERSION = "1.0.0"
+VERSION = "1.1.0"  # 1.1: phones by phonenumbers, cards in context, bare and ftp URLs
 LABELS = {
     "email": "[EMAIL]",
     "phone": "[PHONE]",
@@ -42,54 +50,76 @@ LABELS = {
 SPECIFICITY = ("email", "card", "iban", "ip", "url", "phone")
 
 EMAIL = re.compile(r"(?<![\w.%+-])\w[\w.%+-]*@(?:[\w-]+\.)+[^\W\d_]{2,}(?![\w-])")
-URL = re.compile(r"(?<![\w@/.-])(?:https?://|www\.)[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+URL = re.compile(r"(?<![\w@/.-])(?:(?:https?|ftps?)://|www\.)[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+# A host without a scheme: lowercase labels ending in a known top-level domain, then a path
+# or nothing. Top-level domains that are also short words ("it", "me", "in") need a path.
+BARE_URL = re.compile(
+    r"(?<![\w@/.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,6})"
+    r"(?![\w@-])(/[^\s<>\"'`{}|\\^]*)?"
+)
+TOP_LEVEL_DOMAINS = frozenset(
+    "com org net edu gov mil int info biz app dev io ai co shop store online site tech xyz "
+    "blog news cloud uk de fr es nl se pl ru ch au ca jp cn br eu dk fi nz za mx ie pt cz "
+    "at be gr hu ro tr ua kr tw hk sg ar cl tv fm ly".split()
+)
+WORDLIKE_DOMAINS = frozenset("at be co in is it me my no so to us am as do go id".split())
 IPV4 = re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?!\w|\.\d)")
 IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{2,45}(?![\w:])")
-# No look-ahead at the end: backing off a long run from every start would be quadratic.
-NUMBER_RUN = re.compile(r"(?<!\w)\d+(?:[ -]\d+)*")
 IBAN = re.compile(r"(?<![^\W_])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}")
-PHONE = re.compile(r"(?<![\w+(])\+?(?:\(\d{1,5}\) ?)?\d+(?:(?:[ .\-/]| ?\(\d{1,5}\) ?)\d+)*")
-DIGITS = re.compile(r"\d+")
-DATE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
-NANP = re.compile(r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}")
 TRAILING_PUNCTUATION = ".,;:!?'\"”’)]}>"
+
+
+DEFAULT_PHONE_REGIONS = ("US", "GB", "DE", "FR", "ES", "IT", "NL", "AU", "IN")
 
 
 class Entity(NamedTuple):
     type: str
     start: int
     end: int
+    normalized: str | None = None  # a phone's E.164 form
 
 
 class PiiChain:
     name = NAME
     version = VERSION
 
+    def __init__(self, phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> None:
+        if not phone_regions:
+            raise ValueError("the pii chain needs at least one phone region")
+        self.phone_regions = tuple(region.upper() for region in phone_regions)
+
     def analyse(self, texts: list[str]) -> list[dict]:
-        return [analyse_text(text) for text in texts]
+        return [analyse_text(text, self.phone_regions) for text in texts]
 
 
-def analyse_text(text: str) -> dict:
-    entities = find_entities(text)
+def analyse_text(text: str, phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS) -> dict:
+    entities = find_entities(text, phone_regions)
     return {
-        "entities": [
-            {"type": e.type, "start": e.start, "end": e.end, "text": text[e.start : e.end]}
-            for e in entities
-        ],
+        "entities": [_shown(text, e) for e in entities],
         "redacted": redact(text, entities),
         "count": len(entities),
     }
 
 
-def find_entities(text: str) -> list[Entity]:
+def _shown(text: str, entity: Entity) -> dict:
+    shown = {"type": entity.type, "start": entity.start, "end": entity.end}
+    shown["text"] = text[entity.start : entity.end]
+    if entity.normalized is not None:
+        shown["normalized"] = entity.normalized
+    return shown
+
+
+def find_entities(
+    text: str, phone_regions: tuple[str, ...] = DEFAULT_PHONE_REGIONS
+) -> list[Entity]:
     """Non-overlapping entities in text order."""
     candidates = [
         *_emails(text),
         *_urls(text),
         *_ips(text),
-        *_cards(text),
+        *(Entity("card", start, end) for start, end in find_cards(text)),
         *_ibans(text),
-        *_phones(text),
+        *(Entity("phone", *phone) for phone in find_phones(text, phone_regions)),
     ]
     candidates.sort(key=lambda e: (e.start - e.end, SPECIFICITY.index(e.type), e.start))
     starts: list[int] = []
@@ -121,15 +151,23 @@ def _emails(text: str) -> Iterator[Entity]:
 
 def _urls(text: str) -> Iterator[Entity]:
     for match in URL.finditer(text):
-        start, end = match.span()
-        while end > start and text[end - 1] in TRAILING_PUNCTUATION:
-            # A closing bracket belongs to the URL when it closes one opened inside it.
-            if text[end - 1] == ")" and text.count("(", start, end) >= text.count(")", start, end):
-                break
-            end -= 1
-        host = text[start:end].split("//", 1)[-1].removeprefix("www.")
-        if any(ch.isalnum() for ch in host):
-            yield Entity("url", start, end)
+        yield from _url(text, match.start(), match.end())
+    for match in BARE_URL.finditer(text):
+        domain, path = match.group(1), match.group(2)
+        if domain in TOP_LEVEL_DOMAINS and (path or domain not in WORDLIKE_DOMAINS):
+            yield from _url(text, match.start(), match.end())
+
+
+def _url(text: str, start: int, end: int) -> Iterator[Entity]:
+    """The URL from start to end, less trailing sentence punctuation."""
+    while end > start and text[end - 1] in TRAILING_PUNCTUATION:
+        # A closing bracket belongs to the URL when it closes one opened inside it.
+        if text[end - 1] == ")" and text.count("(", start, end) >= text.count(")", start, end):
+            break
+        end -= 1
+    host = text[start:end].split("//", 1)[-1].removeprefix("www.")
+    if any(ch.isalnum() for ch in host):
+        yield Entity("url", start, end)
 
 
 def _ips(text: str) -> Iterator[Entity]:
@@ -154,43 +192,6 @@ def _is_ip(candidate: str) -> bool:
     return True
 
 
-def _cards(text: str) -> Iterator[Entity]:
-    for run in NUMBER_RUN.finditer(text):
-        groups = [g.span() for g in DIGITS.finditer(text, run.start(), run.end())]
-        first = 0
-        while first < len(groups):
-            last = _card_ending_at(text, groups, first)
-            if last is None:
-                first += 1
-                continue
-            yield Entity("card", groups[first][0], groups[last][1])
-            first = last + 1
-
-
-def _card_ending_at(text: str, groups: list[tuple[int, int]], first: int) -> int | None:
-    """The last group of the longest valid card starting at group `first`, if any."""
-    for last in range(min(len(groups), first + 6) - 1, first - 1, -1):
-        window = groups[first : last + 1]
-        if len(window) > 1 and any(not 3 <= end - start <= 6 for start, end in window):
-            continue
-        if not _ends_number(text, window[-1][1]):
-            continue
-        digits = "".join(text[start:end] for start, end in window)
-        if 13 <= len(digits) <= 19 and digits.strip("0") and _luhn(digits):
-            return last
-    return None
-
-
-def _luhn(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char)
-        if position % 2:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 def _ibans(text: str) -> Iterator[Entity]:
     for match in IBAN.finditer(text):
         for end in _trimmed_ends(text, match.start(), match.end()):
@@ -207,36 +208,6 @@ def _mod97(candidate: str) -> bool:
     return int("".join(str(int(char, 36)) for char in rearranged)) % 97 == 1
 
 
-def _phones(text: str) -> Iterator[Entity]:
-    for match in PHONE.finditer(text):
-        # Only the first 15 digits can be a phone; shorter ends are tried longest first.
-        ends, digits = [], 0
-        for group in DIGITS.finditer(text, match.start(), match.end()):
-            digits += group.end() - group.start()
-            if digits > 15:
-                break
-            ends.append(group.end())
-        for end in reversed(ends):
-            if _is_phone(text[match.start() : end]) and _ends_number(text, end):
-                yield Entity("phone", match.start(), end)
-                break
-
-
-def _is_phone(candidate: str) -> bool:
-    groups = DIGITS.findall(candidate)
-    digits = sum(len(g) for g in groups)
-    if not 7 <= digits <= 15 or candidate.count("(") != candidate.count(")"):
-        return False
-    if DATE.fullmatch(candidate) or sum(len(g) == 1 for g in groups[1:]) > 2:
-        return False
-    if candidate.startswith(("+", "00")):
-        return True
-    if len(groups) == 1:
-        # One unformatted run is only a phone with a trunk prefix (07946095812).
-        return candidate.startswith("0") and 9 <= digits <= 12
-    return candidate.startswith(("0", "(")) or NANP.fullmatch(candidate) is not None
-
-
 def _trimmed_ends(text: str, start: int, end: int) -> Iterator[int]:
     """The match's end, then each shorter end just before a space, longest first; only
     ends that are not glued to a following word."""
@@ -244,12 +215,3 @@ def _trimmed_ends(text: str, start: int, end: int) -> Iterator[int]:
         if end == len(text) or not text[end].isalnum():
             yield end
         end = text.rfind(" ", start, end)
-
-
-def _ends_number(text: str, end: int) -> bool:
-    """False when a letter follows, or a separator and more digits (a date, a decimal)."""
-    if end == len(text):
-        return True
-    if text[end].isalnum():
-        return False
-    return not (end + 1 < len(text) and text[end] in ".-/" and text[end + 1].isdigit())
