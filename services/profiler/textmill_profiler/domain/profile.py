@@ -13,7 +13,7 @@ from textmill_profiler.domain.scoring import rank_candidates
 from textmill_profiler.domain.stats import ColumnAccumulator
 
 # Bump whenever statistics or scoring change: the profile cache is keyed on it.
-PROFILER_VERSION = "1.1.0"  # 1.1: language guess per text column
+PROFILER_VERSION = "1.2.0"  # 1.1: language guess per text column; 1.2: structure signals
 _BATCH_ROWS = 1_000
 
 

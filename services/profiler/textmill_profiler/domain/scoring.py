@@ -1,8 +1,9 @@
 """Ranking of text-column candidates: how worth analysing each column's free text is.
 
-    final_score   = min(type_gate, clamp01(content * quality + header_adjust))
+    final_score   = min(type_gate, clamp01(content * quality * free + header_adjust))
     content       = 0.50 * length + 0.35 * sentence + 0.15 * diversity
     quality       = alpha * (0.5 + 0.5 * completeness)
+    free          = 1 - STRUCTURE_WEIGHT * structure
     header_adjust = 0.1 * (header - 0.5)          (so never more than +/-0.05)
 
 Every signal is in [0, 1] and reported with the score:
@@ -16,6 +17,9 @@ Every signal is in [0, 1] and reported with the score:
   so they cost at most half the score.
 - header = 1 for names like review/comment/description, 0 for id/code/date/name...,
   0.5 otherwise: a hint, never a verdict over the content.
+- structure = the largest of the structure signals across cells (`structure.py`: shapes
+  repeated, serialized lists, numbers beside capitalised words, names), so addresses, tag
+  lists, codes with words and names stay below 0.5 however long they are.
 - type_gate = the cap of the inferred type: 1 for text, 0.3 for categorical, 0 for
   empty and 0.15 for the rest (integer, float, bool, datetime, id, url, email).
 """
@@ -29,6 +33,7 @@ LENGTH_SATURATION_WORDS = 18.0
 DIVERSITY_SATURATION = 0.5
 ALPHA_SATURATION = 0.6
 HEADER_WEIGHT = 0.1
+STRUCTURE_WEIGHT = 0.6
 TYPE_GATES: dict[ColumnType, float] = {
     "text": 1.0,
     "categorical": 0.3,
@@ -62,11 +67,13 @@ def score_column(summary: ColumnSummary) -> CandidateScore:
         "completeness": 1.0 - stats.null_ratio,
         "header": header_hint(stats.name),
         "type_gate": TYPE_GATES[stats.inferred_type],
+        **summary.structure,
     }
     content = 0.50 * signals["length"] + 0.35 * signals["sentence"] + 0.15 * signals["diversity"]
     quality = signals["alpha"] * (0.5 + 0.5 * signals["completeness"])
+    free = 1.0 - STRUCTURE_WEIGHT * signals.get("structure", 0.0)
     header_adjust = HEADER_WEIGHT * (signals["header"] - 0.5)
-    score = min(signals["type_gate"], max(0.0, min(1.0, content * quality + header_adjust)))
+    score = min(signals["type_gate"], max(0.0, min(1.0, content * quality * free + header_adjust)))
     return CandidateScore(
         column=stats.name,
         final_score=round(score, 4),
@@ -112,6 +119,9 @@ def _reasons(summary: ColumnSummary, signals: dict[str, float]) -> list[str]:
         reasons = [f"short free text (avg {stats.avg_words:.0f} words)"]
     else:
         reasons = [f"short labels or names (avg {stats.avg_words:.0f} words)"]
+    if kind == "text" and signals.get("structure", 0.0) >= 0.5:
+        strongest = max(("template", "serialized", "codes", "names"), key=signals.__getitem__)
+        reasons.append(f"structured values ({_STRUCTURE_LABELS[strongest]})")
     if kind == "text" and signals["alpha"] < 0.75:
         reasons.append(f"few letters ({stats.alpha_ratio:.0%} of characters)")
     if kind == "text" and signals["diversity"] < 0.5:
@@ -125,6 +135,12 @@ def _reasons(summary: ColumnSummary, signals: dict[str, float]) -> list[str]:
     return reasons
 
 
+_STRUCTURE_LABELS = {
+    "template": "one template filled in",
+    "serialized": "serialized lists",
+    "codes": "numbers beside capitalised words",
+    "names": "names",
+}
 _TYPE_LABELS: dict[ColumnType, str] = {
     "integer": "integer numbers",
     "float": "decimal numbers",

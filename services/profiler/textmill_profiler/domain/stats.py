@@ -24,6 +24,7 @@ from textmill_profiler.domain.sketches import (
     DistinctCounter,
     Reservoir,
 )
+from textmill_profiler.domain.structure import structure_signals
 from textmill_profiler.domain.types import infer_type
 
 SAMPLE_MAX_CHARS = 200
@@ -44,6 +45,7 @@ class ColumnSummary:
     stats: ColumnStats
     distinct_values: int
     sentence_share: float  # mean `sentence_likeness` over the reservoir
+    structure: dict[str, float]  # `structure_signals` of the reservoir
 
 
 class ColumnAccumulator:
@@ -116,7 +118,8 @@ class ColumnAccumulator:
             language_confidence=confidence,
         )
         sentence_share = sum(map(sentence_likeness, texts)) / len(texts) if texts else 0.0
-        return ColumnSummary(stats, distinct_values, round(sentence_share, 4))
+        structure = structure_signals(texts) if inferred_type == "text" else {}
+        return ColumnSummary(stats, distinct_values, round(sentence_share, 4), structure)
 
 
 def _ratio(part: int, whole: int) -> float:
