@@ -345,6 +345,14 @@ def idle_chains(pool: int) -> str:
     return "1" if chains >= (os.cpu_count() or 1) else "0"
 
 
+def models_dir() -> Path:
+    """`TEXTMILL_MODELS_DIR` when set; `.local/models` otherwise (made if missing): the
+    `model:<name>` chains the gateway accepts and the workers run."""
+    folder = Path(os.environ.get("TEXTMILL_MODELS_DIR") or LOCAL / "models")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     port = settings.gateway_port if service == "gateway" else settings.port_for(service)
     port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, coordinator 2 on 8113
@@ -355,6 +363,8 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     }
     if service == "gateway":
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
+    if service in {"gateway", "worker"}:
+        env["TEXTMILL_MODELS_DIR"] = str(models_dir())
     if service == "worker":
         env["RAYON_NUM_THREADS"] = "1"  # one process per core: lingua must not fan out too
         pool = os.environ.get("TEXTMILL_WORKER_POOL", str(os.cpu_count()))

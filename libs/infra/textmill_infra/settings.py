@@ -3,6 +3,7 @@
 import os
 import socket
 from datetime import timedelta
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
@@ -72,6 +73,15 @@ class Settings(BaseSettings):
     # A worker's chains (its pool's processes, or its chain thread) run under SCHED_IDLE:
     # any other runnable task preempts them.
     worker_idle_chains: bool = False
+    # Where `model:<name>` chains live: one folder per model (model.onnx, tokenizer.json,
+    # labels); the gateway accepts the names it finds there, the worker runs them.
+    models_dir: Path | None = None
+    # The `pii` chain's phone regions: national numbers are read in the first; numbers with
+    # a trunk 0 in any of them.
+    phone_regions: list[str] = Field(
+        default_factory=lambda: ["US", "GB", "DE", "FR", "ES", "IT", "NL", "AU", "IN"],
+        min_length=1,
+    )
 
     # The estimate's cost: dollars per 1,000 tokens, of every chain or of some by name
     # (`TEXTMILL_CHAIN_PRICES_PER_1K_TOKENS='{"pii": 0.2}'`).

@@ -64,6 +64,7 @@ def create_app(settings: Settings) -> Litestar:
         fence=CancelFence(redis),
         sync_db=sync_mongo[settings.mongo_db],
         stream_metrics=StreamMetrics(runtime.registry),
+        models_dir=settings.models_dir,
     )
     feeds = handlers.Deps(
         broker=runtime.broker, streams=gateway.streams, metrics=gateway.stream_metrics

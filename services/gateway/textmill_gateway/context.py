@@ -10,6 +10,7 @@ from textmill_gateway.adapters.keys import ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_infra.messaging import Publisher
+from textmill_infra.models import available_models
 from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_storage import CancelFence, ResultBatches, RunRecords
@@ -29,3 +30,8 @@ class Gateway:
     fence: CancelFence
     sync_db: Database  # for the synchronous tabular readers, used from threads (exports)
     stream_metrics: StreamMetrics
+    models_dir: Path | None = None  # `model:<name>` chains: the names found there are accepted
+
+    def models(self) -> list[str]:
+        """The models a run may name now (read each time: a model added needs no restart)."""
+        return available_models(self.models_dir)

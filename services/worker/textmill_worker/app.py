@@ -19,7 +19,7 @@ from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_worker import handlers
-from textmill_worker.adapters.compute import make_compute
+from textmill_worker.adapters.compute import ChainSettings, make_compute
 from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.rows import SIBLING_BYTES, ShardRows, SiblingValues
 from textmill_worker.domain.throughput import Throughput
@@ -41,7 +41,13 @@ def create_app(settings: Settings) -> AsgiFastStream:
     db = runtime.attach_mongo()
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
-    compute = make_compute(settings.worker_pool, idle=settings.worker_idle_chains)
+    compute = make_compute(
+        settings.worker_pool,
+        idle=settings.worker_idle_chains,
+        chain_settings=ChainSettings(
+            models_dir=settings.models_dir, phone_regions=tuple(settings.phone_regions)
+        ),
+    )
     runtime.on_startup.append(compute.start)
     runtime.on_close.append(lambda: asyncio.to_thread(compute.close))
     throughput = Throughput()

@@ -128,3 +128,14 @@ def test_a_text_too_long_for_a_quick_analysis_is_too_large_naming_it():
         checked_texts(texts)
     assert refused.value.code == "too_large"
     assert checked_texts(texts[::2]) == texts[::2]
+
+
+def test_a_model_chain_is_accepted_when_the_model_is_in_the_folder() -> None:
+    assert chosen_chains(["sentiment", "model:tiny"], ["tiny"]) == ["sentiment", "model:tiny"]
+
+
+def test_a_model_chain_of_a_model_not_in_the_folder_lists_the_ones_there_are() -> None:
+    with pytest.raises(Refusal) as refused:
+        chosen_chains(["model:absent"], ["tiny"])
+    assert refused.value.code == "unknown_chain"
+    assert refused.value.extra["available"] == [*CHAIN_NAMES, "model:tiny"]

@@ -6,9 +6,11 @@ against the file and the chains there are (pure: refusals with stable codes).
 them in two places is refused rather than one of them silently ignored, and so is an
 option this release does not know."""
 
+from collections.abc import Sequence
+
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from textmill_contracts.chains import CHAIN_NAMES
+from textmill_contracts.chains import CHAIN_NAMES, model_chain
 from textmill_gateway.domain.refusals import Refusal
 
 MAX_COLUMNS_PER_RUN = 50
@@ -89,16 +91,18 @@ def chosen_columns(columns: list[str], header: list[str]) -> list[str]:
     return chosen
 
 
-def chosen_chains(chains: list[str] | None) -> list[str]:
-    """The chains to run, each once, in the order asked; all of them chains there are."""
+def chosen_chains(chains: list[str] | None, models: Sequence[str] = ()) -> list[str]:
+    """The chains to run, each once, in the order asked; all of them chains there are: the
+    built-in ones and `model:<name>` for each of `models` (the models folder's)."""
+    names = [*CHAIN_NAMES, *map(model_chain, models)]
     chosen = list(dict.fromkeys(chains or ()))
-    unknown = [shown(c) for c in chosen if c not in CHAIN_NAMES]
+    unknown = [shown(c) for c in chosen if c not in names]
     if not chosen or unknown:
         raise Refusal(
             "unknown_chain",
             f"unknown chain {', '.join(map(repr, unknown)) or '(none given)'}; "
-            f"the chains are {', '.join(CHAIN_NAMES)}",
-            available=list(CHAIN_NAMES),
+            f"the chains are {', '.join(names)}",
+            available=names,
         )
     return chosen
 

@@ -49,7 +49,7 @@ class RunsController(Controller):
         if stored is None:
             raise not_found("file", data.file_id)
         columns = chosen_columns(data.columns, stored.header)
-        chains = chosen_chains(data.chains)
+        chains = chosen_chains(data.chains, gateway.models())
         run = await gateway.runs.create(
             Run(
                 id=new_run_id(),

@@ -27,7 +27,7 @@ async def estimate(
     if stored is None:
         raise not_found("file", data.file_id)
     columns = chosen_columns(data.columns, stored.header)
-    chains = chosen_chains(data.chains)
+    chains = chosen_chains(data.chains, gateway.models())
 
     reply = await gateway.replies.ask(
         gateway.publisher,

@@ -17,7 +17,7 @@ async def analyze_texts(
     data: JSONBody[AnalyzeTextsRequest], gateway: GatewayDep, principal: PrincipalDep
 ) -> dict:
     principal.require("analyst")
-    chains, texts = chosen_chains(data.chains), checked_texts(data.texts)
+    chains, texts = chosen_chains(data.chains, gateway.models()), checked_texts(data.texts)
 
     reply = await gateway.replies.ask(
         gateway.publisher,

@@ -17,13 +17,16 @@ import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import msgspec
 
 from textmill_infra.logs import get_logger
+from textmill_infra.models import model_folder
 from textmill_runs.costs import CellCosts
-from textmill_worker.domain.chains import analyse_cells, get_chains, warm_up
+from textmill_worker.domain.chains import analyse_cells, configure, get_chains, warm_up
 
 log = get_logger(__name__)
 _CELLS = msgspec.json.Encoder()
@@ -67,6 +70,22 @@ def cells_json(
     results, costs = analyse_texts(chains, texts)
     cells = [{"record": record, **result} for record, result in zip(records, results, strict=True)]
     return _CELLS.encode(cells), costs
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChainSettings:
+    """What a chain process needs to know besides the texts: where the models are, and the
+    pii chain's phone regions (picklable: a pool's processes get it at start)."""
+
+    models_dir: Path | None = None
+    phone_regions: tuple[str, ...] = ()
+
+    def apply(self) -> None:
+        models_dir = self.models_dir
+        configure(
+            model_folders=lambda name: model_folder(models_dir, name),
+            phone_regions=self.phone_regions or None,
+        )
 
 
 def _go_idle(task: int = 0) -> None:
@@ -114,8 +133,9 @@ class InProcess:
         self._thread.shutdown(wait=True, cancel_futures=True)
 
 
-def _start_pool_process(idle: bool) -> None:
+def _start_pool_process(idle: bool, chain_settings: ChainSettings) -> None:
     logging.getLogger("yake").setLevel(logging.ERROR)  # see app.py: it quotes cell text
+    chain_settings.apply()
     if idle:
         # Linux schedules threads: each one of this process (the native libraries' too,
         # started when the initializer's modules were imported); later ones inherit it.
@@ -144,10 +164,13 @@ class ProcessPool:
     latency paths (the local stack: gateway, Kafka, Redis); on a machine kept busy by other
     work the chains would get next to nothing."""
 
-    def __init__(self, processes: int, *, idle: bool = False) -> None:
+    def __init__(
+        self, processes: int, *, idle: bool = False, chain_settings: ChainSettings | None = None
+    ) -> None:
         if processes < 1:
             raise ValueError(f"a pool needs at least one process, not {processes}")
         self.depth, self.processes, self._idle = processes + 1, processes, idle
+        self._chain_settings = chain_settings or ChainSettings()
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
@@ -155,7 +178,7 @@ class ProcessPool:
             self.processes,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a running loop
             initializer=_start_pool_process,
-            initargs=(self._idle,),
+            initargs=(self._idle, self._chain_settings),
         )
 
     async def start(self) -> None:
@@ -192,9 +215,14 @@ class ProcessPool:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def make_compute(pool_processes: int, *, idle: bool = False) -> Compute:
+def make_compute(
+    pool_processes: int, *, idle: bool = False, chain_settings: ChainSettings | None = None
+) -> Compute:
     """A pool of `pool_processes`, or a thread of this process when 0; its chains under
-    SCHED_IDLE if `idle`."""
+    SCHED_IDLE if `idle`, set up with `chain_settings` (this process's too: it checks the
+    chains a shard names)."""
+    chain_settings = chain_settings or ChainSettings()
+    chain_settings.apply()
     if pool_processes > 0:
-        return ProcessPool(pool_processes, idle=idle)
+        return ProcessPool(pool_processes, idle=idle, chain_settings=chain_settings)
     return InProcess(idle=idle)

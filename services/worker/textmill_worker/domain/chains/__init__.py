@@ -5,17 +5,27 @@ A chain turns a batch of texts into one JSON-able dict per text. The registry ho
 instance of each (adding a chain is one module and one line in `CHAINS`); their models
 load on first use, or at service start-up through `warm_up()`.
 
+`model:<name>` chains are the user's own classifiers (`model.py`), found by name through the
+`ModelFolders` the composition root hands to `configure()` (with the pii chain's phone
+regions), loaded on first use and again when the model file changes.
+
 `analyse_cells` is where cell content stops being a risk: blank and null-like cells are
 skipped, lone surrogates (which no encoder will write) are replaced, and a chain that
 fails on a batch is rerun cell by cell, so one bad cell fails alone and the run goes on.
 """
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import Protocol
 
+from textmill_contracts.chains import model_of
 from textmill_runs.cell_text import analysable
 from textmill_runs.costs import CellCosts
-from textmill_worker.domain.chains import keywords, language, pii, sentiment, stats
+from textmill_worker.domain.chains import keywords, language, model, pii, sentiment, stats
+
+# A model's name → its folder when it is there and complete, else None.
+ModelFolders = Callable[[str], Path | None]
 
 
 class Chain(Protocol):
@@ -53,6 +63,27 @@ class UnknownChain(ValueError):
         )
 
 
+def _no_models(name: str) -> Path | None:
+    return None
+
+
+_model_folders: ModelFolders = _no_models
+# name → (the model file's mtime and size when loaded, the chain)
+_models: dict[str, tuple[tuple[int, int], model.ModelChain]] = {}
+
+
+def configure(
+    *, model_folders: ModelFolders | None = None, phone_regions: tuple[str, ...] | None = None
+) -> None:
+    """Settings of this process's chains, from its composition root: where models are found,
+    and the pii chain's phone regions."""
+    global _model_folders
+    _model_folders = model_folders or _no_models
+    _models.clear()
+    if phone_regions:
+        CHAINS[pii.NAME] = pii.PiiChain(tuple(phone_regions))
+
+
 def available() -> list[str]:
     return sorted(CHAINS)
 
@@ -60,10 +91,30 @@ def available() -> list[str]:
 def get_chains(names: list[str]) -> list[Chain]:
     """The named chains in the order asked, each once."""
     wanted = list(dict.fromkeys(names))
-    unknown = [name for name in wanted if name not in CHAINS]
+    found = {name: CHAINS.get(name) or _model_chain(name) for name in wanted}
+    unknown = [name for name, chain in found.items() if chain is None]
     if unknown:
         raise UnknownChain(unknown, available())
-    return [CHAINS[name] for name in wanted]
+    return [found[name] for name in wanted]
+
+
+def _model_chain(chain: str) -> Chain | None:
+    """The `model:<name>` chain, loaded again when its file changed since."""
+    name = model_of(chain)
+    folder = _model_folders(name) if name else None
+    if folder is None:
+        return None
+    status = (folder / model.MODEL_FILE).stat()
+    stamp = (status.st_mtime_ns, status.st_size)
+    loaded = _models.get(name)
+    if loaded is None or loaded[0] != stamp:
+        try:
+            loaded = _models[name] = (stamp, model.ModelChain(name, folder))
+        except model.ModelError:
+            raise
+        except Exception as error:  # onnxruntime's and tokenizers' own, for a bad file
+            raise model.ModelError(f"{chain}: {type(error).__name__}: {error}") from None
+    return loaded[1]
 
 
 def warm_up() -> None:
