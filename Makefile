@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate
+.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate bench-quality
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -44,3 +44,6 @@ bench-pipeline: install  ## raw chain vs pandas+VADER vs end-to-end runs: 1 proc
 
 bench-estimate: install  ## 24 runs estimated then run (sizes, text lengths, chains, 2 worker layouts), twice: estimated vs actual
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.estimate_bench
+
+bench-quality:  ## the chains' quality on the labelled sets (language, PII) and their cells/s before and after, in-process
+	@uv run --frozen python -m bench.quality_bench

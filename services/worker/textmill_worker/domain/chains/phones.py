@@ -88,9 +88,12 @@ def _local(candidate: str, region: str) -> str | None:
 
 
 def ends_number(text: str, end: int) -> bool:
-    """False when a letter follows, or a separator and more digits (a date, a decimal)."""
+    """False when a letter follows, or a separator and more digits or letters (a date, a
+    decimal, a code: "4155552671-B")."""
     if end == len(text):
         return True
     if text[end].isalnum():
         return False
-    return not (end + 1 < len(text) and text[end] in ".-/" and text[end + 1].isdigit())
+    return not (end + 1 < len(text) and text[end] in "-/" and text[end + 1].isalnum()) and not (
+        end + 1 < len(text) and text[end] == "." and text[end + 1].isdigit()
+    )

@@ -57,6 +57,7 @@ BARE_URL = re.compile(
     r"(?<![\w@/.-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+([a-z]{2,6})"
     r"(?![\w@-])(/[^\s<>\"'`{}|\\^]*)?"
 )
+HOST_DOT = re.compile(r"[a-z0-9]\.[a-z]{2}")
 TOP_LEVEL_DOMAINS = frozenset(
     "com org net edu gov mil int info biz app dev io ai co shop store online site tech xyz "
     "blog news cloud uk de fr es nl se pl ru ch au ca jp cn br eu dk fi nz za mx ie pt cz "
@@ -152,6 +153,8 @@ def _emails(text: str) -> Iterator[Entity]:
 def _urls(text: str) -> Iterator[Entity]:
     for match in URL.finditer(text):
         yield from _url(text, match.start(), match.end())
+    if not HOST_DOT.search(text):
+        return  # no "x.ab" anywhere: most cells, and the bare-host scan is the costly one
     for match in BARE_URL.finditer(text):
         domain, path = match.group(1), match.group(2)
         if domain in TOP_LEVEL_DOMAINS and (path or domain not in WORDLIKE_DOMAINS):
