@@ -67,7 +67,7 @@ def fasttext_engine(lower: bool):
     def guess(texts: list[str]) -> list[str | None]:
         out = []
         for text in texts:
-            found = language.predict(text if lower else text, 1) if lower else _raw(text)
+            found = language.predict(text, 1) if lower else _raw(text)
             out.append(max(found, key=found.get) if found else None)
         return out
 
