@@ -2,7 +2,9 @@
 is accepted by the gateway and run by the workers, in a whole run and in a quick analysis."""
 
 import os
+import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,13 +17,18 @@ from textmill_worker.domain.chains.model import file_digest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def models_dir() -> Path:
+    """The folder the local stack gives the gateway and the workers."""
+    return Path(os.environ.get("TEXTMILL_MODELS_DIR") or ROOT / ".local" / "models")
+
+
 @pytest.fixture(scope="module")
-def model_name() -> str:
-    """A model of this module's own in the folder the local stack gives the services."""
-    models_dir = Path(os.environ.get("TEXTMILL_MODELS_DIR") or ROOT / ".local" / "models")
+def model_name() -> Iterator[str]:
+    """A model of this module's own in the stack's models folder, removed afterwards."""
     name = f"tiny-{uuid.uuid4().hex[:8]}"
-    build_model(models_dir / name)
-    return name
+    build_model(models_dir() / name)
+    yield name
+    shutil.rmtree(models_dir() / name, ignore_errors=True)
 
 
 def test_a_run_applies_the_model_to_every_cell(client, model_name):
@@ -56,8 +63,7 @@ def test_a_quick_analysis_runs_the_model(client, model_name):
     assert response.status_code == 200, response.text
     results = response.json()["results"]
     assert [r["chains"][chain]["label"] for r in results] == ["positive", "negative"]
-    models_dir = Path(os.environ.get("TEXTMILL_MODELS_DIR") or ROOT / ".local" / "models")
-    digest = file_digest(models_dir / model_name / "model.onnx")[:16]
+    digest = file_digest(models_dir() / model_name / "model.onnx")[:16]
     assert results[0]["chains"][chain]["version"] == digest
 
 

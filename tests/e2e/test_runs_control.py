@@ -114,7 +114,10 @@ def test_an_unknown_chain_lists_the_available_ones(alice, stored_file):
         json={"file_id": stored_file, "columns": ["body"], "chains": ["sarcasm"]},
     )
     body = assert_problem(response, 422, "unknown_chain")
-    assert set(body["available"]) == {"sentiment", "language", "keywords", "pii", "stats"}
+    builtin = {"sentiment", "language", "keywords", "pii", "stats"}
+    # the built-in chains, and model:<name> for each model in the stack's models folder
+    assert builtin <= set(body["available"])
+    assert all(name.startswith("model:") for name in set(body["available"]) - builtin)
 
 
 def test_an_unknown_file_is_404(alice):

@@ -39,7 +39,6 @@ from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.readahead import ReadAhead
 from textmill_worker.adapters.rows import ShardRows
 from textmill_worker.domain.chains import UnknownChain, get_chains
-from textmill_worker.domain.chains.model import ModelError
 from textmill_worker.domain.throughput import Throughput
 
 log = get_logger(__name__)
@@ -223,7 +222,7 @@ async def analyse_texts(command: AnalyzeTexts, deps: Deps) -> None:
     started = time.perf_counter()
     try:
         get_chains(command.chains)
-    except (UnknownChain, ModelError) as exc:  # the gateway asks only for known chains
+    except UnknownChain as exc:  # the gateway asks only for known chains
         raise Unprocessable(f"AnalyzeTexts: {exc}") from None
     results, costs = await deps.compute.analyse(command.chains, list(command.texts))
     answer = TextsAnalyzed(

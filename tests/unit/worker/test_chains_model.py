@@ -10,7 +10,7 @@ from tests.tiny_model import build_model
 from textmill_infra.models import available_models, model_folder
 from textmill_worker.domain import chains
 from textmill_worker.domain.chains import UnknownChain, analyse_cells, get_chains
-from textmill_worker.domain.chains.model import ModelChain, ModelError, file_digest
+from textmill_worker.domain.chains.model import ModelChain, file_digest
 
 
 @pytest.fixture
@@ -79,10 +79,15 @@ def test_a_model_file_replaced_is_loaded_again_with_its_new_version(models_dir):
     assert after is not before
 
 
-def test_a_corrupt_model_file_fails_with_the_models_error(models_dir):
+def test_a_corrupt_model_file_fails_each_cell_with_the_reason_and_the_others_go_on(models_dir):
+    # Given a model folder whose model file is not a model
     (models_dir / "tiny" / "model.onnx").write_bytes(b"not a model")
-    with pytest.raises(ModelError):
-        get_chains(["model:tiny"])
+    # When cells are analysed with it and with stats
+    [result] = analyse_cells(get_chains(["model:tiny", "stats"]), ["love it"])
+    # Then the model's output is the error, stats ran, and the cell is failed for the model
+    assert "cannot be loaded" in result["chains"]["model:tiny"]["error"]
+    assert result["chains"]["stats"]["words"] == 2
+    assert (result["status"], result["reason"]) == ("failed", "failed chains: model:tiny")
 
 
 def test_the_models_folder_lists_complete_models_only(tmp_path):

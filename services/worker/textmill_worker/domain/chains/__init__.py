@@ -69,7 +69,7 @@ def _no_models(name: str) -> Path | None:
 
 _model_folders: ModelFolders = _no_models
 # name → (the model file's mtime and size when loaded, the chain)
-_models: dict[str, tuple[tuple[int, int], model.ModelChain]] = {}
+_models: dict[str, tuple[tuple[int, int], Chain]] = {}
 
 
 def configure(
@@ -108,13 +108,17 @@ def _model_chain(chain: str) -> Chain | None:
     stamp = (status.st_mtime_ns, status.st_size)
     loaded = _models.get(name)
     if loaded is None or loaded[0] != stamp:
-        try:
-            loaded = _models[name] = (stamp, model.ModelChain(name, folder))
-        except model.ModelError:
-            raise
-        except Exception as error:  # onnxruntime's and tokenizers' own, for a bad file
-            raise model.ModelError(f"{chain}: {type(error).__name__}: {error}") from None
+        loaded = _models[name] = (stamp, _load_model(name, folder))
     return loaded[1]
+
+
+def _load_model(name: str, folder: Path) -> Chain:
+    """The model's chain; one whose every cell fails with the reason when it cannot be
+    loaded, so that the cells say why and the run goes on (as for any failing chain)."""
+    try:
+        return model.ModelChain(name, folder)
+    except Exception as error:  # ModelError, and onnxruntime's or tokenizers' own
+        return model.UnusableModel(name, f"{type(error).__name__}: {error}")
 
 
 def warm_up() -> None:

@@ -112,6 +112,18 @@ class ModelChain:
         return 0
 
 
+class UnusableModel:
+    """A model folder that could not be loaded: every text fails with the reason."""
+
+    version = "unusable"
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name, self.reason = model_chain(name), reason
+
+    def analyse(self, texts: list[str]) -> list[dict]:
+        raise ModelError(f"{self.name} cannot be loaded: {self.reason}")
+
+
 def read_labels(folder: Path) -> list[str]:
     """The labels in the order of the model's outputs."""
     for name in LABEL_FILES:
