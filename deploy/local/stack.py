@@ -366,7 +366,7 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     if service in {"gateway", "worker"}:
         env["TEXTMILL_MODELS_DIR"] = str(models_dir())
     if service == "worker":
-        env["RAYON_NUM_THREADS"] = "1"  # one process per core: lingua must not fan out too
+        env["RAYON_NUM_THREADS"] = "1"  # one process per core: no native library may fan out
         pool = os.environ.get("TEXTMILL_WORKER_POOL", str(os.cpu_count()))
         env["TEXTMILL_WORKER_POOL"] = pool
         # The workers share the machine with the servers and the gateway: analysis yields

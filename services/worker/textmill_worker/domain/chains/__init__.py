@@ -131,7 +131,7 @@ def analyse_cells(
     chains: list[Chain], texts: list[str | None], costs: CellCosts | None = None
 ) -> list[dict]:
     """One result per cell, in order: {"status", "reason", "chains": {name: output}}; the
-    seconds each chain took are added to `costs` (wall time: lingua's native code runs in
+    seconds each chain took are added to `costs` (wall time: native code may run in
     threads of its own, which a thread's CPU clock does not see)."""
     cells = [analysable(text) for text in texts]
     results = [
