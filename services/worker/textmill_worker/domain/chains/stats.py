@@ -8,10 +8,10 @@ Choices:
   initials do not end a sentence, a full stop glued to the next sentence ("seam.Great")
   does.
 - `flesch_reading_ease` and `flesch_kincaid_grade` are the standard English formulas over
-  words with a letter, with syllables counted by pyphen's English hyphenation dictionary
-  (textstat's own fallback; textstat itself fetches a dictionary from the network at run
-  time). None when the text has no such word. Other languages get the English formula:
-  comparable within a column, not across languages.
+  words that are not plain numbers, with syllables counted by pyphen's English hyphenation
+  dictionary (textstat's own fallback; textstat itself fetches a dictionary from the
+  network at run time). None when the text has no such word. Other languages get the
+  English formula: comparable within a column, not across languages.
 - `avg_word_length` is in characters; `uppercase_ratio` is over letters (shouting), and
   `digit_ratio` over all characters (numbers-heavy cells). Both are 0.0 when the
   denominator is zero; ratios are rounded to 4 places, readability to 2.
@@ -29,7 +29,6 @@ from textmill_worker.domain.chains.sentences import count_sentences
 NAME = "stats"
 VERSION = "1.1.0"  # 1.1: readability; abbreviations and glued full stops in sentences
 WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*")
-HAS_LETTER = re.compile(r"[^\W\d_]")
 
 
 @cache
@@ -50,13 +49,14 @@ def describe(text: str) -> dict:
     words = WORD.findall(text)
     letters = sum(map(str.isalpha, text))
     sentences = count_sentences(text)
-    ease, grade = readability([w for w in words if HAS_LETTER.search(w)], sentences)
+    ease, grade = readability([w for w in words if not w.isdigit()], sentences)
     return {
         "chars": len(text),
         "words": len(words),
         "sentences": sentences,
         "avg_word_length": _ratio(sum(map(len, words)), len(words)),
-        "uppercase_ratio": _ratio(sum(c.isupper() for c in text if c.isalpha()), letters),
+        # an uppercase character is a letter: no need to test isalpha first
+        "uppercase_ratio": _ratio(sum(map(str.isupper, text)), letters),
         "digit_ratio": _ratio(sum(map(str.isdigit, text)), len(text)),
         "has_url": URL.search(text) is not None,
         "flesch_reading_ease": ease,
@@ -69,7 +69,7 @@ def readability(words: list[str], sentences: int) -> tuple[float | None, float |
     if not words:
         return None, None
     words_per_sentence = len(words) / max(1, sentences)
-    syllables_per_word = sum(syllables(word.lower()) for word in words) / len(words)
+    syllables_per_word = sum(map(syllables, map(str.lower, words))) / len(words)
     ease = 206.835 - 1.015 * words_per_sentence - 84.6 * syllables_per_word
     grade = 0.39 * words_per_sentence + 11.8 * syllables_per_word - 15.59
     return round(ease, 2), round(grade, 2)
