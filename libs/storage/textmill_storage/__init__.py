@@ -1,8 +1,10 @@
 """The stored form of what a run is (`textmill_runs`): runs, shards, result batches and row
-indexes in MongoDB, and the cancel fence in Redis. Shared by the services, which never
+indexes in MongoDB, the cancel fence in Redis, and files' profiles (written by the profiler,
+their column languages read by workers). Shared by the services, which never
 import each other; every read gives back the typed objects of `textmill_runs`."""
 
 from textmill_storage.cancel_fence import CancelFence
+from textmill_storage.profiles import ProfileStore
 from textmill_storage.result_batches import ResultBatches
 from textmill_storage.row_indexes import RowIndexes
 from textmill_storage.run_records import RunRecords
@@ -12,6 +14,7 @@ from textmill_storage.tenant_runs import TenantRuns
 
 __all__ = [
     "CancelFence",
+    "ProfileStore",
     "ResultBatches",
     "RowIndexes",
     "RunRecords",

@@ -17,8 +17,8 @@ from textmill_profiler import handlers
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.metrics import ProfilerMetrics
-from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain.language import warm_up
+from textmill_storage import ProfileStore
 
 # One group for all profiler replicas: each command is handled by one of them.
 PROFILE_REQUESTS = Subscription(group_id="textmill-profiler")

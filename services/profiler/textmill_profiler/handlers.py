@@ -20,8 +20,8 @@ from textmill_infra.messaging import Publisher
 from textmill_profiler.adapters.cache import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.metrics import ProfilerMetrics
-from textmill_profiler.adapters.profiles import ProfileStore
 from textmill_profiler.domain import PROFILER_VERSION, TableProfile, profile_table
+from textmill_storage import ProfileStore
 from textmill_tabular import TabularError, open_table
 
 log = get_logger(__name__)

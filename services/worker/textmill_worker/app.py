@@ -17,8 +17,9 @@ from textmill_infra.kafka import Subscription
 from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import CancelFence, ResultBatches, ShardRecords
+from textmill_storage import CancelFence, ProfileStore, ResultBatches, ShardRecords
 from textmill_worker import handlers
+from textmill_worker.adapters.column_languages import ColumnLanguages
 from textmill_worker.adapters.compute import ChainSettings, make_compute
 from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.rows import SIBLING_BYTES, ShardRows, SiblingValues
@@ -66,6 +67,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         worker=settings.instance_id,
         throughput=throughput,
         metrics=metrics,
+        languages=ColumnLanguages(ProfileStore(db)),
     )
     runtime.heartbeat.report_work(
         chain_processes=compute.processes,

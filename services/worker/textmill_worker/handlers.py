@@ -34,6 +34,7 @@ from textmill_runs import RESULT_BATCH, held_elsewhere
 from textmill_runs.costs import CellCosts
 from textmill_storage import CancelFence, ResultBatches, ShardRecords
 from textmill_tabular import TabularError
+from textmill_worker.adapters.column_languages import ColumnLanguages
 from textmill_worker.adapters.compute import Compute
 from textmill_worker.adapters.metrics import WorkerMetrics
 from textmill_worker.adapters.readahead import ReadAhead
@@ -58,6 +59,7 @@ class Deps:
     throughput: Throughput  # what its heartbeats say it analyses
     batch_rows: int = RESULT_BATCH  # shards and checkpoints fall on batch boundaries
     metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    languages: ColumnLanguages | None = None  # the columns' languages in their file's profile
 
 
 @dataclass
@@ -120,11 +122,14 @@ async def _analyse(work: ShardRun, deps: Deps) -> None:
         offset=offset,
         siblings=command.siblings,
     )
+    language = await _column_language(command, deps)
     reader = ReadAhead(
         rows,
         deps.batch_rows,
         deps.compute.depth,
-        lambda records, texts: deps.compute.cells(command.chains, records, texts),
+        lambda records, texts: deps.compute.cells(
+            command.chains, records, texts, column_language=language
+        ),
     )
     checkpointed = progressed = time.monotonic()
     try:
@@ -160,6 +165,14 @@ async def _analyse(work: ShardRun, deps: Deps) -> None:
     if offset < command.end:
         await deps.shards.checkpoint(command.shard_id, command.end, offset - command.start, True)
         await _progress(work, command.end, deps, done=True)
+
+
+async def _column_language(command: ShardAssigned, deps: Deps) -> str | None:
+    """The prior of the language chain's short texts: the column's language in the file's
+    profile, when the chain is asked for and the file was profiled."""
+    if deps.languages is None or "language" not in command.chains:
+        return None
+    return await deps.languages.of(command.tenant, command.file_id, command.column)
 
 
 async def _publish_results(command: ShardAssigned, cells: bytes, deps: Deps) -> None:

@@ -3,6 +3,7 @@ as the prior of short texts."""
 
 import pytest
 
+from textmill_worker.domain.chains import get_chains
 from textmill_worker.domain.chains.language import LanguageChain, column_language, judge, predict
 
 CHAIN = LanguageChain()
@@ -98,3 +99,23 @@ def test_regional_varieties_are_folded_into_their_language():
 def test_capitals_do_not_make_a_title_german():
     # As written, fastText reads "Runs small" as 95 % German; lowercased it does not
     assert judge("Runs small")["language"] != "de"
+
+
+def test_the_profiles_language_is_the_prior_of_a_batch_too_short_for_its_own():
+    # Given two short titles, too few words to tell a column's language from
+    titles = ["Runs small", "Summer favourite"]
+    # Then alone they have no prior, and with the profile's English they are English
+    assert [r["prior"] for r in CHAIN.analyse(titles)] == [None, None]
+    profiled = LanguageChain(prior="en").analyse(titles)
+    assert [(r["language"], r["prior"]) for r in profiled] == [("en", "en"), ("en", "en")]
+
+
+def test_a_profiles_bokmal_is_fasttexts_norwegian():
+    assert LanguageChain(prior="nb").prior == "no"
+
+
+def test_the_registry_builds_the_language_chain_with_the_columns_language():
+    [chain] = get_chains(["language"], column_language="fr")
+    assert chain.prior == "fr"
+    [plain] = get_chains(["language"])
+    assert plain.prior is None

@@ -217,7 +217,7 @@ async def test_a_dead_pool_process_fails_one_call_then_the_pool_is_replaced() ->
 
 def test_a_batch_is_strict_json_whatever_numbers_a_chain_returns(monkeypatch) -> None:
     # Given a chain whose scores come out as NaN and infinities on some cells
-    def scores(chains, texts):
+    def scores(chains, texts, column_language=None):
         odd = [float("nan"), float("inf"), float("-inf"), 0.5]
         results = [
             {"status": "ok", "reason": None, "chains": {"x": {"score": odd[i % 4]}}}

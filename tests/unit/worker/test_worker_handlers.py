@@ -25,6 +25,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_infra.messaging import Unprocessable
 from textmill_runs import ShardPlan, held_elsewhere, result_batch_id, shard_id
 from textmill_worker import handlers
+from textmill_worker.adapters.column_languages import ColumnLanguages
 from textmill_worker.adapters.compute import InProcess
 from textmill_worker.domain.throughput import Throughput
 from textmill_worker.handlers import Deps, analyse_shard, analyse_texts
@@ -120,6 +121,39 @@ async def test_a_shard_is_analysed_into_one_stored_batch_per_batch_of_rows(deps)
     assert [c["status"] for c in cells] == ["ok", "ok", "skipped", "ok", "ok"]
     assert cells[0]["chains"]["stats"]["chars"] == len(ROWS[0][BODY])
     assert cells[3]["chains"]["stats"]["has_url"] is True
+
+
+class ProfiledLanguages:
+    """The column languages of a profiled file, as `ProfileStore.column_languages` gives them."""
+
+    def __init__(self, languages: dict[str, tuple[str, float]]) -> None:
+        self.languages, self.reads = languages, 0
+
+    async def column_languages(self, tenant: str, file_id: str) -> dict[str, tuple[str, float]]:
+        self.reads += 1
+        return self.languages
+
+
+async def test_the_language_chain_takes_the_columns_language_in_its_profile_as_prior(deps):
+    # Given a file whose profile says its body column is English, and a shard asking for
+    # the language chain over it (its batches of two are too short for a prior of their own)
+    profiled = ProfiledLanguages({"body": ("en", 0.97)})
+    deps = dataclasses.replace(deps, languages=ColumnLanguages(profiled))
+
+    # When it is analysed
+    await analyse_shard(assignment(chains=["language"]), deps)
+
+    # Then every cell with text was judged with English as the prior, read once
+    cells = [c for b in deps.results.batches.values() for c in b.cells if c["status"] == "ok"]
+    assert {c["chains"]["language"]["prior"] for c in cells} == {"en"}
+    assert profiled.reads == 1
+
+
+async def test_without_a_profile_a_short_batch_has_no_prior(deps):
+    deps = dataclasses.replace(deps, languages=ColumnLanguages(ProfiledLanguages({})))
+    await analyse_shard(assignment(chains=["language"]), deps)
+    cells = [c for b in deps.results.batches.values() for c in b.cells if c["status"] == "ok"]
+    assert {c["chains"]["language"]["prior"] for c in cells} == {None}
 
 
 async def test_every_stored_batch_is_published_as_a_result_batch(deps):
@@ -356,7 +390,9 @@ class Stuck:
 
     depth, processes = 2, 0
 
-    async def cells(self, chains: list[str], records: list[int], texts: list) -> tuple:
+    async def cells(
+        self, chains: list[str], records: list[int], texts: list, column_language=None
+    ) -> tuple:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 

@@ -45,29 +45,39 @@ class Compute(Protocol):
     ) -> tuple[list[dict], CellCosts]: ...
 
     async def cells(
-        self, chains: list[str], records: list[int], texts: list[str | None]
+        self,
+        chains: list[str],
+        records: list[int],
+        texts: list[str | None],
+        column_language: str | None = None,
     ) -> tuple[bytes, CellCosts]:
-        """`cells_json` of the batch."""
+        """`cells_json` of the batch; `column_language`, the column's in its profile."""
         ...
 
     def close(self) -> None: ...
 
 
-def analyse_texts(chains: list[str], texts: list[str | None]) -> tuple[list[dict], CellCosts]:
+def analyse_texts(
+    chains: list[str], texts: list[str | None], column_language: str | None = None
+) -> tuple[list[dict], CellCosts]:
     """One result per text, and what they cost."""
     costs = CellCosts()
-    return analyse_cells(get_chains(chains), texts, costs), costs
+    chosen = get_chains(chains, column_language=column_language)
+    return analyse_cells(chosen, texts, costs), costs
 
 
 def cells_json(
-    chains: list[str], records: list[int], texts: list[str | None]
+    chains: list[str],
+    records: list[int],
+    texts: list[str | None],
+    column_language: str | None = None,
 ) -> tuple[bytes, CellCosts]:
     """The JSON list of the batch's cell results, each with its record (`CellResult`): the
     form a shard's results are stored and published in.
 
     Encoded by msgspec: faster than pydantic-core, and strict JSON whatever a chain returns
     (a NaN or an infinity becomes null; pydantic-core wrote `NaN`, which no browser reads)."""
-    results, costs = analyse_texts(chains, texts)
+    results, costs = analyse_texts(chains, texts, column_language=column_language)
     cells = [{"record": record, **result} for record, result in zip(records, results, strict=True)]
     return _CELLS.encode(cells), costs
 
@@ -122,9 +132,13 @@ class InProcess:
         return await self._run(analyse_texts, chains, texts)
 
     async def cells(
-        self, chains: list[str], records: list[int], texts: list[str | None]
+        self,
+        chains: list[str],
+        records: list[int],
+        texts: list[str | None],
+        column_language: str | None = None,
     ) -> tuple[bytes, CellCosts]:
-        return await self._run(cells_json, chains, records, texts)
+        return await self._run(cells_json, chains, records, texts, column_language)
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -196,9 +210,13 @@ class ProcessPool:
         return await self._run(analyse_texts, chains, texts)
 
     async def cells(
-        self, chains: list[str], records: list[int], texts: list[str | None]
+        self,
+        chains: list[str],
+        records: list[int],
+        texts: list[str | None],
+        column_language: str | None = None,
     ) -> tuple[bytes, CellCosts]:
-        return await self._run(cells_json, chains, records, texts)
+        return await self._run(cells_json, chains, records, texts, column_language)
 
     async def _run(self, fn, *args):
         pool = self._pool

@@ -88,10 +88,13 @@ def available() -> list[str]:
     return sorted(CHAINS)
 
 
-def get_chains(names: list[str]) -> list[Chain]:
-    """The named chains in the order asked, each once."""
+def get_chains(names: list[str], *, column_language: str | None = None) -> list[Chain]:
+    """The named chains in the order asked, each once; the language chain with the column's
+    language (from the file's profile) as its prior when there is one."""
     wanted = list(dict.fromkeys(names))
     found = {name: CHAINS.get(name) or _model_chain(name) for name in wanted}
+    if column_language and language.NAME in found:
+        found[language.NAME] = language.LanguageChain(prior=column_language)
     unknown = [name for name, chain in found.items() if chain is None]
     if unknown:
         raise UnknownChain(unknown, available())

