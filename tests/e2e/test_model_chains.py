@@ -52,6 +52,12 @@ def test_a_run_applies_the_model_to_every_cell(client, model_name):
     assert set(outputs[0]["probabilities"]) == {"negative", "neutral", "positive"}
     assert len(outputs[0]["version"]) == 16
     assert results[3]["status"] == "skipped"
+    # And the summary counts its labels, and the export has its label and confidence
+    summary = client.get(f"/api/v2/runs/{run_id}/summary").json()["columns"]["review"]
+    assert summary["models"][chain]["labels"] == {"positive": 1, "negative": 1, "neutral": 1}
+    exported = client.get(f"/api/v2/runs/{run_id}/export", params={"format": "csv"}).text
+    header = exported.splitlines()[0].split(",")
+    assert f"review.{chain}.label" in header and f"review.{chain}.confidence" in header
 
 
 def test_a_quick_analysis_runs_the_model(client, model_name):

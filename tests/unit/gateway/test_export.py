@@ -395,3 +395,21 @@ def test_exporters_share_one_interface() -> None:
     for exporter in (CsvExport, JsonlExport, ParquetExport):
         instance = exporter(HEADER, COLUMNS, CHAINS)
         assert all(callable(getattr(instance, step)) for step in ("begin", "rows", "end"))
+
+
+def test_a_model_chain_exports_its_label_and_confidence_after_the_builtin_chains() -> None:
+    # Given a run of stats and a model chain
+    chains = ["model:tiny", "stats"]
+    doc = _doc(
+        stats={"chars": 9, "words": 2}, **{"model:tiny": {"label": "positive", "confidence": 0.91}}
+    )
+    # Then its columns follow the built-in chains', and carry its values
+    assert result_columns(["c"], chains) == [
+        "c.status",
+        "c.stats.chars",
+        "c.stats.words",
+        "c.model:tiny.label",
+        "c.model:tiny.confidence",
+    ]
+    flat = flatten("c", doc, chains)
+    assert (flat["c.model:tiny.label"], flat["c.model:tiny.confidence"]) == ("positive", 0.91)

@@ -206,3 +206,23 @@ def test_bounded_counter_prunes_the_rarest_and_keeps_recent_ties() -> None:
     for key in ["first", "second", "third", "fourth"]:
         counter.add(key)
     assert counter.top(10) == [("common", 5), ("fourth", 1)]
+
+
+def test_a_model_chain_is_summarised_by_its_labels_and_mean_confidence() -> None:
+    # Given three cells of a model chain, one of which it failed on
+    docs = [
+        _doc(0, **{"model:tiny": {"label": "positive", "confidence": 0.9}}),
+        _doc(1, **{"model:tiny": {"label": "positive", "confidence": 0.7}}),
+        _doc(2, status="failed", **{"model:tiny": {"error": "ModelError: no"}}),
+    ]
+    # When they are summarised
+    figures = summarise(docs, ["review"], ["model:tiny"])["columns"]["review"]
+    # Then the model's labels are counted and its confidence averaged over the cells it ran on
+    assert figures["models"] == {"model:tiny": {"labels": {"positive": 2}, "mean_confidence": 0.8}}
+
+
+def test_a_run_without_a_model_chain_has_no_model_figures() -> None:
+    assert (
+        "models"
+        not in summarise([_doc(0, stats={"chars": 3})], ["review"], ["stats"])["columns"]["review"]
+    )

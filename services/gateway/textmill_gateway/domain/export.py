@@ -22,6 +22,8 @@ from typing import Protocol
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from textmill_contracts.chains import model_of
+
 # (record, the original row's cells in header order, result doc by analysed column)
 Row = tuple[int, Sequence[str | None], Mapping[str, dict | None]]
 Window = Sequence[Row]
@@ -90,17 +92,32 @@ CHAIN_FIELDS: dict[str, tuple[tuple[str, pa.DataType, Extract], ...]] = {
 ChainField = tuple[str, str, pa.DataType, Extract]  # (chain, suffix, type, extractor)
 
 
+# A `model:<name>` chain's fields, after the column prefix and the chain's name.
+MODEL_FIELDS: tuple[tuple[str, pa.DataType, Extract], ...] = (
+    ("label", pa.string(), _text("label")),
+    ("confidence", pa.float64(), _number("confidence")),
+)
+
+
 @functools.cache
 def _chain_fields(chains: tuple[str, ...]) -> tuple[ChainField, ...]:
     """The run's chain fields, in CHAIN_FIELDS order whatever order the run listed them
-    in; a chain this version cannot export (unknown to it) adds no fields. Cached: it is
-    asked for every cell of an export."""
-    return tuple(
+    in, then each `model:<name>` chain's label and confidence in the run's order; a chain
+    this version cannot export (unknown to it) adds no fields. Cached: it is asked for
+    every cell of an export."""
+    builtin = tuple(
         (chain, suffix, kind, extract)
         for chain, fields in CHAIN_FIELDS.items()
         if chain in chains
         for suffix, kind, extract in fields
     )
+    models = tuple(
+        (chain, f"{chain}.{suffix}", kind, extract)
+        for chain in dict.fromkeys(chains)
+        if model_of(chain)
+        for suffix, kind, extract in MODEL_FIELDS
+    )
+    return builtin + models
 
 
 def _suffixes(chains: Sequence[str]) -> list[tuple[str, pa.DataType]]:

@@ -1,5 +1,5 @@
 """Fold a run's result documents into per-column figures: status counts, the sentiment mix,
-languages, top keywords, PII and text size.
+languages, top keywords, PII, text size, and each `model:<name>` chain's label mix.
 
 One pass, one document at a time, in bounded memory, so a run of millions of cells can be
 summarised while its results stream out of the store. Chain entries that carry an `error`
@@ -20,10 +20,13 @@ import heapq
 import math
 from collections.abc import Callable, Iterable
 
+from textmill_contracts.chains import model_of
+
 TOP = 10
 KEYWORD_CAPACITY = 10_000
 LANGUAGE_CAPACITY = 1_000
 PII_TYPE_CAPACITY = 200
+MODEL_LABEL_CAPACITY = 200
 # A keyword longer than this is counted by its prefix: memory is bounded per key too.
 KEYWORD_CHARS = 100
 STATUSES = ("ok", "skipped", "failed")
@@ -99,6 +102,12 @@ class ColumnTally:
         self.cells_with_pii = 0
         self.pii_types = BoundedCounter(PII_TYPE_CAPACITY)
         self.chars, self.words = Mean(), Mean()
+        # model:<name> → (its labels counted, the mean of its confidence)
+        self.models = {
+            chain: (BoundedCounter(MODEL_LABEL_CAPACITY), Mean())
+            for chain in dict.fromkeys(chains)
+            if model_of(chain)
+        }
 
     def add(self, doc: dict) -> None:
         self.cells += 1
@@ -109,11 +118,25 @@ class ColumnTally:
             entry = entries.get(chain)
             if isinstance(entry, dict) and "error" not in entry:
                 _FOLDS[chain](self, entry)
+        for chain, (labels, confidence) in self.models.items():
+            entry = entries.get(chain)
+            if isinstance(entry, dict) and "error" not in entry:
+                if isinstance(entry.get("label"), str):
+                    labels.add(entry["label"])
+                confidence.add(entry.get("confidence"))
 
     def as_dict(self) -> dict:
         figures: dict = {"cells": self.cells, "status": dict(self.status)}
         for chain in self.chains:
             figures.update(_FIGURES[chain](self))
+        if self.models:
+            figures["models"] = {
+                chain: {
+                    "labels": dict(labels.top(MODEL_LABEL_CAPACITY)),
+                    "mean_confidence": confidence.value(),
+                }
+                for chain, (labels, confidence) in self.models.items()
+            }
         return figures
 
     def _fold_sentiment(self, entry: dict) -> None:
