@@ -50,6 +50,27 @@ CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
 }
 
 
+# Messages no handler could act on, as they were, with why and where from (`dead_letter()`
+# in textmill_infra.messaging): their payload is whatever the original was.
+DEAD_LETTER = {
+    "name": "dead-letter",
+    "title": "DeadLetter",
+    "summary": "A message parked because it can never be acted on; its body as it arrived",
+    "contentType": "application/octet-stream",
+    "headers": {
+        "type": "object",
+        "properties": {
+            "x-dead-letter-reason": {"type": "string", "maxLength": 500},
+            "x-original-topic": {"type": "string"},
+            "x-original-partition": {"type": "string", "pattern": "^[0-9]+$"},
+            "x-original-offset": {"type": "string", "pattern": "^[0-9]+$"},
+        },
+        "required": ["x-dead-letter-reason", "x-original-topic"],
+    },
+    "payload": {"description": "the original message's body, unchanged (any bytes)"},
+}
+
+
 def json_schemas() -> dict[str, dict]:
     out = {}
     for _, models in CHANNELS.values():
@@ -80,6 +101,17 @@ def asyncapi_document() -> dict:
             "channel": {"$ref": f"#/channels/{key}"},
             "summary": f"published by {sender}",
         }
+    key = TOPICS.dead_letters.replace(".", "_").replace("-", "_")
+    messages[DEAD_LETTER["name"]] = DEAD_LETTER
+    channels[key] = {
+        "address": TOPICS.dead_letters,
+        "messages": {DEAD_LETTER["name"]: {"$ref": f"#/components/messages/{DEAD_LETTER['name']}"}},
+    }
+    operations[f"send_{key}"] = {
+        "action": "send",
+        "channel": {"$ref": f"#/channels/{key}"},
+        "summary": "published by every consumer, for a message it can never act on",
+    }
     return {
         "asyncapi": "3.0.0",
         "info": {"title": "textmill topics", "version": "1.0.0"},
@@ -88,6 +120,23 @@ def asyncapi_document() -> dict:
         "operations": operations,
         "components": {"messages": messages},
     }
+
+
+def served_asyncapi_document() -> dict:
+    """The AsyncAPI document in one piece, as the gateway serves it: each payload's JSON
+    Schema under `components.schemas` (the written document refers to files beside it)."""
+    document = asyncapi_document()
+    schemas: dict[str, dict] = {}
+    for _, models in CHANNELS.values():
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(schema.pop("$defs", {}))
+            schemas[model.__name__] = schema
+            document["components"]["messages"][model.schema_name]["payload"] = {
+                "$ref": f"#/components/schemas/{model.__name__}"
+            }
+    document["components"]["schemas"] = schemas
+    return document
 
 
 def _default_version(model: type[Message]) -> str:

@@ -62,6 +62,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (11, "no collection per tenant: the tenant_files.<digest> of migration 10 dropped", []),
     (12, "the estimator's cost model and the history of completed shards, read by _id", []),
     (13, "each run's estimate at acceptance in a document of its own: run_estimates", []),
+    (14, "the audit log, its counters and the v1 API's tasks, read by _id", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -150,6 +151,11 @@ async def _run_estimates(db: AsyncDatabase) -> None:
     await create_collection(db, "run_estimates")
 
 
+async def _audit_and_tasks(db: AsyncDatabase) -> None:
+    for name in ("audit_log", "audit_counters", "tasks"):
+        await create_collection(db, name)
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
@@ -159,6 +165,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     11: _no_tenant_collections,
     12: _estimator,
     13: _run_estimates,
+    14: _audit_and_tasks,
 }
 
 

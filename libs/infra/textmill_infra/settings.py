@@ -1,13 +1,14 @@
 """All configuration, from environment variables prefixed `TEXTMILL_` (see the README)."""
 
+import json
 import os
 import socket
 from datetime import timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ServiceName = Literal["gateway", "profiler", "estimator", "coordinator", "worker"]
 
@@ -87,6 +88,51 @@ class Settings(BaseSettings):
     # (`TEXTMILL_CHAIN_PRICES_PER_1K_TOKENS='{"pii": 0.2}'`).
     price_per_1k_tokens: float = Field(default=0.10, ge=0)
     chain_prices_per_1k_tokens: dict[str, float] = Field(default_factory=dict)
+
+    # The gateway's security (docs/security.md). Rate limits in the `limits` notation
+    # ("300/minute"), each budget counted per key and per tenant, shared by every replica.
+    rate_limits_enabled: bool = True
+    rate_limit_key_writes: str = "300/minute"
+    rate_limit_key_reads: str = "6000/minute"
+    rate_limit_key_streams: str = "120/minute"
+    rate_limit_tenant_writes: str = "1200/minute"
+    rate_limit_tenant_reads: str = "20000/minute"
+    rate_limit_tenant_streams: str = "600/minute"
+    # Refused credentials from one client address: audited up to this many a minute.
+    rate_limit_refusals: str = "60/minute"
+    # How long a replica trusts a key's lookup: a revoked key is refused by every replica
+    # within this time.
+    key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # JWT bearer tokens (PyJWT): an HS256 secret and/or RS256/ES256 keys from a JWKS file.
+    jwt_secret: SecretStr | None = None
+    jwt_jwks_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: float = Field(default=30.0, ge=0, le=600)
+    jwt_tenant_claim: str = "tenant"
+    jwt_role_claim: str = "role"
+    # Origins a browser may call the API from (CORS); none by default. A JSON list or
+    # comma-separated.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _jwt_names_issuer_and_audience(self) -> "Settings":
+        if (self.jwt_secret or self.jwt_jwks_file) and not (self.jwt_issuer and self.jwt_audience):
+            raise ValueError(
+                "JWT is configured (TEXTMILL_JWT_SECRET or TEXTMILL_JWT_JWKS_FILE): "
+                "set TEXTMILL_JWT_ISSUER and TEXTMILL_JWT_AUDIENCE too"
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod

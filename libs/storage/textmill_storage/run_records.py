@@ -61,6 +61,16 @@ class RunRecords:
             for doc, kept in zip(docs, estimates, strict=True)
         ]
 
+    async def page(
+        self, tenant: str, limit: int, below: int | None = None
+    ) -> tuple[list[Run], int | None]:
+        """A page of the tenant's runs, newest first, numbered below `below`; and the
+        `below` of the next page (None when nothing is older)."""
+        ids, following = await self._tenant_runs.page(tenant, limit, below)
+        docs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
+        runs = [run_from(doc) for doc in docs if doc is not None and doc.get("tenant") == tenant]
+        return runs, following
+
     async def move(self, run_id: str, status: str, **fields) -> bool:
         """Move the run to `status` (with `fields`) if it may move there; whether it moved.
         An ended run leaves the registry of runs under way."""

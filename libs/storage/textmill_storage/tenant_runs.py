@@ -52,3 +52,22 @@ class TenantRuns:
         ids = [tenant_run_id(tenant, n) for n in range(top, max(0, top - limit), -1)]
         entries = await find_by_ids(self._entries, ids, self._window)
         return [entry["run_id"] for entry in entries if entry is not None]
+
+    async def page(
+        self, tenant: str, limit: int, below: int | None
+    ) -> tuple[list[str], int | None]:
+        """Up to `limit` run ids of the tenant numbered below `below` (from the newest when
+        None), newest first, gaps passed over; and the `below` of the next page (None when
+        nothing is older)."""
+        if below is None:
+            counter = await self._counters.find_one({"_id": tenant})
+            below = (counter["n"] if counter else 0) + 1
+        ids: list[str] = []
+        n = below - 1  # the next number to look up
+        while n >= 1 and len(ids) < limit:
+            wanted = [tenant_run_id(tenant, i) for i in range(n, max(0, n - limit + len(ids)), -1)]
+            for entry in await find_by_ids(self._entries, wanted, self._window):
+                n -= 1
+                if entry is not None:
+                    ids.append(entry["run_id"])
+        return ids, (n + 1 if n >= 1 else None)

@@ -1,35 +1,42 @@
 """The gateway's composition root: `create_app()` builds the Litestar app and its dependencies."""
 
 import asyncio
+import json
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
-from litestar.openapi import OpenAPIConfig
-from litestar.openapi.spec import Components, SecurityScheme
 
 from textmill_contracts.events import RunUpdated
 from textmill_contracts.topics import TOPICS
 from textmill_gateway import handlers
+from textmill_gateway.adapters.audit import AuditLog
 from textmill_gateway.adapters.files import FileStore
-from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
+from textmill_gateway.adapters.rate_limits import RateLimits
 from textmill_gateway.adapters.streams import RunStreams
+from textmill_gateway.adapters.tasks import TaskStore
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.principal import hash_key
+from textmill_gateway.domain.tokens import TokenRules, TokenVerifier
 from textmill_gateway.errors import EXCEPTION_HANDLERS
 from textmill_gateway.middleware import request_context_middleware
-from textmill_gateway.routes import ops
+from textmill_gateway.openapi import SECURITY, openapi_config
+from textmill_gateway.routes import docs, ops
 from textmill_gateway.routes.analysis import RunsController
-from textmill_gateway.routes.deps import provide_gateway, provide_principal
+from textmill_gateway.routes.audit import audit_log
+from textmill_gateway.routes.deps import add_rate_limit_headers, provide_gateway, provide_principal
 from textmill_gateway.routes.estimates import estimate
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.profile import ProfileController
 from textmill_gateway.routes.streams import EventsController, run_stream
+from textmill_gateway.routes.tasks import TasksController
 from textmill_gateway.routes.texts import analyze_texts
 from textmill_gateway.telemetry import http_metrics, http_tracing
 from textmill_infra.clients import make_sync_mongo
@@ -51,11 +58,24 @@ def create_app(settings: Settings) -> Litestar:
     upload_dir = Path(tempfile.mkdtemp(prefix="textmill-uploads-"))
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
+    tokens = None
+    if settings.jwt_secret or settings.jwt_jwks_file:
+        tokens = TokenVerifier(
+            TokenRules(
+                issuer=settings.jwt_issuer or "",
+                audience=settings.jwt_audience or "",
+                leeway_seconds=settings.jwt_leeway_seconds,
+                tenant_claim=settings.jwt_tenant_claim,
+                role_claim=settings.jwt_role_claim,
+            ),
+            secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+            jwks=json.loads(settings.jwt_jwks_file.read_text()) if settings.jwt_jwks_file else None,
+        )
     gateway = Gateway(
         runtime=runtime,
         publisher=runtime.publisher,
         files=FileStore(db),
-        keys=ApiKeyStore(db),
+        keys=ApiKeyStore(db, ttl_seconds=settings.key_cache_seconds),
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
         runs=RunRecords(db),
@@ -65,6 +85,10 @@ def create_app(settings: Settings) -> Litestar:
         sync_db=sync_mongo[settings.mongo_db],
         stream_metrics=StreamMetrics(runtime.registry),
         models_dir=settings.models_dir,
+        limits=RateLimits(redis, settings),
+        audit=AuditLog(db),
+        tasks=TaskStore(db),
+        tokens=tokens,
     )
     feeds = handlers.Deps(
         broker=runtime.broker, streams=gateway.streams, metrics=gateway.stream_metrics
@@ -95,13 +119,20 @@ def create_app(settings: Settings) -> Litestar:
         if settings.admin_key is not None:
             key = settings.admin_key.get_secret_value()
             await gateway.keys.add(
-                key_id="bootstrap",
+                key_id=BOOTSTRAP_KEY_ID,
                 key_hash=hash_key(key),
                 tenant=settings.admin_tenant,
                 role="admin",
             )
 
     runtime.on_startup.append(bootstrap)
+
+    async def stop_background() -> None:
+        for task in list(gateway.background):
+            task.cancel()
+        await asyncio.gather(*gateway.background, return_exceptions=True)
+
+    runtime.on_shutdown.append(stop_background)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -124,29 +155,52 @@ def create_app(settings: Settings) -> Litestar:
             EventsController,
             analyze_texts,
             estimate,
+            audit_log,
+            TasksController,
         ],
         dependencies={"principal": Provide(provide_principal)},
-        security=[{"ApiKey": []}],
+        security=SECURITY,
     )
     app = Litestar(
-        route_handlers=[api, run_stream, ops.healthz, ops.readyz, ops.metrics],
+        route_handlers=[
+            api,
+            run_stream,
+            ops.healthz,
+            ops.readyz,
+            ops.metrics,
+            docs.asyncapi,
+            docs.docs_assets,
+        ],
         dependencies={"gateway": Provide(provide_gateway)},
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware(), http_metrics(runtime.registry)],
         plugins=[http_tracing()] if settings.tracing else [],
+        before_send=[add_rate_limit_headers],
+        cors_config=CORSConfig(
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "X-Request-Id",
+                "Last-Event-ID",
+            ],
+            expose_headers=[
+                "X-Request-Id",
+                "Retry-After",
+                "RateLimit",
+                "RateLimit-Policy",
+                "Location",
+                "X-Run-Id",
+                "Content-Disposition",
+            ],
+            max_age=600,
+        )
+        if settings.cors_origins
+        else None,
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(
-            title="textmill",
-            version="2.0.0",
-            path="/schema",
-            components=Components(
-                security_schemes={
-                    "ApiKey": SecurityScheme(
-                        type="http", scheme="bearer", description="textmill API key"
-                    ),
-                }
-            ),
-        ),
+        openapi_config=openapi_config(),
         request_max_body_size=settings.max_upload_bytes + 1024 * 1024,
         debug=False,
         # Logging is configured once, as JSON, by textmill_infra.logs; Litestar's default

@@ -1,14 +1,19 @@
 """The gateway's dependencies, built once by `create_app()` and handed to every route."""
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pymongo.synchronous.database import Database
 
+from textmill_gateway.adapters.audit import AuditLog
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
+from textmill_gateway.adapters.rate_limits import RateLimits
 from textmill_gateway.adapters.streams import RunStreams
+from textmill_gateway.adapters.tasks import TaskStore
+from textmill_gateway.domain.tokens import TokenVerifier
 from textmill_infra.messaging import Publisher
 from textmill_infra.models import available_models
 from textmill_infra.replies import ReplyWaiter
@@ -30,6 +35,12 @@ class Gateway:
     fence: CancelFence
     sync_db: Database  # for the synchronous tabular readers, used from threads (exports)
     stream_metrics: StreamMetrics
+    limits: RateLimits
+    audit: AuditLog
+    tasks: TaskStore
+    tokens: TokenVerifier | None = None  # None: no JWT configured
+    # The v1 text tasks' quick analyses under way, cancelled at shutdown.
+    background: set[asyncio.Task] = field(default_factory=set)
     models_dir: Path | None = None  # `model:<name>` chains: the names found there are accepted
 
     def models(self) -> list[str]:

@@ -9,6 +9,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from textmill_gateway.domain.refusals import Refusal
+from textmill_gateway.domain.tasks import V1_CODES
 from textmill_gateway.middleware import SECURITY_HEADERS, request_id_for
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import REQUEST_ID_HEADER, get_logger, request_id_var
@@ -26,7 +27,11 @@ STATUS: dict[str, int] = {
     "forbidden": 403,
     "file_not_found": 404,
     "run_not_found": 404,
+    "task_not_found": 404,
+    "key_not_found": 404,
     "run_finished": 409,
+    "key_managed": 409,
+    "key_revoked": 409,
     "file_gone": 410,
     "stream_gone": 410,
     "file_too_large": 413,
@@ -38,6 +43,7 @@ STATUS: dict[str, int] = {
     "empty_selection": 422,
     "unknown_column": 422,
     "unknown_chain": 422,
+    "rate_limited": 429,
     "profile_failed": 500,
     "estimate_failed": 500,
     "internal_error": 500,
@@ -75,6 +81,9 @@ def problem(
     body = problem_body(code, detail, instance=request.url.path, **extra)
     if status is not None:
         body["status"], body["title"] = status, HTTPStatus(status).phrase
+    if request.url.path.startswith("/api/v1/") and code in V1_CODES:
+        # The v1 API's codes: 01 invalid input, 02 file processing, 03 analysis failure.
+        body["code"], body["reason"] = V1_CODES[code], code
     headers = dict(HEADERS.get(code, {}))
     if body["correlation_id"] is None:
         # No route matched (404, 405): the router answers before the middleware that names
@@ -88,7 +97,9 @@ def problem(
 
 
 def on_refusal(request: Request, exc: Refusal) -> Response:
-    return problem(request, exc.code, exc.detail, **exc.extra)
+    response = problem(request, exc.code, exc.detail, **exc.extra)
+    response.headers.update(exc.headers)
+    return response
 
 
 def on_tabular_error(request: Request, exc: TabularError) -> Response:
@@ -106,7 +117,23 @@ def on_reply_timeout(request: Request, exc: ReplyTimeout) -> Response:
 
 def on_validation_error(request: Request, exc: ValidationException) -> Response:
     errors = exc.extra if isinstance(exc.extra, list) else []
-    return problem(request, "invalid_request", exc.detail, errors=errors)
+    return problem(
+        request, "invalid_request", _validation_detail(exc.detail, errors), errors=errors
+    )
+
+
+def _validation_detail(detail: str, errors: list) -> str:
+    """Name the fields a body has that the API does not take (pydantic's `extra_forbidden`):
+    a typo such as `chain` for `chains` must not pass unnoticed."""
+    unknown = [
+        str(error.get("key"))
+        for error in errors
+        if isinstance(error, dict)
+        and "extra inputs are not permitted" in str(error.get("message", "")).lower()
+    ]
+    if not unknown:
+        return detail
+    return f"unknown field{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}"
 
 
 def on_http_error(request: Request, exc: HTTPException) -> Response:

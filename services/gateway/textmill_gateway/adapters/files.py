@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from bson import ObjectId
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_infra import blobs
@@ -65,10 +66,21 @@ class FileStore:
         indexed = await self._db[ROW_INDEXES].find_one({"_id": file_id}, {"header": 1})
         return list(indexed["header"]) if indexed is not None else None
 
-    async def list(self, tenant: str, limit: int = 100) -> list[StoredFile]:
+    async def list(
+        self, tenant: str, limit: int = 100, after: tuple[datetime, str] | None = None
+    ) -> list[StoredFile]:
+        """The tenant's newest files, after the cursor (uploaded at, id) when given."""
         # A scan of fs.files: FerretDB pushes down no filter but `_id` (docs/ferretdb.md
         # says why a collection per tenant was no better).
-        cursor = self._files.find({"metadata.tenant": tenant}).sort("uploadDate", -1).limit(limit)
+        query: dict = {"metadata.tenant": tenant}
+        if after is not None:
+            at, file_id = after
+            query["$or"] = [
+                {"uploadDate": {"$lt": at}},
+                {"uploadDate": at, "_id": {"$lt": ObjectId(file_id)}},
+            ]
+        order = [("uploadDate", -1), ("_id", -1)]
+        cursor = self._files.find(query).sort(order).limit(limit)
         return [_to_stored(doc) async for doc in cursor]
 
     async def delete(self, tenant: str, file_id: str) -> StoredFile | None:

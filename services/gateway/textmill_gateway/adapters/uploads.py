@@ -17,6 +17,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from textmill_gateway.domain.refusals import Refusal, invalid_request
 
 FILE_FIELD = "file"
+MAX_FIELD_BYTES = 1024  # a form field besides the file (a column's name)
 
 
 @dataclass
@@ -26,6 +27,7 @@ class ReceivedUpload:
     content_type: str
     size: int = 0
     sha256: str = ""
+    fields: dict[str, str] = field(default_factory=dict)  # the `wanted` text fields sent
 
 
 @dataclass
@@ -34,6 +36,7 @@ class _PartState:
     field_name: bytes = b""
     header_value: bytes = b""
     is_file: bool = False
+    text_field: str = ""  # the name of a wanted text field this part is
     filename: str = ""
     content_type: str = "application/octet-stream"
 
@@ -41,8 +44,9 @@ class _PartState:
 class _FormSink:
     """python-multipart callbacks that copy the one `file` part to disk, size-bounded."""
 
-    def __init__(self, target, max_bytes: int) -> None:
-        self.target, self.max_bytes = target, max_bytes
+    def __init__(self, target, max_bytes: int, wanted: tuple[str, ...] = ()) -> None:
+        self.target, self.max_bytes, self.wanted = target, max_bytes, wanted
+        self.fields: dict[str, bytearray] = {}
         self.part = _PartState()
         self.upload: ReceivedUpload | None = None
         self.digest = hashlib.sha256()
@@ -64,7 +68,12 @@ class _FormSink:
 
     def on_headers_finished(self) -> None:
         _, options = parse_options_header(self.part.headers.get(b"content-disposition", b""))
-        if options.get(b"name") != FILE_FIELD.encode() or b"filename" not in options:
+        name = options.get(b"name", b"").decode("utf-8", "replace")
+        if name in self.wanted and b"filename" not in options:
+            self.part.text_field = name
+            self.fields[name] = bytearray()
+            return
+        if name != FILE_FIELD or b"filename" not in options:
             return
         if self.upload is not None:
             raise invalid_request("send exactly one 'file' part")
@@ -78,6 +87,14 @@ class _FormSink:
         )
 
     def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.part.text_field:
+            value = self.fields[self.part.text_field]
+            value += data[start:end]
+            if len(value) > MAX_FIELD_BYTES:
+                raise invalid_request(
+                    f"the form field {self.part.text_field!r} is over {MAX_FIELD_BYTES} bytes"
+                )
+            return
         if not self.part.is_file:
             return
         chunk = data[start:end]
@@ -108,8 +125,11 @@ class _FormSink:
         }
 
 
-async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> ReceivedUpload:
-    """Stream the request's `file` part to a temporary file. The caller deletes `path`."""
+async def receive_upload(
+    request: Request, max_bytes: int, workdir: Path, wanted: tuple[str, ...] = ()
+) -> ReceivedUpload:
+    """Stream the request's `file` part to a temporary file, and keep the text fields named
+    in `wanted`. The caller deletes `path`."""
     media_type, options = parse_options_header(request.headers.get("content-type", ""))
     if media_type != b"multipart/form-data" or b"boundary" not in options:
         raise Refusal("unsupported_media_type", "upload the file as multipart/form-data")
@@ -118,7 +138,7 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
         raise Refusal("file_too_large", f"the file is larger than the limit of {max_bytes} bytes")
 
     target = tempfile.NamedTemporaryFile(dir=workdir, prefix="upload-", delete=False)
-    sink = _FormSink(target, max_bytes)
+    sink = _FormSink(target, max_bytes, wanted)
     try:
         parser = MultipartParser(options[b"boundary"], sink.callbacks())
         async for chunk in request.stream():
@@ -139,6 +159,11 @@ async def receive_upload(request: Request, max_bytes: int, workdir: Path) -> Rec
         Path(target.name).unlink(missing_ok=True)
         raise invalid_request("the form has no 'file' part with a filename")
     sink.upload.size, sink.upload.sha256 = sink.size, sink.digest.hexdigest()
+    try:
+        sink.upload.fields = {name: bytes(v).decode() for name, v in sink.fields.items()}
+    except UnicodeDecodeError:
+        sink.upload.path.unlink(missing_ok=True)
+        raise invalid_request("a form field is not UTF-8 text") from None
     return sink.upload
 
 

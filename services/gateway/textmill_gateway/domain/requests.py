@@ -28,6 +28,8 @@ class RunOptions(BaseModel):
 
 
 class AnalyzeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     file_id: str = Field(min_length=1, max_length=64)
     columns: list[str] = Field(
         max_length=MAX_COLUMNS_PER_RUN,
@@ -71,6 +73,8 @@ def shown(name: str) -> str:
 
 
 class AnalyzeTextsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS)
     chains: list[str] = Field(default_factory=lambda: list(DEFAULT_CHAINS), min_length=1)
 

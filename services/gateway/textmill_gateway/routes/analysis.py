@@ -1,28 +1,50 @@
 """Analysis runs: start one (`POST /api/v2/analyze`), read, list and cancel them, page
 through their results, summarise and export them."""
 
+from typing import Annotated, Literal
+
 from litestar import Controller, Request, Response, get, post
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import ServerSentEvent, Stream
 
 from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import RunCancelled
 from textmill_contracts.topics import TOPICS
+from textmill_gateway.adapters.audit import AuditEntry
+from textmill_gateway.adapters.files import StoredFile
 from textmill_gateway.adapters.result_pages import results_page
 from textmill_gateway.adapters.run_rows import export_rows, file_header
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
-from textmill_gateway.domain.positions import format_cursor, page_limit, parse_cursor
-from textmill_gateway.domain.refusals import Refusal, invalid_request, not_found
+from textmill_gateway.domain.pages import SEQUENCE_CURSOR, parse_sequence_cursor
+from textmill_gateway.domain.positions import CURSOR, format_cursor, parse_cursor
+from textmill_gateway.domain.principal import Principal
+from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.domain.requests import AnalyzeRequest, chosen_chains, chosen_columns
 from textmill_gateway.domain.run_view import present, run_links
 from textmill_gateway.domain.summary import RunSummary
+from textmill_gateway.domain.views import (
+    ResultsPage,
+    RunAccepted,
+    RunPage,
+    RunSummaryView,
+    RunView,
+)
+from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_gateway.routes.streams import sse_events
 from textmill_runs import Run, new_run_id
 
 EXPORT_WINDOW_ROWS = 2_000
+Limit = Annotated[int, Parameter(ge=1, le=1000, description="items on a page")]
+RunCursor = Annotated[
+    str | None, Parameter(pattern=SEQUENCE_CURSOR.pattern, description="`next_cursor` of a page")
+]
+ResultsCursor = Annotated[
+    str | None, Parameter(pattern=CURSOR.pattern, description="`next_cursor` of a page")
+]
+ExportFormat = Annotated[Literal["csv", "jsonl", "parquet"], Parameter(description="the format")]
 
 
 async def own_run(gateway: Gateway, tenant: str, run_id: str) -> Run:
@@ -32,67 +54,115 @@ async def own_run(gateway: Gateway, tenant: str, run_id: str) -> Run:
     return run
 
 
+async def start_run(
+    gateway: Gateway,
+    principal: Principal,
+    stored: StoredFile,
+    columns: list[str],
+    chains: list[str],
+) -> Run:
+    """Store a run of `stored` (accepted) and ask for it to be planned; audited."""
+    run = await gateway.runs.create(
+        Run(
+            id=new_run_id(),
+            tenant=principal.tenant,
+            file_id=stored.id,
+            columns=columns,
+            chains=chains,
+            status="accepted",
+            rows=stored.rows,
+            cells_total=stored.rows * len(columns),
+            created_at=utc_now(),
+        )
+    )
+    command = AnalyzeRequested(
+        run_id=run.id,
+        tenant=run.tenant,
+        file_id=run.file_id,
+        columns=run.columns,
+        chains=run.chains,
+    )
+    await gateway.publisher.publish(command, TOPICS.analyze_requested, key=run.id)
+    await gateway.audit.record(
+        AuditEntry(
+            principal.tenant,
+            principal.key_id,
+            "run.started",
+            run.id,
+            {"file_id": stored.id, "columns": columns[:20], "chains": chains},
+        )
+    )
+    return run
+
+
 class RunsController(Controller):
     path = "/api/v2"
     tags = ["runs"]
 
-    @post("/analyze", status_code=202, summary="Start an analysis run over columns of a file")
+    @post(
+        "/analyze",
+        status_code=202,
+        summary="Start an analysis run over columns of a file",
+        opt={"role": "analyst"},
+        responses=problems(400, 403, 404, 422),
+    )
     async def analyze(
         self,
         request: Request,
         data: JSONBody[AnalyzeRequest],
         gateway: GatewayDep,
         principal: PrincipalDep,
-    ) -> Response:
-        principal.require("analyst")
+    ) -> Response[RunAccepted]:
         stored = await gateway.files.get(principal.tenant, data.file_id)
         if stored is None:
             raise not_found("file", data.file_id)
         columns = chosen_columns(data.columns, stored.header)
-        chains = chosen_chains(data.chains, gateway.models())
-        run = await gateway.runs.create(
-            Run(
-                id=new_run_id(),
-                tenant=principal.tenant,
-                file_id=stored.id,
-                columns=columns,
-                chains=chains,
-                status="accepted",
-                rows=stored.rows,
-                cells_total=stored.rows * len(columns),
-                created_at=utc_now(),
-            )
+        run = await start_run(
+            gateway, principal, stored, columns, chosen_chains(data.chains, gateway.models())
         )
-        command = AnalyzeRequested(
-            run_id=run.id,
-            tenant=run.tenant,
-            file_id=run.file_id,
-            columns=run.columns,
-            chains=run.chains,
-        )
-        await gateway.publisher.publish(command, TOPICS.analyze_requested, key=run.id)
         if "text/event-stream" in request.headers.get("accept", ""):
             events = sse_events(gateway, run, 0, None, f"/api/v2/runs/{run.id}/events")
             return ServerSentEvent(events, headers={"X-Run-Id": run.id})
-        body = {"run_id": run.id, "status": "accepted", "links": run_links(run.id)}
+        body: RunAccepted = {"run_id": run.id, "status": "accepted", "links": run_links(run.id)}
         return Response(body, status_code=202, headers={"Location": f"/api/v2/runs/{run.id}"})
 
-    @get("/runs", summary="The tenant's runs, newest first")
-    async def list_runs(self, gateway: GatewayDep, principal: PrincipalDep) -> dict:
+    @get("/runs", summary="The tenant's runs, newest first, by cursor", responses=problems(400))
+    async def list_runs(
+        self,
+        gateway: GatewayDep,
+        principal: PrincipalDep,
+        limit: Limit = 100,
+        cursor: RunCursor = None,
+    ) -> RunPage:
+        runs, below = await gateway.runs.page(
+            principal.tenant, limit, parse_sequence_cursor(cursor)
+        )
         now = utc_now()
-        return {"items": [present(run, now) for run in await gateway.runs.newest(principal.tenant)]}
+        return {
+            "items": [present(run, now) for run in runs],
+            "next_cursor": str(below) if below is not None else None,
+        }
 
-    @get("/runs/{run_id:str}", summary="One run: status, progress per column, rate, ETA")
+    @get(
+        "/runs/{run_id:str}",
+        summary="One run: status, progress per column, rate, ETA",
+        responses=problems(404),
+    )
     async def get_run(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
-    ) -> dict:
+    ) -> RunView:
         return present(await own_run(gateway, principal.tenant, run_id), utc_now())
 
-    @post("/runs/{run_id:str}/cancel", status_code=200, summary="Cancel a run")
+    @post(
+        "/runs/{run_id:str}/cancel",
+        status_code=200,
+        summary="Cancel a run",
+        opt={"role": "analyst"},
+        responses=problems(403, 404, 409, 503),
+    )
     async def cancel(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
-    ) -> dict:
-        principal.require("analyst")
+    ) -> RunView:
         run = await own_run(gateway, principal.tenant, run_id)
         if run.ended:
             raise Refusal("run_finished", f"run {run_id!r} is already {run.status}")
@@ -101,20 +171,26 @@ class RunsController(Controller):
         await gateway.runs.move(run_id, "cancelled", finished_at=utc_now())
         event = RunCancelled(run_id=run_id, tenant=principal.tenant)
         await gateway.publisher.publish(event, TOPICS.run_control, key=run_id)
+        await gateway.audit.record(
+            AuditEntry(principal.tenant, principal.key_id, "run.cancelled", run_id)
+        )
         return present(await own_run(gateway, principal.tenant, run_id), utc_now())
 
-    @get("/runs/{run_id:str}/results", summary="Stored results, by cursor")
+    @get(
+        "/runs/{run_id:str}/results",
+        summary="Stored results, by cursor",
+        responses=problems(400, 404, 410, 422),
+    )
     async def results(
         self,
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        cursor: FromQuery[str | None] = None,
-        limit: FromQuery[int] = 100,
+        cursor: ResultsCursor = None,
+        limit: Limit = 100,
         column: FromQuery[str | None] = None,
-    ) -> dict:
+    ) -> ResultsPage:
         run = await own_run(gateway, principal.tenant, run_id)
-        page_limit(limit)
         header = await file_header(gateway.files, run)
         if column is not None and (column not in run.columns or column not in header):
             raise Refusal(
@@ -129,11 +205,13 @@ class RunsController(Controller):
         return {"items": items, "next_cursor": format_cursor(after), "complete": run.ended}
 
     @get(
-        "/runs/{run_id:str}/summary", summary="Per column: labels, mean score, languages, keywords"
+        "/runs/{run_id:str}/summary",
+        summary="Per column: labels, mean score, languages, keywords",
+        responses=problems(404, 410),
     )
     async def summary(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
-    ) -> dict:
+    ) -> RunSummaryView:
         run = await own_run(gateway, principal.tenant, run_id)
         summary = RunSummary(run.columns, run.chains)
         header = await file_header(gateway.files, run)
@@ -142,19 +220,19 @@ class RunsController(Controller):
             summary.add(cell)
         return {"run_id": run_id, "status": run.status, **summary.as_dict()}
 
-    @get("/runs/{run_id:str}/export", summary="Original rows plus result columns, streamed")
+    @get(
+        "/runs/{run_id:str}/export",
+        summary="Original rows plus result columns, streamed (CSV, JSON lines or Parquet)",
+        responses=problems(400, 404, 410),
+    )
     async def export(
         self,
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        format: FromQuery[str] = "csv",
+        format: ExportFormat = "csv",
     ) -> Stream:
         run = await own_run(gateway, principal.tenant, run_id)
-        if format not in EXPORTERS:
-            raise invalid_request(
-                f"unknown export format {format!r}; the formats are {', '.join(EXPORTERS)}"
-            )
         header = await file_header(gateway.files, run)
         body = export_rows(
             gateway.sync_db, gateway.results, run, header, EXPORTERS[format], EXPORT_WINDOW_ROWS

@@ -9,6 +9,8 @@ from textmill_contracts.events import EstimateCompleted, EstimateFailed
 from textmill_contracts.topics import TOPICS
 from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.domain.requests import AnalyzeRequest, chosen_chains, chosen_columns
+from textmill_gateway.domain.views import EstimateView
+from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.replies import decode_reply
 
@@ -17,12 +19,14 @@ from textmill_infra.replies import decode_reply
     "/api/v2/estimate",
     status_code=200,
     tags=["runs"],
-    summary="A run's time and cost, before it starts",
+    summary="A run's time and cost, before it starts (analyst: it may run chains on a worker "
+    "to calibrate)",
+    opt={"role": "analyst", "budget": "reads"},
+    responses=problems(400, 403, 404, 422, 500, 504),
 )
 async def estimate(
     data: JSONBody[AnalyzeRequest], gateway: GatewayDep, principal: PrincipalDep
-) -> dict:
-    principal.require("analyst")  # an estimate may run chains on a worker to calibrate
+) -> EstimateView:
     stored = await gateway.files.get(principal.tenant, data.file_id)
     if stored is None:
         raise not_found("file", data.file_id)

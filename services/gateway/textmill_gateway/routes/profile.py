@@ -2,48 +2,64 @@
 
 from litestar import Controller, post
 from litestar.params import JSONBody
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
 from textmill_contracts.topics import TOPICS
+from textmill_gateway.adapters.files import StoredFile
+from textmill_gateway.context import Gateway
 from textmill_gateway.domain.refusals import Refusal, not_found
+from textmill_gateway.domain.views import ProfileView
+from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.replies import decode_reply
 
 
 class ProfileRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     file_id: str = Field(min_length=1, max_length=64)
+
+
+async def profile_of(gateway: Gateway, stored: StoredFile) -> ProfileCompleted:
+    """The file's profile, from the profiler over Kafka request/reply."""
+    reply = await gateway.replies.ask(
+        gateway.publisher,
+        TOPICS.profile_requested,
+        lambda correlation_id, reply_to: ProfileRequested(
+            correlation_id=correlation_id,
+            reply_to=reply_to,
+            tenant=stored.tenant,
+            file_id=stored.id,
+            sha256=stored.sha256,
+        ),
+        what="profiler",
+        key=stored.id,
+    )
+    completed = decode_reply(reply, ProfileCompleted, ProfileFailed)
+    if isinstance(completed, ProfileFailed):
+        raise Refusal(completed.code, completed.detail)
+    return completed
 
 
 class ProfileController(Controller):
     path = "/api/v2/profile"
     tags = ["profile"]
 
-    @post(status_code=200, summary="Column statistics and ranked text-column candidates")
+    @post(
+        status_code=200,
+        summary="Column statistics and ranked text-column candidates",
+        opt={"budget": "reads"},
+        responses=problems(400, 404, 410, 422, 500, 504),
+    )
     async def profile(
         self, data: JSONBody[ProfileRequest], gateway: GatewayDep, principal: PrincipalDep
-    ) -> dict:
+    ) -> ProfileView:
         stored = await gateway.files.get(principal.tenant, data.file_id)
         if stored is None:
             raise not_found("file", data.file_id)
-
-        reply = await gateway.replies.ask(
-            gateway.publisher,
-            TOPICS.profile_requested,
-            lambda correlation_id, reply_to: ProfileRequested(
-                correlation_id=correlation_id,
-                reply_to=reply_to,
-                tenant=principal.tenant,
-                file_id=stored.id,
-                sha256=stored.sha256,
-            ),
-            what="profiler",
-            key=stored.id,
-        )
-        completed = decode_reply(reply, ProfileCompleted, ProfileFailed)
-        if isinstance(completed, ProfileFailed):
-            raise Refusal(completed.code, completed.detail)
+        completed = await profile_of(gateway, stored)
         return completed.model_dump(
             mode="json",
             include={

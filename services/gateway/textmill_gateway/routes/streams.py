@@ -12,10 +12,11 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Annotated
 
 from litestar import Controller, Request, Response, WebSocket, get, websocket
 from litestar.exceptions import WebSocketDisconnect
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, Parameter
 from litestar.response import ServerSentEvent
 from litestar.response.sse import ServerSentEventMessage
 
@@ -23,10 +24,11 @@ from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import TERMINAL_STATUSES
 from textmill_gateway.adapters.streams import StreamGone, StreamMessage, is_terminal_run_message
 from textmill_gateway.context import Gateway
-from textmill_gateway.domain.positions import parse_from_seq, stream_start
+from textmill_gateway.domain.positions import MAX_SEQ, parse_from_seq, stream_start
 from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.errors import problem_body, status_of
-from textmill_gateway.routes.deps import GatewayDep, PrincipalDep, presented_key, principal_of
+from textmill_gateway.openapi import problems
+from textmill_gateway.routes.deps import GatewayDep, PrincipalDep, authenticate, spend
 from textmill_infra.logs import get_logger
 from textmill_runs import Run
 
@@ -101,15 +103,20 @@ class EventsController(Controller):
     path = "/api/v2/runs"
     tags = ["runs"]
 
-    @get("/{run_id:str}/events", summary="The run's live stream as Server-Sent Events")
+    @get(
+        "/{run_id:str}/events",
+        summary="The run's live stream as Server-Sent Events (204: nothing left to send)",
+        opt={"budget": "streams"},
+        responses=problems(400, 404, 410),
+    )
     async def events(
         self,
         request: Request,
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        from_seq: FromQuery[int | None] = None,
-    ) -> ServerSentEvent | Response:
+        from_seq: Annotated[int | None, Parameter(ge=0, le=MAX_SEQ)] = None,
+    ) -> ServerSentEvent:
         run = await gateway.runs.get_own(principal.tenant, run_id)
         if run is None:
             raise not_found("run", run_id)
@@ -139,7 +146,8 @@ async def run_stream(socket: WebSocket, run_id: FromPath[str]) -> None:
 
 async def _stream(socket: WebSocket, run_id: str) -> None:
     gateway: Gateway = socket.app.state.gateway
-    principal = await principal_of(gateway, presented_key(socket, in_query=True))
+    principal = await authenticate(gateway, socket, in_query=True)
+    await spend(gateway, socket, principal, "streams")
     socket.state.tenant = principal.tenant  # for the access log
     run = await gateway.runs.get_own(principal.tenant, run_id)
     if run is None:

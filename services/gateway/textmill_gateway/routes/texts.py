@@ -8,15 +8,23 @@ from textmill_contracts.commands import AnalyzeTexts
 from textmill_contracts.events import TextsAnalyzed
 from textmill_contracts.topics import TOPICS
 from textmill_gateway.domain.requests import AnalyzeTextsRequest, checked_texts, chosen_chains
+from textmill_gateway.domain.views import TextsView
+from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.replies import decode_reply
 
 
-@post("/api/v2/analyze/text", status_code=200, tags=["runs"], summary="Analyse up to 100 texts")
+@post(
+    "/api/v2/analyze/text",
+    status_code=200,
+    tags=["runs"],
+    summary="Analyse up to 100 texts",
+    opt={"role": "analyst"},
+    responses=problems(400, 403, 413, 422, 504),
+)
 async def analyze_texts(
     data: JSONBody[AnalyzeTextsRequest], gateway: GatewayDep, principal: PrincipalDep
-) -> dict:
-    principal.require("analyst")
+) -> TextsView:
     chains, texts = chosen_chains(data.chains, gateway.models()), checked_texts(data.texts)
 
     reply = await gateway.replies.ask(
