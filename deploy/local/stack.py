@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCAL = ROOT / ".local"
 RUN, LOGS, DATA = LOCAL / "run", LOCAL / "logs", LOCAL / "data"
 ADMIN_KEY_FILE = LOCAL / "admin-key"
+JWT_DIR = LOCAL / "jwt"  # the local stack's JWT keys: a secret, and a JWKS with its private keys
+JWT_ISSUER, JWT_AUDIENCE = "textmill-local", "textmill"
 SERVICES = ["profiler", "estimator", "coordinator", "worker", "gateway"]
 
 
@@ -109,6 +111,59 @@ def admin_key() -> str:
         ADMIN_KEY_FILE.write_text(f"tm_bootstrap_{secrets.token_urlsafe(32)}")
         ADMIN_KEY_FILE.chmod(0o600)
     return ADMIN_KEY_FILE.read_text().strip()
+
+
+def jwt_settings() -> dict[str, str]:
+    """The gateway's JWT settings: the environment's when it names a secret or a JWKS file;
+    otherwise keys made on the first `up` and kept in `.local/jwt/` (an HS256 secret, and an
+    RS256 and an ES256 key pair, whose public halves are the JWKS), so that a developer, and
+    the tests, can sign tokens the local gateway takes."""
+    names = ("TEXTMILL_JWT_SECRET", "TEXTMILL_JWT_JWKS_FILE")
+    if any(os.environ.get(name) for name in names):
+        return {}
+    JWT_DIR.mkdir(parents=True, exist_ok=True)
+    secret, jwks = JWT_DIR / "secret", JWT_DIR / "jwks.json"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(48))
+        secret.chmod(0o600)
+    if not jwks.exists():
+        _write_jwks(jwks)
+    return {
+        "TEXTMILL_JWT_SECRET": secret.read_text().strip(),
+        "TEXTMILL_JWT_JWKS_FILE": str(jwks),
+        "TEXTMILL_JWT_ISSUER": os.environ.get("TEXTMILL_JWT_ISSUER", JWT_ISSUER),
+        "TEXTMILL_JWT_AUDIENCE": os.environ.get("TEXTMILL_JWT_AUDIENCE", JWT_AUDIENCE),
+    }
+
+
+def _write_jwks(jwks: Path) -> None:
+    import json
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+    keys = []
+    for kid, key, to_jwk in (
+        (
+            "local-rs256",
+            rsa.generate_private_key(public_exponent=65537, key_size=2048),
+            RSAAlgorithm.to_jwk,
+        ),
+        ("local-es256", ec.generate_private_key(ec.SECP256R1()), ECAlgorithm.to_jwk),
+    ):
+        private = JWT_DIR / f"{kid}.pem"
+        private.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        private.chmod(0o600)
+        alg = "RS256" if kid.endswith("rs256") else "ES256"
+        keys.append({**json.loads(to_jwk(key.public_key())), "kid": kid, "alg": alg, "use": "sig"})
+    jwks.write_text(json.dumps({"keys": keys}, indent=2))
 
 
 LOG_RETENTION_BYTES, LOG_SEGMENT_BYTES = 256 * 2**20, 64 * 2**20
@@ -363,6 +418,7 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     }
     if service == "gateway":
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
+        env |= jwt_settings()
     if service in {"gateway", "worker"}:
         env["TEXTMILL_MODELS_DIR"] = str(models_dir())
     if service == "worker":

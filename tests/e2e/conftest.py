@@ -27,11 +27,16 @@ def admin(gateway_url, admin_key) -> Iterator[httpx.Client]:
         yield client
 
 
-def new_tenant_client(admin: httpx.Client, role: str = "analyst") -> httpx.Client:
-    tenant = f"t-{uuid.uuid4().hex[:10]}"
+def new_tenant_client(
+    admin: httpx.Client, role: str = "analyst", tenant: str | None = None
+) -> httpx.Client:
+    """A client with a new key of `role`, for a new tenant (or `tenant`)."""
+    tenant = tenant or f"t-{uuid.uuid4().hex[:10]}"
     created = admin.post("/api/v2/keys", json={"tenant": tenant, "role": role})
     assert created.status_code == 201, created.text
-    return _client(str(admin.base_url), created.json()["key"])
+    client = _client(str(admin.base_url), created.json()["key"])
+    client.tenant, client.key_id = tenant, created.json()["key_id"]  # type: ignore[attr-defined]
+    return client
 
 
 @pytest.fixture(scope="module")

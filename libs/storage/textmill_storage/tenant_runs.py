@@ -58,16 +58,20 @@ class TenantRuns:
     ) -> tuple[list[str], int | None]:
         """Up to `limit` run ids of the tenant numbered below `below` (from the newest when
         None), newest first, gaps passed over; and the `below` of the next page (None when
-        nothing is older)."""
-        if below is None:
-            counter = await self._counters.find_one({"_id": tenant})
-            below = (counter["n"] if counter else 0) + 1
+        nothing is older). A page looks up at most `2 × limit` numbers, whatever the cursor:
+        one far past the newest starts at the newest, and a long run of gaps ends a page
+        early rather than holding the request."""
+        counter = await self._counters.find_one({"_id": tenant})
+        top = counter["n"] if counter else 0
+        n = min(below - 1, top) if below is not None else top  # the next number to look up
+        lowest = max(0, n - 2 * limit)
         ids: list[str] = []
-        n = below - 1  # the next number to look up
-        while n >= 1 and len(ids) < limit:
-            wanted = [tenant_run_id(tenant, i) for i in range(n, max(0, n - limit + len(ids)), -1)]
+        while n > lowest and len(ids) < limit:
+            wanted = [tenant_run_id(tenant, i) for i in range(n, max(lowest, n - limit), -1)]
             for entry in await find_by_ids(self._entries, wanted, self._window):
                 n -= 1
                 if entry is not None:
                     ids.append(entry["run_id"])
+                    if len(ids) == limit:
+                        break
         return ids, (n + 1 if n >= 1 else None)

@@ -34,6 +34,7 @@ from textmill_gateway.routes.deps import add_rate_limit_headers, provide_gateway
 from textmill_gateway.routes.estimates import estimate
 from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
+from textmill_gateway.routes.methods import complete_allow_header
 from textmill_gateway.routes.profile import ProfileController
 from textmill_gateway.routes.streams import EventsController, run_stream
 from textmill_gateway.routes.tasks import TasksController
@@ -175,7 +176,7 @@ def create_app(settings: Settings) -> Litestar:
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[request_context_middleware(), http_metrics(runtime.registry)],
         plugins=[http_tracing()] if settings.tracing else [],
-        before_send=[add_rate_limit_headers],
+        before_send=[add_rate_limit_headers, complete_allow_header],
         cors_config=CORSConfig(
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "DELETE", "OPTIONS"],

@@ -13,7 +13,10 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from pydantic import BaseModel, ConfigDict, Field
 
+from textmill_contracts.events import CandidateScore, CellResult, ColumnStats
 from textmill_gateway.domain.export import MEDIA_TYPES
+from textmill_gateway.domain.requests import REQUEST_MODELS
+from textmill_gateway.domain.views import EstimateView
 from textmill_gateway.errors import PROBLEM_MEDIA_TYPE
 
 ASSETS_PATH = "/static/swagger-ui"
@@ -164,9 +167,15 @@ _TASK_UPLOAD = {
 _SSE = {
     "text/event-stream": {
         "schema": {
-            "type": "string",
-            "description": "events `run`, `results`, `error`; each `data` is "
-            '`{"seq", "type", "data"}` and its `id` the seq',
+            "type": "object",
+            "description": "each event: `run` (a status or progress), `results` (a batch of "
+            'cells) or `error` (a problem); `data` is `{"seq", "type", "data"}` as JSON, '
+            "`id` the seq (send it back as Last-Event-ID to resume)",
+            "properties": {
+                "event": {"type": "string", "enum": ["run", "results", "error"]},
+                "data": {"type": "string", "contentMediaType": "application/json"},
+                "id": {"type": "string", "pattern": "^[0-9]+$"},
+            },
         }
     }
 }
@@ -174,6 +183,12 @@ _LINKS = {
     ("/api/v2/files", "post", "201"): {
         "GetFile": ("files/{file_id}", "get", {"file_id": "$response.body#/id"}),
         "DeleteFile": ("files/{file_id}", "delete", {"file_id": "$response.body#/id"}),
+        "ProfileFile": ("profile", "post", {"file_id": "$response.body#/id"}),
+        "AnalyzeFile": (
+            "analyze",
+            "post",
+            {"file_id": "$response.body#/id", "columns": "$response.body#/header"},
+        ),
     },
     ("/api/v2/analyze", "post", "202"): {
         "GetRun": ("runs/{run_id}", "get", {"run_id": "$response.body#/run_id"}),
@@ -197,7 +212,7 @@ def document(schema: dict) -> dict:
     schema[DOCUMENTED] = True
     components = schema.setdefault("components", {})
     problem_ref = {"$ref": "#/components/schemas/Problem"}
-    components.setdefault("schemas", {}).setdefault("Problem", Problem.model_json_schema())
+    _pydantic_schemas(components.setdefault("schemas", {}))
     components["headers"] = {
         name: {
             "description": text,
@@ -231,8 +246,8 @@ def document(schema: dict) -> dict:
         for (link_path, link_method, status), links in _LINKS.items():
             if (path, method) == (link_path, link_method) and status in responses:
                 responses[status]["links"] = {
-                    name: {"operationRef": _op_ref(path, target, target_method), "parameters": p}
-                    for name, (target, target_method, p) in links.items()
+                    name: _link(path, target, target_method, parameters)
+                    for name, (target, target_method, parameters) in links.items()
                 }
     if op := ops.get(("/api/v2/files", "post")):
         op["requestBody"] = {"content": _UPLOAD, "required": True}
@@ -240,6 +255,11 @@ def document(schema: dict) -> dict:
         op["requestBody"] = {"content": _TASK_UPLOAD, "required": True}
     if op := ops.get(("/api/v2/runs/{run_id}/events", "get")):
         op["responses"]["200"]["content"] = _SSE
+        op["responses"]["204"] = {
+            "description": "The run has ended and the client had all of its stream (this stops "
+            "a browser's EventSource reconnecting)",
+            "headers": dict(op["responses"]["200"].get("headers", {})),
+        }
     if op := ops.get(("/api/v2/analyze", "post")):
         op["responses"]["200"] = {
             "description": "With `Accept: text/event-stream`: the new run's live stream "
@@ -253,6 +273,29 @@ def document(schema: dict) -> dict:
             for media_type in MEDIA_TYPES.values()
         }
     return schema
+
+
+def _pydantic_schemas(schemas: dict) -> None:
+    """The schemas of the pydantic models as pydantic itself writes them: exactly what it
+    validates (Litestar's own rendering drops `additionalProperties: false`, patterns and
+    the models' own rules)."""
+    models = [(model, "validation") for model in REQUEST_MODELS] + [
+        (model, "serialization")
+        for model in (EstimateView, ColumnStats, CandidateScore, CellResult, Problem)
+    ]
+    for model, mode in models:
+        written = model.model_json_schema(mode=mode, ref_template="#/components/schemas/{model}")
+        schemas.update(written.pop("$defs", {}))
+        schemas[model.__name__] = written
+
+
+def _link(path: str, target: str, method: str, values: dict) -> dict:
+    """A link to `target`: `values` are its path parameters, or its JSON body when it takes
+    one (a POST to a path without parameters)."""
+    link: dict = {"operationRef": _op_ref(path, target, method)}
+    key = "requestBody" if method == "post" and "{" not in target else "parameters"
+    link[key] = values
+    return link
 
 
 def _op_ref(path: str, target: str, method: str) -> str:

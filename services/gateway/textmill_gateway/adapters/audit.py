@@ -69,16 +69,16 @@ class AuditLog:
         self, tenant: str, limit: int, before: int | None
     ) -> tuple[list[dict], int | None]:
         """Up to `limit` of the tenant's entries, newest first, numbered below `before`;
-        and the `before` of the next page (None: there is nothing older)."""
-        if before is None:
-            counter = await self._counters.find_one({"_id": tenant})
-            before = (counter["n"] if counter else 0) + 1
+        and the `before` of the next page (None: there is nothing older). At most
+        `2 × limit` numbers are looked up, whatever the cursor (see `TenantRuns.page`)."""
+        counter = await self._counters.find_one({"_id": tenant})
+        top = counter["n"] if counter else 0
+        n = min(before - 1, top) if before is not None else top  # the next number to look up
+        lowest = max(0, n - 2 * limit)
         found: list[dict] = []
-        n = before - 1  # the next number to look up
-        while n >= 1 and len(found) < limit:
-            wanted = [entry_id(tenant, i) for i in range(n, max(0, n - limit), -1)]
-            docs = await find_by_ids(self._entries, wanted, LOOKUP_WINDOW)
-            for doc in docs:
+        while n > lowest and len(found) < limit:
+            wanted = [entry_id(tenant, i) for i in range(n, max(lowest, n - limit), -1)]
+            for doc in await find_by_ids(self._entries, wanted, LOOKUP_WINDOW):
                 n -= 1
                 if doc is not None and doc.get("tenant") == tenant:
                     found.append(_view(doc))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from textmill_gateway.domain.refusals import invalid_request
 
 SEQUENCE_CURSOR = re.compile(r"[1-9][0-9]{0,11}", re.ASCII)  # runs and audit: below this n
-FILE_CURSOR = re.compile(r"([0-9]{1,15})\.([0-9a-f]{24})", re.ASCII)  # uploaded (ms), id
-KEY_CURSOR = re.compile(r"([0-9]{1,15})\.([A-Za-z0-9_-]{1,64})", re.ASCII)  # created (ms), id
+FILE_CURSOR = re.compile(r"([0-9]{1,13})\.([0-9a-f]{24})", re.ASCII)  # uploaded (ms), id
+KEY_CURSOR = re.compile(r"([0-9]{1,13})\.([A-Za-z0-9_-]{1,64})", re.ASCII)  # created (ms), id
 
 
 def parse_sequence_cursor(cursor: str | None) -> int | None:
@@ -40,6 +40,7 @@ def _timed(pattern: re.Pattern, cursor: str | None) -> tuple[datetime, str] | No
         return None
     if not (match := pattern.fullmatch(cursor)):
         raise invalid_request(f"not a cursor of this list: {cursor[:40]!r}")
+    # 13 digits of milliseconds reach the year 2286, which a datetime holds.
     return datetime.fromtimestamp(int(match[1]) / 1000, UTC), match[2]
 
 

@@ -1,5 +1,6 @@
-"""The bodies of `POST /api/v2/analyze` and `POST /api/v2/analyze/text`, and their checks
-against the file and the chains there are (pure: refusals with stable codes).
+"""The JSON bodies the API takes (every one refuses a field it does not know, by name), and
+the checks of a run's against the file and the chains there are (pure: refusals with stable
+codes). Their JSON Schemas, as pydantic writes them, are what the OpenAPI document shows.
 
 `{file_id, selected_columns, options: {chains | chain_type}}` (the spec) and
 `{file_id, columns, chains}` both start a run. The chains are named once: a body naming
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from textmill_contracts.chains import CHAIN_NAMES, model_chain
+from textmill_gateway.domain.principal import TENANT_PATTERN, Role
 from textmill_gateway.domain.refusals import Refusal
 
 MAX_COLUMNS_PER_RUN = 50
@@ -18,6 +20,8 @@ MAX_CHAINS_NAMED = 100  # repeats allowed (they count once), within reason
 DEFAULT_CHAINS = ("sentiment",)
 SHOWN_CHARS = 200  # of a name echoed back in a problem
 MAX_TEXTS, MAX_TEXT_CHARS = 100, 100_000  # of a quick analysis
+MAX_V1_TEXT_CHARS = 512  # of a v1 text task
+MAX_GRACE_SECONDS = 7 * 24 * 3600  # a rotated key's
 
 
 class RunOptions(BaseModel):
@@ -27,8 +31,36 @@ class RunOptions(BaseModel):
     chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
 
 
+def _named(field: str, json_type: str) -> dict:
+    return {"required": [field], "properties": {field: {"type": json_type}}}
+
+
+def _in_options(field: str, json_type: str) -> dict:
+    return {
+        "required": ["options"],
+        "properties": {"options": {"type": "object", **_named(field, json_type)}},
+    }
+
+
+def _analyze_schema(schema: dict) -> None:
+    """What the validators below check, said in JSON Schema: the columns named once (as
+    `columns` or `selected_columns`), the chains in one place at most."""
+    properties = schema["properties"]
+    properties["selected_columns"] = {**properties["columns"], "title": "Selected Columns"}
+    schema["required"] = [field for field in schema.get("required", []) if field != "columns"]
+    schema["oneOf"] = [{"required": ["columns"]}, {"required": ["selected_columns"]}]
+    places = [
+        _named("chains", "array"),
+        _named("chain_type", "string"),
+        _in_options("chains", "array"),
+        _in_options("chain_type", "string"),
+    ]
+    pairs = [{"allOf": [a, b]} for i, a in enumerate(places) for b in places[i + 1 :]]
+    schema["not"] = {"anyOf": pairs}
+
+
 class AnalyzeRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_analyze_schema)
 
     file_id: str = Field(min_length=1, max_length=64)
     columns: list[str] = Field(
@@ -77,6 +109,46 @@ class AnalyzeTextsRequest(BaseModel):
 
     texts: list[str] = Field(min_length=1, max_length=MAX_TEXTS)
     chains: list[str] = Field(default_factory=lambda: list(DEFAULT_CHAINS), min_length=1)
+
+
+class ProfileRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    file_id: str = Field(min_length=1, max_length=64)
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str = Field(min_length=1, max_length=64, pattern=TENANT_PATTERN)
+    role: Role
+
+
+class RotateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    grace_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=MAX_GRACE_SECONDS,
+        description="how long the old key keeps working (0: refused at once)",
+    )
+
+
+class TextTaskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_V1_TEXT_CHARS)
+
+
+REQUEST_MODELS: tuple[type[BaseModel], ...] = (
+    AnalyzeRequest,
+    AnalyzeTextsRequest,
+    ProfileRequest,
+    KeyRequest,
+    RotateRequest,
+    TextTaskRequest,
+)
 
 
 def chosen_columns(columns: list[str], header: list[str]) -> list[str]:

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from textmill_gateway.domain.summary import LABELS
 
-MAX_TEXT_CHARS = 512
 MAX_FILE_BYTES = 10 * 1024 * 1024
 CHAINS = ["sentiment"]
 

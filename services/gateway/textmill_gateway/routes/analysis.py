@@ -33,17 +33,13 @@ from textmill_gateway.domain.views import (
 )
 from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_gateway.routes.params import Limit, cursor_param
 from textmill_gateway.routes.streams import sse_events
 from textmill_runs import Run, new_run_id
 
 EXPORT_WINDOW_ROWS = 2_000
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="items on a page")]
-RunCursor = Annotated[
-    str | None, Parameter(pattern=SEQUENCE_CURSOR.pattern, description="`next_cursor` of a page")
-]
-ResultsCursor = Annotated[
-    str | None, Parameter(pattern=CURSOR.pattern, description="`next_cursor` of a page")
-]
+RunCursor = cursor_param(SEQUENCE_CURSOR)
+ResultsCursor = cursor_param(CURSOR)
 ExportFormat = Annotated[Literal["csv", "jsonl", "parquet"], Parameter(description="the format")]
 
 

@@ -1,20 +1,16 @@
 """`GET /api/v2/audit`: an admin reads its tenant's audit log (the operator's admin, any
 tenant's, and the refused logins that named no tenant), newest first, by cursor."""
 
-from typing import Annotated
-
 from litestar import get
-from litestar.params import Parameter
 
 from textmill_gateway.domain.pages import SEQUENCE_CURSOR, parse_sequence_cursor
 from textmill_gateway.domain.views import AuditPage
 from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_gateway.routes.keys import TenantParam, tenant_in_reach
+from textmill_gateway.routes.params import Limit, cursor_param
 
-AuditCursor = Annotated[
-    str | None, Parameter(pattern=SEQUENCE_CURSOR.pattern, description="`next_cursor` of a page")
-]
+AuditCursor = cursor_param(SEQUENCE_CURSOR)
 
 
 @get(
@@ -28,7 +24,7 @@ AuditCursor = Annotated[
 async def audit_log(
     gateway: GatewayDep,
     principal: PrincipalDep,
-    limit: Annotated[int, Parameter(ge=1, le=1000, description="items on a page")] = 100,
+    limit: Limit = 100,
     cursor: AuditCursor = None,
     tenant: TenantParam = None,
 ) -> AuditPage:

@@ -1,10 +1,9 @@
 """`/api/v2/files`: upload (streamed, validated, then stored), list, read, delete."""
 
 import asyncio
-from typing import Annotated
 
 from litestar import Controller, Request, delete, get, post
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from textmill_contracts import FileDeleted
@@ -19,12 +18,10 @@ from textmill_gateway.domain.refusals import Refusal, not_found
 from textmill_gateway.domain.views import FilePage, FileView
 from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_gateway.routes.params import Limit, cursor_param
 from textmill_tabular import validate_and_index
 
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="items on a page")]
-FileCursor = Annotated[
-    str | None, Parameter(pattern=FILE_CURSOR.pattern, description="`next_cursor` of a page")
-]
+FileCursor = cursor_param(FILE_CURSOR)
 
 
 async def store_upload(

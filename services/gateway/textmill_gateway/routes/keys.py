@@ -6,24 +6,21 @@ from datetime import timedelta
 from typing import Annotated
 
 from litestar import Controller, Response, get, post
-from litestar.params import FromPath, Parameter
-from pydantic import BaseModel, ConfigDict, Field
+from litestar.params import FromPath, JSONBody, Parameter
 
 from textmill_gateway.adapters.audit import AuditEntry
 from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, StoredKey
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.pages import KEY_CURSOR, format_key_cursor, parse_key_cursor
-from textmill_gateway.domain.principal import TENANT_PATTERN, Principal, Role, hash_key, new_key
+from textmill_gateway.domain.principal import TENANT_PATTERN, Principal, hash_key, new_key
 from textmill_gateway.domain.refusals import Refusal, forbidden, not_found
+from textmill_gateway.domain.requests import KeyRequest, RotateRequest
 from textmill_gateway.domain.views import KeyCreated, KeyPage, KeyView
 from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
+from textmill_gateway.routes.params import Limit, cursor_param
 
-MAX_GRACE_SECONDS = 7 * 24 * 3600
-Limit = Annotated[int, Parameter(ge=1, le=1000, description="items on a page")]
-KeyCursor = Annotated[
-    str | None, Parameter(pattern=KEY_CURSOR.pattern, description="`next_cursor` of a page")
-]
+KeyCursor = cursor_param(KEY_CURSOR)
 TenantParam = Annotated[
     str | None,
     Parameter(
@@ -31,24 +28,6 @@ TenantParam = Annotated[
         description="another tenant's keys (the operator's admin only); the caller's own if none",
     ),
 ]
-
-
-class KeyRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    tenant: str = Field(min_length=1, max_length=64, pattern=TENANT_PATTERN)
-    role: Role
-
-
-class RotateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    grace_seconds: int = Field(
-        default=0,
-        ge=0,
-        le=MAX_GRACE_SECONDS,
-        description="how long the old key keeps working (0: refused at once)",
-    )
 
 
 def tenant_in_reach(gateway: Gateway, principal: Principal, tenant: str | None) -> str:
@@ -87,7 +66,7 @@ class KeyController(Controller):
         responses=problems(400, 403),
     )
     async def create_key(
-        self, data: KeyRequest, gateway: GatewayDep, principal: PrincipalDep
+        self, data: JSONBody[KeyRequest], gateway: GatewayDep, principal: PrincipalDep
     ) -> KeyCreated:
         tenant = tenant_in_reach(gateway, principal, data.tenant)
         key_id, key = new_key()
@@ -100,7 +79,7 @@ class KeyController(Controller):
         )
         await gateway.audit.record(
             AuditEntry(
-                principal.tenant,
+                tenant,
                 principal.key_id,
                 "key.created",
                 key_id,
@@ -146,9 +125,7 @@ class KeyController(Controller):
         key = _managed(await key_in_reach(gateway, principal, key_id))
         revoked = await gateway.keys.revoke(key)
         await gateway.audit.record(
-            AuditEntry(
-                principal.tenant, principal.key_id, "key.revoked", key_id, {"tenant": key.tenant}
-            )
+            AuditEntry(key.tenant, principal.key_id, "key.revoked", key_id, {"tenant": key.tenant})
         )
         return revoked.as_view()
 
@@ -164,7 +141,7 @@ class KeyController(Controller):
         key_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        data: RotateRequest | None = None,
+        data: JSONBody[RotateRequest | None] = None,
     ) -> Response[KeyCreated]:
         old = _managed(await key_in_reach(gateway, principal, key_id))
         if old.revoked_at is not None:
@@ -182,7 +159,7 @@ class KeyController(Controller):
         await gateway.keys.end_after(old, grace)
         await gateway.audit.record(
             AuditEntry(
-                principal.tenant,
+                old.tenant,
                 principal.key_id,
                 "key.rotated",
                 key_id,

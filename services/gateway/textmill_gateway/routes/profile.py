@@ -2,7 +2,6 @@
 
 from litestar import Controller, post
 from litestar.params import JSONBody
-from pydantic import BaseModel, ConfigDict, Field
 
 from textmill_contracts import ProfileRequested
 from textmill_contracts.events import ProfileCompleted, ProfileFailed
@@ -10,16 +9,11 @@ from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.files import StoredFile
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.refusals import Refusal, not_found
+from textmill_gateway.domain.requests import ProfileRequest
 from textmill_gateway.domain.views import ProfileView
 from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_infra.replies import decode_reply
-
-
-class ProfileRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    file_id: str = Field(min_length=1, max_length=64)
 
 
 async def profile_of(gateway: Gateway, stored: StoredFile) -> ProfileCompleted:

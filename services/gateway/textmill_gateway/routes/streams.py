@@ -115,7 +115,7 @@ class EventsController(Controller):
         run_id: FromPath[str],
         gateway: GatewayDep,
         principal: PrincipalDep,
-        from_seq: Annotated[int | None, Parameter(ge=0, le=MAX_SEQ)] = None,
+        from_seq: Annotated[int | None, Parameter(le=MAX_SEQ)] = None,
     ) -> ServerSentEvent:
         run = await gateway.runs.get_own(principal.tenant, run_id)
         if run is None:

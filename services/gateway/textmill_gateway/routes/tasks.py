@@ -9,7 +9,6 @@ from collections.abc import Coroutine
 
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, JSONBody
-from pydantic import BaseModel, ConfigDict, Field
 
 from textmill_contracts.commands import AnalyzeTexts
 from textmill_contracts.envelope import utc_now
@@ -21,13 +20,12 @@ from textmill_gateway.adapters.tasks import Task
 from textmill_gateway.adapters.uploads import receive_upload
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.principal import Principal
-from textmill_gateway.domain.refusals import Refusal, invalid_request, not_found
-from textmill_gateway.domain.requests import chosen_columns
+from textmill_gateway.domain.refusals import Refusal, not_found
+from textmill_gateway.domain.requests import TextTaskRequest, chosen_columns
 from textmill_gateway.domain.summary import RunSummary
 from textmill_gateway.domain.tasks import (
     CHAINS,
     MAX_FILE_BYTES,
-    MAX_TEXT_CHARS,
     analysis_failure,
     batch_result,
     new_task_id,
@@ -48,12 +46,6 @@ log = get_logger(__name__)
 COLUMN_FIELD = "text_column"
 
 
-class TextTaskRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS)
-
-
 class TasksController(Controller):
     path = "/api/v1/tasks"
     tags = ["v1 tasks"]
@@ -61,15 +53,13 @@ class TasksController(Controller):
     @post(
         "/text",
         status_code=202,
-        summary=f"Analyse the sentiment of one text (up to {MAX_TEXT_CHARS} characters)",
+        summary="Analyse the sentiment of one text (up to 512 characters)",
         opt={"role": "analyst"},
         responses=problems(400, 403),
     )
     async def text_task(
         self, data: JSONBody[TextTaskRequest], gateway: GatewayDep, principal: PrincipalDep
     ) -> TaskAccepted:
-        if not data.text.strip():
-            raise invalid_request("the text is blank")
         task = await _accepted(
             gateway, principal, Task(new_task_id(), principal.tenant, "text", "accepted", utc_now())
         )
