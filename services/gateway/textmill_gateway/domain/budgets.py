@@ -58,4 +58,5 @@ def retry_after(standings: list[Standing]) -> int:
 
 
 def _seconds(value: float) -> int:
-    return max(0, math.ceil(value))
+    # At least 1: a sliding window frees room continuously, and 0 would read as "now".
+    return max(1, math.ceil(value))
