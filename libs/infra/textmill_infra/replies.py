@@ -45,6 +45,7 @@ class ReplyWaiter:
             group_id=f"textmill-{service}-replies-{instance_id}",
             ack_policy=AckPolicy.ACK_FIRST,
             auto_offset_reset="latest",
+            fetch_max_wait_ms=100,  # a reply is waited on: see kafka.Subscription
         )
         self.subscriber = broker.subscriber(TOPICS.replies, **self.subscription.kwargs())
 

@@ -28,7 +28,9 @@ from textmill_storage import RunRecords
 
 # Estimates, accepted runs, shard costs and outcomes: at-least-once (commit after the
 # handler), from the earliest uncommitted record; idempotent by the keys `handlers` names.
-ESTIMATES = Subscription(group_id="textmill-estimator")
+# Someone waits on each estimate: a request must not wait out the in-flight fetch of the
+# other partitions (kafka.Subscription), so they are fetched every 100 ms at most.
+ESTIMATES = Subscription(group_id="textmill-estimator", fetch_max_wait_ms=100)
 ACCEPTED = Subscription(group_id="textmill-estimator-runs")
 COSTS = Subscription(group_id="textmill-estimator-costs")
 OUTCOMES = Subscription(group_id="textmill-estimator-outcomes")
