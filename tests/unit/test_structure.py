@@ -29,8 +29,14 @@ SERVICES = {
     name: ROOT / "services" / name / f"textmill_{name}"
     for name in ("gateway", "profiler", "estimator", "coordinator", "worker")
 }
+# What people install to use textmill: the SDK and the `textmill` command. A client is
+# published on its own, so it imports no other workspace package.
+CLIENTS = {"client": ROOT / "clients" / "textmill-client" / "textmill_client"}
 # Top-level package name → its directory, for every distribution of the workspace.
-PACKAGES = {f"textmill_{name}": path for name, path in {**LIBRARIES, **SERVICES}.items()}
+PACKAGES = {
+    f"textmill_{name}": path for name, path in {**LIBRARIES, **SERVICES, **CLIENTS}.items()
+}
+CLIENT_PACKAGES = {f"textmill_{name}" for name in CLIENTS}
 LIBRARY_PACKAGES = {f"textmill_{name}" for name in LIBRARIES}
 SERVICE_PACKAGES = {f"textmill_{name}" for name in SERVICES}
 
@@ -502,6 +508,16 @@ def test_a_library_imports_no_service(library):
     upward = [i for i in found if i.top in SERVICE_PACKAGES]
     # Then there are none
     assert not upward, f"{library} imports services:\n{_listed(upward)}"
+
+
+@pytest.mark.parametrize("client", sorted(CLIENT_PACKAGES))
+def test_a_client_imports_no_other_workspace_package(client):
+    # Given every import, at any level, of the client's modules
+    found = imports_from(client)
+    # When the ones reaching another textmill package are picked
+    inside = [i for i in found if i.top.startswith("textmill_") and i.top != client]
+    # Then there are none: it speaks to the gateway over HTTP alone
+    assert not inside, f"{client} imports workspace packages:\n{_listed(inside)}"
 
 
 @pytest.mark.parametrize("library", sorted(LAYERS))

@@ -1,0 +1,99 @@
+"""The SDK's pure parts and its retries, over an in-process transport (httpx.MockTransport):
+backoff and Retry-After, problem documents as exceptions, SSE decoding, the stream's place."""
+
+import email.utils
+
+import httpx
+import pytest
+
+from textmill_client import RetryPolicy, StreamMessage, Textmill, TextmillError
+from textmill_client.protocol import SSEDecoder, StreamPlace, parse_retry_after
+
+NO_WAIT = RetryPolicy(attempts=3, base=0.0, cap=0.0)
+
+
+def test_retry_after_in_seconds_or_as_a_date_is_honoured():
+    now = 1_800_000_000.0
+    date = email.utils.formatdate(now + 7, usegmt=True)
+    assert parse_retry_after("3", now) == 3.0
+    assert parse_retry_after(date, now) == pytest.approx(7.0, abs=1.0)
+    assert parse_retry_after("soon", now) is None
+    assert RetryPolicy(max_wait=5).delay(1, "120", now) == 5
+
+
+def test_backoff_grows_with_the_attempt_within_its_cap():
+    policy = RetryPolicy(base=1.0, cap=4.0)
+    assert all(0 <= policy.delay(1) <= 1.0 for _ in range(50))
+    assert all(0 <= policy.delay(9) <= 4.0 for _ in range(50))
+
+
+def test_a_429_then_a_503_are_retried_until_the_answer(monkeypatch):
+    # Given a gateway that rate-limits, then is unavailable, then answers
+    answers = iter(
+        [
+            httpx.Response(429, headers={"Retry-After": "0"}),
+            httpx.Response(503, headers={"Retry-After": "0"}),
+            httpx.Response(200, json={"items": []}),
+        ]
+    )
+    seen = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.path)
+        return next(answers)
+
+    # When the client lists runs
+    with Textmill("http://textmill.test", "k", transport=httpx.MockTransport(gateway)) as tm:
+        runs = tm.runs()
+    # Then it asked three times and got the answer
+    assert runs == [] and len(seen) == 3
+
+
+def test_a_problem_that_outlasts_the_retries_is_raised_with_its_code():
+    problem = {"code": "upstream_timeout", "detail": "no reply", "correlation_id": "abc123"}
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(504, json=problem, headers={"x-request-id": "abc123"})
+
+    with (
+        Textmill("http://t", "k", retry=NO_WAIT, transport=httpx.MockTransport(gateway)) as tm,
+        pytest.raises(TextmillError) as raised,
+    ):
+        tm.profile("f1")
+    assert (raised.value.code, raised.value.detail, raised.value.request_id) == (
+        "upstream_timeout",
+        "no reply",
+        "abc123",
+    )
+    assert raised.value.status == 504
+
+
+def test_an_error_without_a_problem_document_still_says_its_status():
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(502, text="Bad Gateway")
+
+    with (
+        Textmill("http://t", "k", retry=NO_WAIT, transport=httpx.MockTransport(gateway)) as tm,
+        pytest.raises(TextmillError) as raised,
+    ):
+        tm.runs()
+    assert raised.value.code == "http_502" and "Bad Gateway" in raised.value.detail
+
+
+def test_server_sent_events_are_decoded_and_keep_alives_dropped():
+    decoder = SSEDecoder()
+    lines = [": keep-alive", "", "id: 4", "event: run", 'data: {"a":', "data: 1}", "\r\n"]
+    events = [e for line in lines if (e := decoder.feed(line)) is not None]
+    assert events == [("4", "run", '{"a":\n1}')]
+
+
+def test_the_stream_place_drops_what_it_has_had_and_sees_the_end():
+    place = StreamPlace(last_seq=2)
+    messages = [
+        StreamMessage(seq=2, type="results", data={}),
+        StreamMessage(seq=3, type="results", data={}),
+        StreamMessage(seq=3, type="results", data={}),
+        StreamMessage(seq=4, type="run", data={"run_id": "r", "status": "completed"}),
+    ]
+    taken = [m.seq for m in place.take(messages)]
+    assert taken == [3, 4] and place.last_seq == 4 and place.ended
