@@ -68,6 +68,8 @@ def stream_messages(event: tuple[str | None, str, str] | None) -> list[StreamMes
     if event is None:
         return []
     _, kind, data = event
+    if not data.strip():  # the gateway's keep-alive is a comment with an empty data line
+        return []
     try:
         body = json.loads(data)
     except ValueError:

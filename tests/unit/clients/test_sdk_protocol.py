@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from textmill_client import RetryPolicy, StreamMessage, Textmill, TextmillError
+from textmill_client.client import stream_messages
 from textmill_client.protocol import SSEDecoder, StreamPlace, parse_retry_after
 
 NO_WAIT = RetryPolicy(attempts=3, base=0.0, cap=0.0)
@@ -81,10 +82,26 @@ def test_an_error_without_a_problem_document_still_says_its_status():
 
 
 def test_server_sent_events_are_decoded_and_keep_alives_dropped():
+    # Given the lines of a keep-alive as the gateway sends it, then a message in two data lines
     decoder = SSEDecoder()
-    lines = [": keep-alive", "", "id: 4", "event: run", 'data: {"a":', "data: 1}", "\r\n"]
-    events = [e for line in lines if (e := decoder.feed(line)) is not None]
-    assert events == [("4", "run", '{"a":\n1}')]
+    lines = [": keep-alive", "data: ", "", "id: 4", "event: run", 'data: {"seq": 4,', "data: "]
+    lines += ['data: "type": "run", "data": {}}', "\r\n"]
+    # When they are decoded
+    events = [decoder.feed(line) for line in lines]
+    messages = [m for event in events for m in stream_messages(event)]
+    # Then the keep-alive is dropped and the message is whole
+    assert [e for e in events if e] == [
+        (None, "message", ""),
+        ("4", "run", '{"seq": 4,\n\n"type": "run", "data": {}}'),
+    ]
+    assert messages == [StreamMessage(seq=4, type="run", data={})]
+
+
+def test_an_error_event_is_raised_as_its_problem():
+    event = ("7", "error", '{"code": "stream_gone", "status": 410, "detail": "gone"}')
+    with pytest.raises(TextmillError) as raised:
+        stream_messages(event)
+    assert (raised.value.code, raised.value.status) == ("stream_gone", 410)
 
 
 def test_the_stream_place_drops_what_it_has_had_and_sees_the_end():

@@ -1,0 +1,1 @@
+"""`textmill`, the command line of the SDK (typer + rich): `python -m textmill_client.cli`."""

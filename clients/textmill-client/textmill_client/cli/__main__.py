@@ -1,0 +1,3 @@
+from textmill_client.cli.app import main
+
+main()
