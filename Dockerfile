@@ -30,10 +30,11 @@ COPY pyproject.toml uv.lock ./
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-workspace
 
-# Then the workspace members (libs/*, services/*), installed as regular (non-editable)
+# Then the workspace members (libs/*, services/*, clients/*), installed as regular (non-editable)
 # packages so that the virtual environment is self-contained.
 COPY libs/ libs/
 COPY services/ services/
+COPY clients/ clients/
 RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-editable
 

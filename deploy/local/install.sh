@@ -36,6 +36,17 @@ if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null; then
   as_root systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 
+# The dashboard's browser tests drive Debian's Chromium (Playwright cannot download a browser
+# here); the command line's terminal test runs it in tmux.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v tmux >/dev/null || missing+=(tmux)
+if [ ${#missing[@]} -gt 0 ]; then
+  step "${missing[*]} (Debian packages, for the browser and terminal tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 # uv: the machine's own when it is the pinned version, else one in a private venv under
 # .local/tools (no pip into a system or pyenv Python; the Makefile puts it first on PATH).
 export PATH="$LOCAL/tools/bin:$PATH"

@@ -30,6 +30,7 @@ from textmill_gateway.openapi import SECURITY, openapi_config
 from textmill_gateway.routes import docs, ops
 from textmill_gateway.routes.analysis import RunsController
 from textmill_gateway.routes.audit import audit_log
+from textmill_gateway.routes.dashboard import dashboard_assets, dashboard_page
 from textmill_gateway.routes.deps import add_rate_limit_headers, provide_gateway, provide_principal
 from textmill_gateway.routes.estimates import estimate
 from textmill_gateway.routes.files import FilesController
@@ -171,6 +172,8 @@ def create_app(settings: Settings) -> Litestar:
             ops.metrics,
             docs.asyncapi,
             docs.docs_assets,
+            dashboard_page,
+            dashboard_assets(),
         ],
         dependencies={"gateway": Provide(provide_gateway)},
         exception_handlers=EXCEPTION_HANDLERS,
