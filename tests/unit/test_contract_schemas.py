@@ -7,6 +7,7 @@ from pathlib import Path
 
 from textmill_contracts.schemas import (
     CHANNELS,
+    PUBLIC_TOPICS,
     asyncapi_document,
     json_schemas,
     served_asyncapi_document,
@@ -46,3 +47,10 @@ def test_the_served_asyncapi_document_holds_every_payload_schema_it_refers_to():
     # Then every schema it refers to is inside it, and no reference points outside
     assert refs and refs <= set(document["components"]["schemas"])
     assert '"schemas/' not in json.dumps(document)
+
+
+def test_the_results_topic_is_declared_public_and_every_other_internal():
+    channels = asyncapi_document()["channels"].values()
+    public = {c["address"] for c in channels if c["tags"] == [{"name": "public"}]}
+    assert public == {TOPICS.results} == set(PUBLIC_TOPICS)
+    assert all(c["tags"] == [{"name": "internal"}] for c in channels if c["address"] not in public)

@@ -49,6 +49,17 @@ CHANNELS: dict[str, tuple[str, list[type[Message]]]] = {
     TOPICS.estimate_requested: ("gateway", [EstimateRequested]),
 }
 
+# Topics other systems may subscribe to: their messages change only by adding fields (a minor
+# schema_version); a breaking change goes to a new topic (.v2) beside the old one for a time.
+# Every other topic is internal to textmill and may change with it.
+PUBLIC_TOPICS: dict[str, str] = {
+    TOPICS.results: (
+        "Public: the analysed cells of every run, as workers store them, keyed by run_id. "
+        "Delivered at least once (a redone shard republishes the same batches): dedupe on "
+        "(run_id, column, record). See docs/results-topic.md and examples/result_subscriber.py."
+    ),
+}
+
 
 # Messages no handler could act on, as they were, with why and where from (`dead_letter()`
 # in textmill_infra.messaging): their payload is whatever the original was.
@@ -95,7 +106,12 @@ def asyncapi_document() -> dict:
                 "payload": {"$ref": f"schemas/{model.schema_name}.json"},
             }
             refs[model.schema_name] = {"$ref": f"#/components/messages/{model.schema_name}"}
-        channels[key] = {"address": topic, "messages": refs}
+        channels[key] = {
+            "address": topic,
+            "messages": refs,
+            "description": PUBLIC_TOPICS.get(topic, "Internal to textmill."),
+            "tags": [{"name": "public" if topic in PUBLIC_TOPICS else "internal"}],
+        }
         operations[f"send_{key}"] = {
             "action": "send",
             "channel": {"$ref": f"#/channels/{key}"},
@@ -106,6 +122,8 @@ def asyncapi_document() -> dict:
     channels[key] = {
         "address": TOPICS.dead_letters,
         "messages": {DEAD_LETTER["name"]: {"$ref": f"#/components/messages/{DEAD_LETTER['name']}"}},
+        "description": "Internal to textmill.",
+        "tags": [{"name": "internal"}],
     }
     operations[f"send_{key}"] = {
         "action": "send",
