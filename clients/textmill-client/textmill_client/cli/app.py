@@ -104,7 +104,7 @@ Columns = Annotated[
 ]
 Chains = Annotated[
     list[str] | None,
-    typer.Option("--chains", help=f"Chains to apply, of {', '.join(CHAINS)}."),
+    typer.Option("--chains", help=f"Chains to apply, of {', '.join(CHAINS)} (default: sentiment)."),
 ]
 
 
@@ -162,9 +162,13 @@ def run(
             out.print(views.candidates_table(found))
             out.print(f"no column named: analysing the top {len(chosen)}: {', '.join(chosen)}")
         chain_names = split(chains) or ["sentiment"]
-        out.print(
-            views.estimate_table(tm.estimate(stored.id, chosen, chain_names), chosen, chain_names)
-        )
+        try:
+            found_estimate = tm.estimate(stored.id, chosen, chain_names)
+            out.print(views.estimate_table(found_estimate, chosen, chain_names))
+        except TextmillError as failure:
+            if failure.code not in ("upstream_timeout", "estimate_failed"):
+                raise
+            err.print(f"[yellow]no estimate[/] ({failure.code}); starting the run all the same")
         run_id = tm.analyze(stored.id, chosen, chain_names)
         out.print(f"run [bold]{run_id}[/] started")
         if watch:
