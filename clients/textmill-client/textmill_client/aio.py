@@ -177,27 +177,29 @@ class AsyncTextmill:
         place = StreamPlace(last_seq=from_seq)
         failures = 0
         while True:
+            before = place.last_seq
             try:
-                async for message in self._read_events(run_id, place.last_seq):
+                async for message in self._read_events(run_id, place):
                     for fresh in place.take([message]):
                         yield fresh
-            except (httpx.TransportError, TextmillUnavailable) as failure:
-                failures += 1
-                if failures >= self.retry.attempts:
-                    raise TextmillUnavailable(f"stream of run {run_id}: {failure!r}") from None
-                await asyncio.sleep(self.retry.delay(failures))
-                continue
-            if place.ended:
-                return
-            failures = 0
+                if place.ended:
+                    return
+                failure: Exception = TextmillUnavailable("the stream closed before the run ended")
+            except (httpx.TransportError, TextmillUnavailable) as dropped:
+                failure = dropped
+            failures = 1 if place.last_seq > before else failures + 1
+            if failures >= self.retry.attempts:
+                raise TextmillUnavailable(f"stream of run {run_id}: {failure!r}") from None
+            await asyncio.sleep(self.retry.delay(failures))
 
-    async def _read_events(self, run_id: str, after: int) -> AsyncIterator[StreamMessage]:
+    async def _read_events(self, run_id: str, place: StreamPlace) -> AsyncIterator[StreamMessage]:
         url = f"{API}/runs/{run_id}/events"
         timeout = httpx.Timeout(self._http.timeout.connect, read=90.0)
         async with self._http.stream(
-            "GET", url, params={"from_seq": after}, timeout=timeout
+            "GET", url, params={"from_seq": place.last_seq}, timeout=timeout
         ) as response:
             if response.status_code == 204:
+                place.ended = True
                 return
             if response.is_error:
                 await response.aread()

@@ -226,27 +226,32 @@ class Textmill:
     def stream(self, run_id: str, from_seq: int = 0) -> Iterator[StreamMessage]:
         """The run's live stream (SSE) from after `from_seq`: every message once, in order,
         up to the run's final status and the results that follow it. A dropped connection
-        is resumed after the last message yielded."""
+        is resumed after the last message yielded; `retry.attempts` drops in a row with
+        nothing read between them raise TextmillUnavailable."""
         place = StreamPlace(last_seq=from_seq)
         failures = 0
         while True:
+            before = place.last_seq
             try:
-                yield from place.take(self._read_events(run_id, place.last_seq))
-            except (httpx.TransportError, TextmillUnavailable) as failure:
-                failures += 1
-                if failures >= self.retry.attempts:
-                    raise TextmillUnavailable(f"stream of run {run_id}: {failure!r}") from None
-                time.sleep(self.retry.delay(failures))
-                continue
-            if place.ended:
-                return
-            failures = 0  # the server closed before the end: read on from where we are
+                yield from place.take(self._read_events(run_id, place))
+                if place.ended:
+                    return
+                failure: Exception = TextmillUnavailable("the stream closed before the run ended")
+            except (httpx.TransportError, TextmillUnavailable) as dropped:
+                failure = dropped
+            failures = 1 if place.last_seq > before else failures + 1
+            if failures >= self.retry.attempts:
+                raise TextmillUnavailable(f"stream of run {run_id}: {failure!r}") from None
+            time.sleep(self.retry.delay(failures))
 
-    def _read_events(self, run_id: str, after: int) -> Iterator[StreamMessage]:
+    def _read_events(self, run_id: str, place: StreamPlace) -> Iterator[StreamMessage]:
         url = f"{API}/runs/{run_id}/events"
         timeout = httpx.Timeout(self._http.timeout.connect, read=90.0)
-        with self._http.stream("GET", url, params={"from_seq": after}, timeout=timeout) as response:
-            if response.status_code == 204:  # nothing after `after`: the stream had ended
+        with self._http.stream(
+            "GET", url, params={"from_seq": place.last_seq}, timeout=timeout
+        ) as response:
+            if response.status_code == 204:  # nothing after it: the stream had ended
+                place.ended = True
                 return
             if response.is_error:
                 response.read()

@@ -2,6 +2,7 @@
 backoff and Retry-After, problem documents as exceptions, SSE decoding, the stream's place."""
 
 import email.utils
+import json
 
 import httpx
 import pytest
@@ -114,3 +115,62 @@ def test_the_stream_place_drops_what_it_has_had_and_sees_the_end():
     ]
     taken = [m.seq for m in place.take(messages)]
     assert taken == [3, 4] and place.last_seq == 4 and place.ended
+
+
+def sse(*messages: tuple[int, str, dict]) -> bytes:
+    return b"".join(
+        f'id: {seq}\r\nevent: {kind}\r\ndata: {{"seq": {seq}, "type": "{kind}", "data": '
+        f"{json.dumps(data)}}}\r\n\r\n".encode()
+        for seq, kind, data in messages
+    )
+
+
+def test_a_stream_closed_before_the_end_is_reopened_after_its_last_message():
+    # Given a gateway whose first stream closes after two messages, before the run's end
+    running = {"run_id": "r", "status": "running"}
+    answers = iter(
+        [
+            sse((1, "run", running), (2, "results", {"column": "c", "results": []})),
+            sse(
+                (2, "results", {"column": "c", "results": []}),
+                (3, "run", {**running, "status": "completed"}),
+            ),
+        ]
+    )
+    asked = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["from_seq"])
+        return httpx.Response(
+            200, content=next(answers), headers={"content-type": "text/event-stream"}
+        )
+
+    # When the stream is read
+    with Textmill("http://t", "k", retry=NO_WAIT, transport=httpx.MockTransport(gateway)) as tm:
+        seqs = [m.seq for m in tm.stream("r")]
+    # Then it asked again after seq 2 and yielded each message once, to the final status
+    assert asked == ["0", "2"] and seqs == [1, 2, 3]
+
+
+def test_a_stream_answered_204_has_nothing_more_and_ends():
+    asked = []
+
+    def gateway(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.params["from_seq"])
+        return httpx.Response(204)
+
+    with Textmill("http://t", "k", retry=NO_WAIT, transport=httpx.MockTransport(gateway)) as tm:
+        assert list(tm.stream("r", from_seq=9)) == []
+    assert asked == ["9"]
+
+
+def test_a_stream_that_keeps_closing_with_nothing_new_gives_up():
+    def gateway(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=b": keep-alive\r\n\r\n")
+
+    with (
+        Textmill("http://t", "k", retry=NO_WAIT, transport=httpx.MockTransport(gateway)) as tm,
+        pytest.raises(TextmillError) as raised,
+    ):
+        list(tm.stream("r"))
+    assert raised.value.code == "unavailable"
