@@ -107,6 +107,13 @@ def test_a_whole_run_in_the_dashboard(page, gateway_url, key, tmp_path):
     saved = tmp_path / "export.csv"
     download.value.save_as(saved)
     assert len(list(csv.DictReader(io.StringIO(saved.read_text())))) == ROWS
+    # And after a reload (still signed in, for the tab's session) the run opens from the list
+    run_id = page.locator("#run-status").text_content().split()[1].rstrip(":")
+    page.reload()
+    page.get_by_role("button", name=f"Open run {run_id}").click()
+    expect(page.locator("#run-status")).to_contain_text("completed")
+    expect(page.locator("#live-chart")).to_contain_text("positive")
+    expect(page.locator("#results-table tbody tr")).to_have_count(25)
     # And at phone width nothing overflows sideways
     page.set_viewport_size({"width": 390, "height": 844})
     page.locator("#run").scroll_into_view_if_needed()

@@ -5,6 +5,7 @@ import { call, describe, download, follow, session, upload } from "./api.js";
 import { barChart, el } from "./charts.js";
 
 const CHAINS = ["sentiment", "language", "keywords", "pii", "stats"];
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 const PAGE = 25;
 const $ = (selector) => document.querySelector(selector);
 
@@ -186,9 +187,19 @@ async function openRun(runId) {
   draw();
   const controller = new AbortController();
   state.live = controller;
+  const ended = TERMINAL.has(state.run.status);
   const shown = state.run.chains.includes("sentiment") ? "sentiment" : state.run.chains[0];
+  if (ended) {
+    // An ended run is not replayed (its stream may be large, or gone): its summary tells.
+    const summary = await call("GET", `/runs/${runId}/summary`);
+    for (const [column, figures] of Object.entries(summary.columns || {})) {
+      labels[column] = figures.sentiment?.labels || figures.languages || figures.status || {};
+      counts[column] = figures.cells || 0;
+    }
+    controller.abort();
+  }
   try {
-    await follow(runId, (message) => {
+    if (!controller.signal.aborted) await follow(runId, (message) => {
       if (message.type === "results") {
         const column = message.data.column;
         counts[column] = (counts[column] || 0) + message.data.results.length;
@@ -206,7 +217,7 @@ async function openRun(runId) {
   } catch (error) {
     say("#run-status", `The stream stopped: ${describe(error)}`);
   }
-  if (controller.signal.aborted) return;
+  if (state.live !== controller || (controller.signal.aborted && !ended)) return;
   state.run = await call("GET", `/runs/${runId}`);
   draw();
   $("#cancel-button").disabled = true;
