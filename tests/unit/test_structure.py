@@ -33,9 +33,7 @@ SERVICES = {
 # published on its own, so it imports no other workspace package.
 CLIENTS = {"client": ROOT / "clients" / "textmill-client" / "textmill_client"}
 # Top-level package name → its directory, for every distribution of the workspace.
-PACKAGES = {
-    f"textmill_{name}": path for name, path in {**LIBRARIES, **SERVICES, **CLIENTS}.items()
-}
+PACKAGES = {f"textmill_{name}": path for name, path in {**LIBRARIES, **SERVICES, **CLIENTS}.items()}
 CLIENT_PACKAGES = {f"textmill_{name}" for name in CLIENTS}
 LIBRARY_PACKAGES = {f"textmill_{name}" for name in LIBRARIES}
 SERVICE_PACKAGES = {f"textmill_{name}" for name in SERVICES}

@@ -28,6 +28,4 @@ def dashboard_page() -> File:
 
 
 def dashboard_assets() -> Router:
-    return create_static_files_router(
-        path="/dashboard", directories=[DASHBOARD], name="dashboard"
-    )
+    return create_static_files_router(path="/dashboard", directories=[DASHBOARD], name="dashboard")
