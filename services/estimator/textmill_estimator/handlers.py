@@ -31,7 +31,13 @@ from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
-from textmill_estimator.domain.costs import ChainCost, LayoutCost, observe_layout, shard_load
+from textmill_estimator.domain.costs import (
+    ChainCost,
+    ChainModel,
+    LayoutCost,
+    observe_layout,
+    shard_load,
+)
 from textmill_estimator.domain.estimate import Pricing, backlog_of, estimate_run, source_of
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileMissing
@@ -118,8 +124,12 @@ async def estimate(
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
     alive = deps.workers.alive(utc_now())
-    calibrated = await _calibrate(chains, samples, deps) if alive else False
     models = {chain: await deps.models.chain(chain) for chain in chains}
+    if alive and await _calibrate(models, samples, deps):
+        models = {chain: await deps.models.chain(chain) for chain in chains}  # as calibrated
+        calibrated = True
+    else:
+        calibrated = False
     source = source_of(models.values(), calibrated=calibrated)
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
     chain_processes = sum(max(1, p) for p in processes)
@@ -147,17 +157,15 @@ async def estimate(
     return made
 
 
-async def _calibrate(chains: list[str], samples: dict[str, ColumnSample], deps: Deps) -> bool:
+async def _calibrate(
+    models: dict[str, ChainModel], samples: dict[str, ColumnSample], deps: Deps
+) -> bool:
     """Run the chains a column's cells are too long or too short for their history to say
     (the fit extrapolates poorly to lengths it has not seen) over that column's sampled
     cells, on a worker, every column at once; fold what they cost in. True when any ran."""
     asks = []
     for sample in samples.values():
-        unseen = [
-            chain
-            for chain in chains
-            if not (await deps.models.chain(chain)).covers(sample.own_load())
-        ]
+        unseen = [chain for chain, model in models.items() if not model.covers(sample.own_load())]
         if unseen and sample.texts:
             asks.append(deps.calibrator.run(unseen, sample.calibration_texts()))
     measured_runs = await asyncio.gather(*asks, return_exceptions=True)

@@ -104,7 +104,28 @@ def _go_idle(task: int = 0) -> None:
     os.sched_setscheduler(task, os.SCHED_IDLE, os.sched_param(0))
 
 
-class InProcess:
+class _Analyses:
+    """What both layouts answer, each running the work its own way (`_run`)."""
+
+    async def analyse(
+        self, chains: list[str], texts: list[str | None]
+    ) -> tuple[list[dict], CellCosts]:
+        return await self._run(analyse_texts, chains, texts)
+
+    async def cells(
+        self,
+        chains: list[str],
+        records: list[int],
+        texts: list[str | None],
+        column_language: str | None = None,
+    ) -> tuple[bytes, CellCosts]:
+        return await self._run(cells_json, chains, records, texts, column_language)
+
+    async def _run(self, fn, *args):
+        raise NotImplementedError
+
+
+class InProcess(_Analyses):
     """One thread of this process: one batch analysed while the previous one is stored.
     Batches queue for that thread rather than share the interpreter: each then finishes as
     early as it can.
@@ -125,20 +146,6 @@ class InProcess:
 
     async def start(self) -> None:
         await self._run(warm_up)
-
-    async def analyse(
-        self, chains: list[str], texts: list[str | None]
-    ) -> tuple[list[dict], CellCosts]:
-        return await self._run(analyse_texts, chains, texts)
-
-    async def cells(
-        self,
-        chains: list[str],
-        records: list[int],
-        texts: list[str | None],
-        column_language: str | None = None,
-    ) -> tuple[bytes, CellCosts]:
-        return await self._run(cells_json, chains, records, texts, column_language)
 
     async def _run(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._thread, fn, *args)
@@ -163,7 +170,7 @@ def _start_pool_process(idle: bool, chain_settings: ChainSettings) -> None:
     gc.freeze()
 
 
-class ProcessPool:
+class ProcessPool(_Analyses):
     """`processes` spawned processes, each with the chains' models loaded; this process
     only reads rows, stores and publishes.
 
@@ -203,20 +210,6 @@ class ProcessPool:
             loop.run_in_executor(self._pool, analyse_texts, [], []) for _ in range(self.processes)
         ]
         await asyncio.gather(*started)
-
-    async def analyse(
-        self, chains: list[str], texts: list[str | None]
-    ) -> tuple[list[dict], CellCosts]:
-        return await self._run(analyse_texts, chains, texts)
-
-    async def cells(
-        self,
-        chains: list[str],
-        records: list[int],
-        texts: list[str | None],
-        column_language: str | None = None,
-    ) -> tuple[bytes, CellCosts]:
-        return await self._run(cells_json, chains, records, texts, column_language)
 
     async def _run(self, fn, *args):
         pool = self._pool
