@@ -18,7 +18,7 @@ from typing import Any
 from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
 from textmill_coordinator.domain.liveness import InstanceLiveness
-from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
+from textmill_estimator.domain.costs import ChainModel, Observed, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_infra.blobs import StoredFileMissing
@@ -537,7 +537,8 @@ class FakeCostModels:
         doc = self._docs.get(f"chain:{chain}")
         if doc is None:
             return ChainModel(chain_prior(chain))
-        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc["shards"], dict(doc["coverage"]))
+        buckets = {b: Observed.from_dict(o) for b, o in doc["buckets"].items()}
+        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc["shards"], buckets)
 
     async def change_chain(self, chain: str, change) -> None:
         model = await self.chain(chain)
@@ -545,7 +546,7 @@ class FakeCostModels:
         self._docs[f"chain:{chain}"] = {
             "fit": model.fit.as_dict(),
             "shards": model.shards,
-            "coverage": dict(model.coverage),
+            "buckets": {b: observed.as_dict() for b, observed in model.buckets.items()},
         }
 
     async def layout(self, chain_processes: int) -> LeastSquares:

@@ -32,7 +32,6 @@ from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.costs import (
-    ChainCost,
     ChainModel,
     LayoutCost,
     observe_layout,
@@ -141,7 +140,7 @@ async def estimate(
         columns=columns,
         chains=chains,
         samples=samples,
-        costs={chain: ChainCost.of(model.fit) for chain, model in models.items()},
+        costs={chain: model.cost() for chain, model in models.items()},
         layouts=layouts,
         partitions=deps.partitions,
         workers_alive=len(alive),

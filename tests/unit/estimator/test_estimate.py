@@ -8,6 +8,7 @@ import pytest
 from textmill_estimator.domain.costs import (
     CellLoad,
     ChainCost,
+    ChainModel,
     LayoutCost,
     chain_prior,
     layout_prior,
@@ -75,6 +76,40 @@ def test_a_chains_cost_learnt_from_observations_predicts_them():
     assert cost.seconds(CellLoad(10_000, 1_000_000, 10_000 * 100**2)) == pytest.approx(2.0, 0.05)
     assert cost.seconds(CellLoad(10_000, 3_000_000, 10_000 * 300**2)) == pytest.approx(4.0, 0.05)
     assert 2.0 < cost.seconds(CellLoad(10_000, 2_000_000, 10_000 * 200**2)) < 4.0
+
+
+def cells_of(length: int, cells: int = 10_000) -> CellLoad:
+    return CellLoad(cells, cells * length, cells * length**2)
+
+
+def test_a_calibration_at_a_new_length_is_believed_there_whatever_the_curve_says():
+    # Given a chain seen on many shards of 400-character cells at 80 µs a cell
+    model = ChainModel(chain_prior("stats"))
+    for _ in range(6):
+        model.observe(cells_of(400), 10_000 * 80e-6, shard=True)
+    # When a calibration on 100 titles of 30 characters measures 17 µs a cell
+    model.observe(cells_of(30, cells=100), 100 * 17e-6, shard=False)
+    # Then titles cost 17 µs a cell and reviews still 80, though no curve a + b·L + q·L²
+    # the prior holds passes through both
+    cost = model.cost()
+    assert ChainCost.of(model.fit).seconds(cells_of(30)) > 1.5 * 10_000 * 17e-6
+    assert cost.seconds(cells_of(30)) == pytest.approx(10_000 * 17e-6, rel=0.01)
+    assert cost.seconds(cells_of(400)) == pytest.approx(10_000 * 80e-6, rel=0.01)
+    # and a length in between costs in between, beyond the ends as the nearest one is off
+    assert 10_000 * 17e-6 < cost.seconds(cells_of(120)) < 10_000 * 80e-6
+    assert cost.seconds(cells_of(2_000)) > cost.seconds(cells_of(400))
+
+
+def test_the_latest_observations_of_a_length_count_most():
+    # Given cells of 100 characters seen at 50 µs, then the machine got twice as fast
+    model = ChainModel(chain_prior("sentiment"))
+    for _ in range(5):
+        model.observe(cells_of(100), 10_000 * 50e-6, shard=True)
+    for _ in range(20):
+        model.observe(cells_of(100), 10_000 * 25e-6, shard=True)
+    # Then the estimate is near the new speed, not the mean of both
+    assert model.cost().seconds(cells_of(100)) == pytest.approx(10_000 * 25e-6, rel=0.1)
+    assert model.covers(cells_of(100)) and not model.covers(cells_of(3_000))
 
 
 def test_an_unknown_chain_and_a_layout_start_from_their_defaults():

@@ -191,7 +191,7 @@ async def test_a_calibration_that_says_nothing_of_a_chain_teaches_the_model_noth
     await handlers.answer_estimate(asked(), deps)
     # Then the chain is not taken to cost nothing
     model = await deps.models.chain("sentiment")
-    assert model.fit.observations == 0 and model.coverage == {}
+    assert model.fit.observations == 0 and model.buckets == {}
 
 
 async def test_a_request_older_than_its_requester_waits_is_dropped():

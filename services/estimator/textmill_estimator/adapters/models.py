@@ -17,7 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import ShardCosts
-from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
+from textmill_estimator.domain.costs import ChainModel, Observed, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 
@@ -34,16 +34,17 @@ class CostModels:
         doc = await self._models.find_one({"_id": f"chain:{chain}"})
         if doc is None:
             return ChainModel(chain_prior(chain))
-        # Stored with string keys: a document's field names are strings.
-        coverage = {int(bucket): w for bucket, w in doc.get("coverage", {}).items()}
-        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0), coverage)
+        # Stored with string keys: a document's field names are strings. (A model stored
+        # before the buckets has none: its chains are calibrated again.)
+        buckets = {int(b): Observed.from_dict(o) for b, o in doc.get("buckets", {}).items()}
+        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0), buckets)
 
     async def change_chain(self, chain: str, change: Callable[[ChainModel], None]) -> None:
         async with self._changing:
             model = await self.chain(chain)
             change(model)
-            coverage = {str(bucket): w for bucket, w in model.coverage.items()}
-            fields = {"fit": model.fit.as_dict(), "shards": model.shards, "coverage": coverage}
+            buckets = {str(b): observed.as_dict() for b, observed in model.buckets.items()}
+            fields = {"fit": model.fit.as_dict(), "shards": model.shards, "buckets": buckets}
             await self._save(f"chain:{chain}", fields)
 
     async def layout(self, chain_processes: int) -> LeastSquares:

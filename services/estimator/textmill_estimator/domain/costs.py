@@ -4,15 +4,20 @@ what a worker layout turns that time into in a shard's wall time.
 - `ChainCost`: µs per cell = a + b·L + q·L², L the cell's characters in thousands (YAKE and
   lingua grow with length far faster than VADER), fitted on the seconds each chain ran in the
   completed shards (and in calibration runs on sampled cells), its prior the planner's
-  speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`).
+  speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`); times what the cells
+  near the load's length really cost over what the fit says they cost (`anchors`): one
+  curve through observations at a few lengths misses each of them (a calibration on titles
+  after shards of reviews: 17 µs a cell measured, 40 fitted), the ratio at each length
+  observed does not.
 - `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on
   a worker with P chain processes (α: what P processes and the cores' contention make of
   C; β: reading, storing and publishing rows; γ: a shard's start and end), fitted on
   completed shards.
 """
 
+import itertools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from textmill_contracts.events import ShardCosts
 from textmill_estimator.domain.fitting import LeastSquares
@@ -25,6 +30,10 @@ MAX_CELL_WEIGHT = 20.0
 # A chain's history covers a column when it holds this much weight (thousands of cells) of
 # cells within a length bucket (a power of 2 of characters) of the column's mean length.
 COVERED_WEIGHT = 0.05
+# Each observation of a length bucket, what the bucket held before weighs this much less:
+# the latest shards say most of what cells of that length cost now.
+BUCKET_DECAY = 0.9
+MIN_RATIO, MAX_RATIO = 0.05, 20.0
 
 
 @dataclass(frozen=True)
@@ -38,23 +47,58 @@ class CellLoad:
     def scaled(self, factor: float) -> "CellLoad":
         return CellLoad(self.cells * factor, self.chars * factor, self.chars_squared * factor)
 
+    def plus(self, other: "CellLoad") -> "CellLoad":
+        return CellLoad(
+            self.cells + other.cells,
+            self.chars + other.chars,
+            self.chars_squared + other.chars_squared,
+        )
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What a chain ran over cells of one length bucket, and for how long (decayed sums)."""
+
+    load: CellLoad
+    seconds: float
+
+    def plus(self, load: CellLoad, seconds: float) -> "Observed":
+        return Observed(
+            self.load.scaled(BUCKET_DECAY).plus(load), self.seconds * BUCKET_DECAY + seconds
+        )
+
+    def as_dict(self) -> dict:
+        load = self.load
+        return {
+            "cells": load.cells,
+            "chars": load.chars,
+            "chars_squared": load.chars_squared,
+            "seconds": self.seconds,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Observed":
+        load = CellLoad(data["cells"], data["chars"], data["chars_squared"])
+        return cls(load, data["seconds"])
+
 
 @dataclass
 class ChainModel:
-    """A chain's fit, the completed shards folded into it, and the weight of its
-    observations by length bucket: the fit extrapolates poorly to lengths it has not seen
-    (one shard of 2 KB texts says little of the chain's cost on tweets)."""
+    """A chain's fit, the completed shards folded into it, and what it cost by length
+    bucket: the fit extrapolates poorly to lengths it has not seen (one shard of 2 KB texts
+    says little of the chain's cost on tweets) and misses the lengths it has."""
 
     fit: LeastSquares
     shards: int = 0
-    coverage: dict[int, float] = field(default_factory=dict)
+    buckets: dict[int, Observed] = field(default_factory=dict)
 
     def observe(self, load: "CellLoad", seconds: float, *, shard: bool) -> None:
         if load.cells <= 0:
             return
         observe_chain(self.fit, load, seconds)
         bucket = length_bucket(load)
-        self.coverage[bucket] = self.coverage.get(bucket, 0.0) + load.cells / 1_000
+        before = self.buckets.get(bucket, Observed(CellLoad(0.0, 0.0, 0.0), 0.0))
+        self.buckets[bucket] = before.plus(load, seconds)
         self.shards += shard
 
     def covers(self, load: "CellLoad") -> bool:
@@ -62,13 +106,29 @@ class ChainModel:
         if load.cells <= 0:
             return True
         bucket = length_bucket(load)
-        seen = sum(self.coverage.get(b, 0.0) for b in (bucket - 1, bucket, bucket + 1))
-        return seen >= COVERED_WEIGHT
+        near = (self.buckets.get(b) for b in (bucket - 1, bucket, bucket + 1))
+        seen = sum(observed.load.cells for observed in near if observed is not None)
+        return seen / 1_000 >= COVERED_WEIGHT
+
+    def cost(self) -> "ChainCost":
+        """The fit, with what the observed lengths really cost over what it says they cost."""
+        shape = ChainCost.of(self.fit)
+        anchors = []
+        for observed in self.buckets.values():
+            fitted = shape.seconds(observed.load)
+            if observed.load.cells > 0 and fitted > 0 and observed.seconds > 0:
+                ratio = min(MAX_RATIO, max(MIN_RATIO, observed.seconds / fitted))
+                anchors.append((_log_length(observed.load), math.log(ratio)))
+        return replace(shape, anchors=tuple(sorted(anchors)))
 
 
 def length_bucket(load: "CellLoad") -> int:
     """The power of 2 of the load's mean characters a cell (16-31 characters: 4)."""
-    return int(math.log2(max(1.0, load.chars / load.cells)))
+    return int(_log_length(load))
+
+
+def _log_length(load: "CellLoad") -> float:
+    return math.log2(max(1.0, load.chars / load.cells))
 
 
 def chain_prior(chain: str) -> LeastSquares:
@@ -107,6 +167,9 @@ class ChainCost:
     a: float  # µs per cell
     b: float  # µs per cell per thousand characters
     q: float  # µs per cell per million characters squared
+    # (log2 of a length bucket's mean characters, log of its observed ÷ fitted seconds), by
+    # length: between two, the ratio is interpolated; beyond the ends, the nearest one's.
+    anchors: tuple[tuple[float, float], ...] = ()
 
     @classmethod
     def of(cls, fit: LeastSquares) -> "ChainCost":
@@ -115,7 +178,19 @@ class ChainCost:
     def seconds(self, load: CellLoad) -> float:
         """The chain's seconds over `load`."""
         us = self.a * load.cells + self.b * load.chars / 1e3 + self.q * load.chars_squared / 1e6
-        return max(0.0, us) / MICRO
+        return max(0.0, us) / MICRO * self.ratio(load)
+
+    def ratio(self, load: CellLoad) -> float:
+        if not self.anchors or load.cells <= 0:
+            return 1.0
+        x, anchors = _log_length(load), self.anchors
+        if x <= anchors[0][0]:
+            return math.exp(anchors[0][1])
+        for (x0, r0), (x1, r1) in itertools.pairwise(anchors):
+            if x <= x1:
+                share = (x - x0) / (x1 - x0) if x1 > x0 else 1.0
+                return math.exp(r0 + share * (r1 - r0))
+        return math.exp(anchors[-1][1])
 
 
 @dataclass(frozen=True)
