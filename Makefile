@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate bench-quality
+.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate bench-quality bench-load
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -34,7 +34,7 @@ lint:
 schemas:  ## write the JSON Schemas and the AsyncAPI document of the topics
 	@uv run --frozen python -m textmill_contracts.schemas libs/contracts/generated
 
-bench: bench-profile bench-pipeline bench-estimate  ## every benchmark (tables printed and written to bench/results/)
+bench: bench-profile bench-pipeline bench-estimate bench-load  ## every benchmark (tables printed and written to bench/results/)
 
 bench-profile: install  ## profile of a 100k-row x 10-column file, cold and cached, via the gateway
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.profile_bench
@@ -44,6 +44,9 @@ bench-pipeline: install  ## raw chain vs pandas+VADER vs end-to-end runs: 1 proc
 
 bench-estimate: install  ## 24 runs estimated then run (sizes, text lengths, chains, 2 worker layouts), twice: estimated vs actual
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.estimate_bench
+
+bench-load: install  ## gateway reads at 250, 500 and 1,000 req/s for 60 s each, 1 and 2 gateways (vegeta): latency, errors, CPU, peak RSS
+	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.load_bench
 
 bench-quality:  ## the chains' quality on the labelled sets (language, PII) and their cells/s before and after, in-process
 	@uv run --frozen python -m bench.quality_bench

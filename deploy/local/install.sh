@@ -12,6 +12,7 @@ UV_VERSION=0.13.9
 JAEGER_VERSION=v1.75.0
 KUSTOMIZE_VERSION=v5.7.1
 KUBECONFORM_VERSION=v0.7.0
+VEGETA_VERSION=v12.12.0
 mkdir -p "$LOCAL/bin" "$LOCAL/kafka" "$LOCAL/build"
 for dir in /usr/local/go/bin "$HOME/go/bin"; do [ -d "$dir" ] && PATH="$dir:$PATH"; done
 # uv trusts the platform's certificate store too (machines behind a TLS-inspecting proxy).
@@ -118,4 +119,14 @@ if ! built kubeconform "$KUBECONFORM_VERSION"; then
   echo "$KUBECONFORM_VERSION" > "$LOCAL/bin/kubeconform.version"
 fi
 
-step "installed: $(redis-server --version | cut -d' ' -f3), kafka $(cat "$LOCAL/kafka/VERSION"), $("$LOCAL/bin/ferretdb" --version | head -1), jaeger $JAEGER_VERSION, $(prometheus --version 2>&1 | head -1 | cut -d' ' -f1-3), kustomize $KUSTOMIZE_VERSION, kubeconform $KUBECONFORM_VERSION, $(uv --version)"
+# vegeta drives `make bench-load`: a Go load generator in a process of its own (a Python
+# client saturates before the gateway does on this machine). It sends at a constant rate
+# whatever the latency (no coordinated omission), round robin over targets that each carry
+# their own credentials, and records every request's status, latency and error.
+if ! built vegeta "$VEGETA_VERSION"; then
+  step "vegeta $VEGETA_VERSION (Go module proxy)"
+  GOBIN="$LOCAL/bin" GOFLAGS=-buildvcs=false go install "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"
+  echo "$VEGETA_VERSION" > "$LOCAL/bin/vegeta.version"
+fi
+
+step "installed: $(redis-server --version | cut -d' ' -f3), kafka $(cat "$LOCAL/kafka/VERSION"), $("$LOCAL/bin/ferretdb" --version | head -1), jaeger $JAEGER_VERSION, $(prometheus --version 2>&1 | head -1 | cut -d' ' -f1-3), kustomize $KUSTOMIZE_VERSION, kubeconform $KUBECONFORM_VERSION, vegeta $VEGETA_VERSION, $(uv --version)"

@@ -410,13 +410,15 @@ def models_dir() -> Path:
 
 def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
     port = settings.gateway_port if service == "gateway" else settings.port_for(service)
-    port += 10 * (replica - 1)  # worker 2 on 8114, worker 3 on 8124, coordinator 2 on 8113
+    # worker 2 on 8114, worker 3 on 8124, coordinator 2 on 8113, gateway 2 on 8010
+    port += 10 * (replica - 1)
     name = service if replica == 1 else f"{service}-{replica}"
     env = {
         "TEXTMILL_HTTP_PORT": str(port),
         "TEXTMILL_INSTANCE_ID": f"{socket.gethostname()}-{name}-local",
     }
     if service == "gateway":
+        env["TEXTMILL_GATEWAY_PORT"] = str(port)
         env["TEXTMILL_ADMIN_KEY"] = admin_key()
         env |= jwt_settings()
     if service in {"gateway", "worker"}:
@@ -449,8 +451,16 @@ def coordinators() -> int:
     return max(1, int(os.environ.get("TEXTMILL_COORDINATORS") or 2))
 
 
+def gateways() -> int:
+    """Gateway replicas (`TEXTMILL_GATEWAY_REPLICAS`, 1 by default), each on a port of its own
+    (the second on the gateway's port + 10): clients, or `make bench-load`, split their
+    requests over them, as a load balancer would (docs/load.md)."""
+    return max(1, int(os.environ.get("TEXTMILL_GATEWAY_REPLICAS") or 1))
+
+
 def replicas(service: str) -> int:
-    return {"worker": worker_processes(), "coordinator": coordinators()}.get(service, 1)
+    counts = {"worker": worker_processes(), "coordinator": coordinators(), "gateway": gateways()}
+    return counts.get(service, 1)
 
 
 def infra_parts(settings: Settings) -> list[Part]:
@@ -618,7 +628,7 @@ def up(settings: Settings) -> None:
     for part in services:
         wait_ready(part)
         print(f"✓ {part.name:<12} {part.url}")
-    gateway = services[-1]
+    gateway = next(part for part in services if part.name == "gateway")
     print(f"\ntextmill is up in {time.monotonic() - started:.1f}s")
     print(f"  gateway URL : {gateway.url}")
     print(f"  admin key   : {gateway.env['TEXTMILL_ADMIN_KEY']}")
@@ -628,11 +638,12 @@ def up(settings: Settings) -> None:
 def down(settings: Settings) -> None:
     infra, services = infra_parts(settings), service_parts(settings)
     names = {part.name for part in infra + services}
-    # Replicas started with another TEXTMILL_WORKER_PROCESSES or TEXTMILL_COORDINATORS stop
-    # too, and a Jaeger started before TEXTMILL_TRACING was turned off.
+    # Replicas started with another TEXTMILL_WORKER_PROCESSES, TEXTMILL_COORDINATORS or
+    # TEXTMILL_GATEWAY_REPLICAS stop too, and a Jaeger started before TEXTMILL_TRACING was
+    # turned off.
     extra = [
         service_part(settings, service, int(number))
-        for service in ("worker", "coordinator")
+        for service in ("worker", "coordinator", "gateway")
         for pid_file in RUN.glob(f"{service}-*.pid")
         if pid_file.stem not in names and (number := pid_file.stem.split("-")[1]).isdigit()
     ]

@@ -147,3 +147,15 @@ def test_an_address_given_outright_wins_over_the_offset() -> None:
     settings = Settings(port_offset=1000, redis_url="redis://127.0.0.1:6400/0")
     assert settings.redis_url == "redis://127.0.0.1:6400/0"
     assert settings.kafka_bootstrap == "127.0.0.1:20092"
+
+
+def test_a_second_gateway_listens_on_a_port_of_its_own(stack, monkeypatch) -> None:
+    # Given a stack asked for two gateway replicas
+    monkeypatch.setenv("TEXTMILL_GATEWAY_REPLICAS", "2")
+    settings = stack.Settings(port_offset=1000)
+    # When its parts are laid out
+    gateways = [part for part in stack.service_parts(settings) if part.name.startswith("gateway")]
+    # Then each replica serves on its own port, 10 apart, and is told that port
+    assert [part.name for part in gateways] == ["gateway", "gateway-2"]
+    assert [part.port for part in gateways] == [9000, 9010]
+    assert [part.env["TEXTMILL_GATEWAY_PORT"] for part in gateways] == ["9000", "9010"]
