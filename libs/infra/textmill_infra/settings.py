@@ -66,6 +66,14 @@ class Settings(BaseSettings):
     # Redis memory for the live streams of ended runs, all together (each is kept an hour at
     # most); past it, the streams that ended first are deleted. A live run's is not counted.
     stream_retain_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+    # Retention (docs/retention.md): a tenant's files, and its runs with their results and
+    # streams, are removed this long after they were uploaded or ended (runs under way never),
+    # by a gateway's cleanup job every `retention_sweep_seconds`, `retention_batch` at a time.
+    retention_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # Some tenants' own age (`TEXTMILL_RETENTION_SECONDS_BY_TENANT='{"acme": 604800}'`).
+    retention_seconds_by_tenant: dict[str, int] = Field(default_factory=dict)
+    retention_sweep_seconds: float = Field(default=300.0, gt=0)
+    retention_batch: int = Field(default=50, gt=0, le=10_000)
     # Processes a worker runs its chains in; 0: in the worker process itself.
     worker_pool: int = Field(default=0, ge=0, le=256)
     # Added to a worker's nice value: analysis is throughput work, and on a machine it shares

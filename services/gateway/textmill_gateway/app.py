@@ -11,6 +11,7 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 
+from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import RunUpdated
 from textmill_contracts.topics import TOPICS
 from textmill_gateway import handlers
@@ -19,10 +20,13 @@ from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
+from textmill_gateway.adapters.retention import RetentionSweep
+from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore
 from textmill_gateway.context import Gateway
 from textmill_gateway.domain.principal import hash_key
+from textmill_gateway.domain.retention import RetentionPolicy
 from textmill_gateway.domain.tokens import TokenRules, TokenVerifier
 from textmill_gateway.errors import EXCEPTION_HANDLERS
 from textmill_gateway.middleware import request_context_middleware
@@ -37,6 +41,7 @@ from textmill_gateway.routes.files import FilesController
 from textmill_gateway.routes.keys import KeyController
 from textmill_gateway.routes.methods import complete_allow_header
 from textmill_gateway.routes.profile import ProfileController
+from textmill_gateway.routes.stats import stats
 from textmill_gateway.routes.streams import EventsController, run_stream
 from textmill_gateway.routes.tasks import TasksController
 from textmill_gateway.routes.texts import analyze_texts
@@ -51,6 +56,23 @@ from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, RunRecords
 
 log = get_logger(__name__)
+
+
+async def clean_up(gateway: Gateway, db, redis, settings: Settings) -> None:
+    """The retention job (docs/retention.md): a sweep every `retention_sweep_seconds`, by
+    whichever replica takes the lock; a failed sweep is logged and the next one tries again."""
+    policy = RetentionPolicy(
+        seconds=settings.retention_seconds, by_tenant=settings.retention_seconds_by_tenant
+    )
+    sweep = RetentionSweep(
+        db, redis, gateway.streams, gateway.publisher, policy, batch=settings.retention_batch
+    )
+    while True:
+        await asyncio.sleep(settings.retention_sweep_seconds)
+        try:
+            await sweep.sweep_once(utc_now(), lock_seconds=settings.retention_sweep_seconds)
+        except Exception:
+            log.exception("retention sweep failed; the next one tries again")
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -90,6 +112,7 @@ def create_app(settings: Settings) -> Litestar:
         limits=RateLimits(redis, settings),
         audit=AuditLog(db),
         tasks=TaskStore(db),
+        stats=StatsReader(db, redis),
         tokens=tokens,
     )
     feeds = handlers.Deps(
@@ -128,6 +151,7 @@ def create_app(settings: Settings) -> Litestar:
             )
 
     runtime.on_startup.append(bootstrap)
+    runtime.background(lambda: clean_up(gateway, db, redis, settings))
 
     async def stop_background() -> None:
         for task in list(gateway.background):
@@ -158,6 +182,7 @@ def create_app(settings: Settings) -> Litestar:
             analyze_texts,
             estimate,
             audit_log,
+            stats,
             TasksController,
         ],
         dependencies={"principal": Provide(provide_principal)},

@@ -11,6 +11,7 @@ from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
+from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore
 from textmill_gateway.domain.tokens import TokenVerifier
@@ -38,6 +39,7 @@ class Gateway:
     limits: RateLimits
     audit: AuditLog
     tasks: TaskStore
+    stats: StatsReader
     tokens: TokenVerifier | None = None  # None: no JWT configured
     # The v1 text tasks' quick analyses under way, cancelled at shutdown.
     background: set[asyncio.Task] = field(default_factory=set)

@@ -106,6 +106,18 @@ while true do
 end
 return deleted
 """
+# A run whose retention age has passed: delete every key of its stream, its run-ended mark
+# too, and its place among the ended streams (so that their total stays true). KEYS: the
+# ended streams, their bytes, their total, then the run's keys. ARGV: run id. Returns the
+# keys deleted.
+_FORGET = """
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) ~= false then
+  redis.call('DECRBY', KEYS[3], tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or 0))
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[2], ARGV[1])
+end
+return redis.call('DEL', unpack(KEYS, 4))
+"""
 # A run's keys, by their suffix after `<namespace>:stream:<run id>`: the stream, the message
 # ids and result batches seen, the cells streamed, the run-ended mark, the bytes stored.
 _SUFFIXES = ("", ":messages", ":batches", ":cells", ":ended", ":bytes")
@@ -147,6 +159,7 @@ class RunStreams:
         self._ended = [ended, f"{ended}:bytes", f"{ended}:total", f"{ended}:order"]
         self._append = redis.register_script(_APPEND)
         self._retire = redis.register_script(_RETIRE)
+        self._forget = redis.register_script(_FORGET)
 
     def _keys(self, run_id: str) -> list[str]:
         return [f"{self._prefix}{run_id}{suffix}" for suffix in _SUFFIXES]
@@ -176,6 +189,11 @@ class RunStreams:
         packed = zlib.compress(data, 1)
         args = [self._ttl, message_id, "results", packed, "zlib", batch, cells, ""]
         return int(await self._append(keys=self._keys(run_id), args=args))
+
+    async def forget(self, run_id: str) -> int:
+        """Delete the run's stream and every key kept beside it (the cleanup job's, once
+        the run's retention age has passed); returns how many keys were there."""
+        return int(await self._forget(keys=[*self._ended[:3], *self._keys(run_id)], args=[run_id]))
 
     async def exists(self, run_id: str) -> bool:
         return bool(await self._redis.exists(self._keys(run_id)[0]))

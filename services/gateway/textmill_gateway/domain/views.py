@@ -166,6 +166,24 @@ class AuditPage(TypedDict):
     next_cursor: str | None
 
 
+class TenantStatsView(TypedDict):
+    tenant: str
+    files: int
+    file_bytes: int  # the files' stored size
+    runs: int
+    cells: int  # cells the runs asked for
+    cells_done: int  # cells the runs' shards have analysed
+
+
+class StatsView(TypedDict):
+    tenants: list[TenantStatsView]
+    runs_by_status: dict[str, int]
+    shards_queued: int  # shards of queued or running runs that have not begun
+    shards_running: int  # shards begun and not done
+    workers_alive: int  # worker instances heard from within the liveness timeout
+    generated_at: str
+
+
 TaskStatus = Literal["accepted", "queued", "ready", "error"]
 Sentiment = Literal["positive", "negative", "neutral"]
 
