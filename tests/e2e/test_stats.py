@@ -11,7 +11,7 @@ def test_the_operator_sees_each_tenants_files_runs_and_bytes(admin):
     # Given a tenant with one file and one completed run of 40 cells
     content = reviews_csv(rows=40)
     with new_tenant_client(admin) as owner:
-        run_id = start_run(owner, content, ["review"], ["sentiment"])
+        run_id = start_run(owner, content, ["body"], ["sentiment"])
         wait_for(owner, run_id, {"completed"})
         # When the operator's admin reads the stats
         answer = admin.get("/api/v2/stats")

@@ -11,7 +11,6 @@ from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 
-from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import RunUpdated
 from textmill_contracts.topics import TOPICS
 from textmill_gateway import handlers
@@ -56,23 +55,6 @@ from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ResultBatches, RunRecords
 
 log = get_logger(__name__)
-
-
-async def clean_up(gateway: Gateway, db, redis, settings: Settings) -> None:
-    """The retention job (docs/retention.md): a sweep every `retention_sweep_seconds`, by
-    whichever replica takes the lock; a failed sweep is logged and the next one tries again."""
-    policy = RetentionPolicy(
-        seconds=settings.retention_seconds, by_tenant=settings.retention_seconds_by_tenant
-    )
-    sweep = RetentionSweep(
-        db, redis, gateway.streams, gateway.publisher, policy, batch=settings.retention_batch
-    )
-    while True:
-        await asyncio.sleep(settings.retention_sweep_seconds)
-        try:
-            await sweep.sweep_once(utc_now(), lock_seconds=settings.retention_sweep_seconds)
-        except Exception:
-            log.exception("retention sweep failed; the next one tries again")
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -151,7 +133,17 @@ def create_app(settings: Settings) -> Litestar:
             )
 
     runtime.on_startup.append(bootstrap)
-    runtime.background(lambda: clean_up(gateway, db, redis, settings))
+    retention = RetentionSweep(
+        db,
+        redis,
+        gateway.streams,
+        gateway.publisher,
+        RetentionPolicy(
+            seconds=settings.retention_seconds, by_tenant=settings.retention_seconds_by_tenant
+        ),
+        batch=settings.retention_batch,
+    )
+    runtime.background(lambda: retention.keep_sweeping(settings.retention_sweep_seconds))
 
     async def stop_background() -> None:
         for task in list(gateway.background):

@@ -17,6 +17,7 @@ import redis.asyncio as aioredis
 from pymongo.asynchronous.database import AsyncDatabase
 
 from textmill_contracts import FileDeleted
+from textmill_contracts.envelope import utc_now
 from textmill_contracts.topics import TOPICS
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.streams import RunStreams
@@ -67,6 +68,16 @@ class RetentionSweep:
         self._files = FileStore(db)
         self._publisher, self._policy = publisher, policy
         self._batch, self._pause = batch, pause_seconds
+
+    async def keep_sweeping(self, every_seconds: float) -> None:
+        """A sweep every `every_seconds`, by whichever replica takes the lock; a sweep that
+        fails is logged, and the next one tries again."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.sweep_once(utc_now(), lock_seconds=every_seconds)
+            except Exception:
+                log.exception("retention sweep failed; the next one tries again")
 
     async def sweep_once(self, now: datetime, lock_seconds: float) -> Swept | None:
         """A sweep, if no other replica holds the lock (None when one does)."""
@@ -130,8 +141,10 @@ class RetentionSweep:
                 for position in positions
                 for first in batch_starts(0, int(run.get("rows", 0)))
             ]
+            # The whole document comes back (FerretDB takes no projection here): its `parts`
+            # names the further parts to delete.
             batches = await in_windows(
-                ids, lambda i: results.find_one_and_delete({"_id": i}, {"parts": 1}), DELETE_WINDOW
+                ids, lambda i: results.find_one_and_delete({"_id": i}), DELETE_WINDOW
             )
             parts = [
                 result_part_id(doc["_id"], n)
