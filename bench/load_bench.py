@@ -90,8 +90,8 @@ def wait_completed(client: httpx.Client, tenants: list[Tenant], timeout: float =
             time.sleep(0.5)
 
 
-def targets(tenants: list[Tenant], bases: list[str]) -> str:
-    """vegeta's JSON targets: every read of every key, spread over the replicas."""
+def targets(tenants: list[Tenant], bases: list[str], kinds: list[str]) -> str:
+    """vegeta's JSON targets: every read (of `kinds`) of every key, spread over the replicas."""
     lines = []
     for tenant in tenants:
         body = base64.b64encode(json.dumps({"file_id": tenant.file_id}).encode()).decode()
@@ -110,6 +110,8 @@ def targets(tenants: list[Tenant], bases: list[str]) -> str:
             ]
             for base in bases:
                 for read in reads:
+                    if kind_of(read["url"]) not in kinds:
+                        continue
                     lines.append(
                         json.dumps(
                             {"header": header, **read, "url": base + read["url"]},
@@ -317,9 +319,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--replicas", default="1,2")
     parser.add_argument("--output", default="bench/results/load.md")
+    parser.add_argument(
+        "--reads", default=",".join(KINDS), help="which reads, by name, comma-separated"
+    )
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     replica_counts = [int(r) for r in args.replicas.split(",")]
+    kinds = [kind.strip() for kind in args.reads.split(",")]
+    if unknown := set(kinds) - set(KINDS):
+        raise SystemExit(f"--reads: no read named {sorted(unknown)}; there are {list(KINDS)}")
     if not VEGETA.exists():
         raise SystemExit(f"{VEGETA} is missing: run `make install`")
 
@@ -350,7 +358,7 @@ def main() -> None:
             stack.wait_ready(part)
         try:
             with tempfile.NamedTemporaryFile("w", suffix=".json") as target_file:
-                target_file.write(targets(tenants, [part.url for part in replicas]))
+                target_file.write(targets(tenants, [part.url for part in replicas], kinds))
                 target_file.flush()
                 for rate in rates:
                     done = attack(Path(target_file.name), rate, args.seconds, count)

@@ -1,5 +1,7 @@
 """The gateway's API key store against the real Mongo-compatible server."""
 
+import asyncio
+
 import pytest
 
 from textmill_contracts.envelope import utc_now
@@ -53,3 +55,24 @@ async def test_a_key_used_records_when_and_lists_without_its_hash(keys):
     assert abs((listed[0].last_used_at - used.last_used_at).total_seconds()) < 0.001
     view = listed[0].as_view()
     assert "h4" not in str(view) and view["active"] is True
+
+
+async def test_requests_that_miss_the_cache_together_share_one_lookup(scratch_db):
+    # Given a key, and a store that counts the commands it sends
+    await migrate(scratch_db)
+    keys = ApiKeyStore(scratch_db, ttl_seconds=5)
+    await keys.add(key_id="k5", key_hash="h5", tenant="acme", role="analyst")
+    sent: list[str] = []
+    real = keys._keys
+
+    class Counted:
+        def __getattr__(self, name):
+            sent.append(name)
+            return getattr(real, name)
+
+    keys._keys = Counted()
+    # When 20 requests present it at the same moment, none cached yet
+    found = await asyncio.gather(*(keys.find("h5") for _ in range(20)))
+    # Then every request has the key, from one read of the store and one write of its use
+    assert {key.key_id for key in found} == {"k5"}
+    assert sent == ["find_one", "update_one"]

@@ -4,12 +4,15 @@ lookups.
 Every authenticated request looks its key up; caching the answer for `ttl_seconds` saves a
 store round trip per request. The price: a revoked key keeps working for at most that long
 on each gateway replica. A lookup that reaches the store also records when the key was last
-used (so `last_used_at` is exact to within the cache's lifetime).
+used (so `last_used_at` is exact to within the cache's lifetime). Requests that find a key's
+entry expired at the same moment share one lookup: under load, each of them going to the store
+made a burst of reads and writes every `ttl_seconds` per key.
 
 Listing, and finding a key by its id, scan the tenant's keys (FerretDB pushes down nothing
 but `_id`, docs/ferretdb.md): they are admin calls, not every request's.
 """
 
+import asyncio
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -64,13 +67,23 @@ class ApiKeyStore:
         self._keys = db[KEYS]
         self._ttl, self._max = ttl_seconds, max_entries
         self._recent: dict[str, tuple[float, StoredKey]] = {}
+        self._pending: dict[str, asyncio.Task[StoredKey | None]] = {}
 
     async def find(self, key_hash: str) -> StoredKey | None:
         """The key of this hash, usable or not (a revoked key's tenant goes in the audit
         log); None for a hash never registered."""
-        now = time.monotonic()
-        if (hit := self._recent.get(key_hash)) and hit[0] > now:
+        if (hit := self._recent.get(key_hash)) and hit[0] > time.monotonic():
             return hit[1]
+        lookup = self._pending.get(key_hash)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._look_up(key_hash))
+            self._pending[key_hash] = lookup
+            lookup.add_done_callback(lambda _: self._pending.pop(key_hash, None))
+        # Shielded: a request that goes away does not cancel the others' lookup.
+        return await asyncio.shield(lookup)
+
+    async def _look_up(self, key_hash: str) -> StoredKey | None:
+        now = time.monotonic()
         # By `_id` (= the hash): FerretDB finds nothing else without reading every key.
         doc = await self._keys.find_one({"_id": key_hash})
         if doc is None:
