@@ -35,6 +35,7 @@ RUN = ROOT / ".local" / "run"
 VEGETA = ROOT / ".local" / "bin" / "vegeta"
 TICKS = os.sysconf("SC_CLK_TCK")
 TENANTS, KEYS_PER_TENANT, ROWS = 10, 2, 1_000
+WARM_UP_SECONDS = 20  # a replica just started: its start-up CPU is not its idle CPU
 SETTLE_SECONDS = 10  # before each round: what the previous one left queued is answered
 KINDS = ("run status", "result page", "file metadata", "cached profile")
 WATCHED = ("gateway", "profiler", "redis", "ferretdb", "kafka", "coordinator", "worker")
@@ -262,7 +263,13 @@ def attack(target_file: Path, rate: int, seconds: int, replicas: int) -> Round:
         latencies[kind_of(url)].append(latency)
         if error or not 200 <= code < 300:
             errors += 1
-            reason = f"{code} {error[:60]}".strip()
+            reason = f"{kind_of(url)}: " + (
+                f"HTTP {code}"
+                if code
+                else "no answer within 10 s"
+                if "deadline" in error
+                else error
+            )
             error_kinds[reason] = error_kinds.get(reason, 0) + 1
     cpu = {part: after.get(part, 0.0) - before.get(part, 0.0) for part in WATCHED}
     cpu["vegeta"] = (
@@ -372,6 +379,8 @@ def main() -> None:
                 started.append(part)
         for part in started:
             stack.wait_ready(part)
+        if started:
+            time.sleep(WARM_UP_SECONDS)
         try:
             with tempfile.NamedTemporaryFile("w", suffix=".json") as target_file:
                 target_file.write(targets(tenants, [part.url for part in replicas], kinds))
