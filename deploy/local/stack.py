@@ -6,6 +6,9 @@ with a log file and a PID file under `.local/`.
     python deploy/local/stack.py down     # stop everything, services first
     python deploy/local/stack.py status   # one line per part
     python deploy/local/stack.py ready    # exit 0 only when every part is ready
+    python deploy/local/stack.py kill worker     # SIGKILL one part (its process group)
+    python deploy/local/stack.py start worker-2  # start one part, wait until ready
+    python deploy/local/stack.py stop kafka      # SIGTERM one part, SIGKILL after 20 s
 
 Addresses come from the same TEXTMILL_* variables the services read (textmill_infra.settings).
 `up` fails, naming the part, when a part is not ready within its timeout.
@@ -446,9 +449,13 @@ def service_part(settings: Settings, service: str, replica: int = 1) -> Part:
 
 
 def coordinators() -> int:
-    """Coordinator replicas (`TEXTMILL_COORDINATORS`, 2 by default): as in production, two
-    plan, fold progress and sweep side by side without doing anything twice."""
-    return max(1, int(os.environ.get("TEXTMILL_COORDINATORS") or 2))
+    """Coordinator replicas (`TEXTMILL_COORDINATOR_REPLICAS`, or its older name
+    `TEXTMILL_COORDINATORS`; 2 by default): as in production, two plan, fold progress and
+    sweep side by side without doing anything twice."""
+    named = os.environ.get("TEXTMILL_COORDINATOR_REPLICAS") or os.environ.get(
+        "TEXTMILL_COORDINATORS"
+    )
+    return max(1, int(named or 2))
 
 
 def gateways() -> int:
@@ -638,7 +645,7 @@ def up(settings: Settings) -> None:
 def down(settings: Settings) -> None:
     infra, services = infra_parts(settings), service_parts(settings)
     names = {part.name for part in infra + services}
-    # Replicas started with another TEXTMILL_WORKER_PROCESSES, TEXTMILL_COORDINATORS or
+    # Replicas started with another TEXTMILL_WORKER_PROCESSES, coordinator count or
     # TEXTMILL_GATEWAY_REPLICAS stop too, and a Jaeger started before TEXTMILL_TRACING was
     # turned off.
     extra = [
@@ -656,6 +663,31 @@ def down(settings: Settings) -> None:
         part.pid_file.unlink(missing_ok=True)
 
 
+def part_named(settings: Settings, name: str) -> Part:
+    """One part by the name `status` prints; a service replica beyond those configured
+    (`worker-3`) too, so that a fault test can add one."""
+    for part in [*infra_parts(settings), jaeger_part(settings)]:
+        if part.name == name:
+            return part
+    service, _, number = name.partition("-")
+    if service in SERVICES and (number == "" or number.isdigit()):
+        return service_part(settings, service, int(number or 1))
+    sys.exit(f"no part named {name!r}: see `status` for the names")
+
+
+def kill(part: Part) -> None:
+    """SIGKILL the part's process group, as a crash would, and wait until it is gone."""
+    pid = part.pid()
+    if pid is not None:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        while part.pid() is not None:
+            time.sleep(0.05)
+    part.pid_file.unlink(missing_ok=True)
+
+
 def status(settings: Settings) -> None:
     for part in parts(settings):
         pid = part.pid()
@@ -667,12 +699,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("command", choices=["up", "down", "status", "ready"])
-    command = parser.parse_args().command
+    parser.add_argument(
+        "command", choices=["up", "down", "status", "ready", "start", "stop", "kill"]
+    )
+    parser.add_argument("part", nargs="?", help="the part `start`, `stop` or `kill` acts on")
+    arguments = parser.parse_args()
+    command = arguments.command
     for folder in (RUN, LOGS, DATA):
         folder.mkdir(parents=True, exist_ok=True)
     settings = Settings()
-    if command == "up":
+    if command in {"start", "stop", "kill"}:
+        if not arguments.part:
+            parser.error(f"`{command}` needs the name of a part")
+        part = part_named(settings, arguments.part)
+        if command == "start":
+            refuse_held_port(part)
+            start(part)
+            wait_ready(part)
+            print(f"✓ {part.name:<12} {part.url}")
+        else:
+            (stop if command == "stop" else kill)(part)
+            print(f"■ {part.name} {'killed' if command == 'kill' else 'stopped'}")
+    elif command == "up":
         up(settings)
     elif command == "down":
         down(settings)
