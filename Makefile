@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas bench bench-profile bench-pipeline bench-estimate bench-quality bench-load
+.PHONY: install dev up down status test test-unit lint schemas chaos bench bench-profile bench-pipeline bench-estimate bench-quality bench-load
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -33,6 +33,9 @@ lint:
 
 schemas:  ## write the JSON Schemas and the AsyncAPI document of the topics
 	@uv run --frozen python -m textmill_contracts.schemas libs/contracts/generated
+
+chaos: install  ## the chaos suite: faults on every part of the stack mid-run; prints and writes bench/results/chaos.md
+	@bash deploy/local/with-stack.sh uv run --frozen python -m tests.chaos $(SCENARIOS)
 
 bench: bench-profile bench-pipeline bench-estimate bench-load  ## every benchmark (tables printed and written to bench/results/)
 
