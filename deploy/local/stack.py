@@ -703,6 +703,9 @@ def main() -> None:
         "command", choices=["up", "down", "status", "ready", "start", "stop", "kill"]
     )
     parser.add_argument("part", nargs="?", help="the part `start`, `stop` or `kill` acts on")
+    parser.add_argument(
+        "--timeout", type=float, help="seconds `start` waits for the part (its own by default)"
+    )
     arguments = parser.parse_args()
     command = arguments.command
     for folder in (RUN, LOGS, DATA):
@@ -712,6 +715,8 @@ def main() -> None:
         if not arguments.part:
             parser.error(f"`{command}` needs the name of a part")
         part = part_named(settings, arguments.part)
+        if arguments.timeout:
+            part.timeout = arguments.timeout
         if command == "start":
             refuse_held_port(part)
             start(part)

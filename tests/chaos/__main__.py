@@ -36,7 +36,9 @@ def tenant() -> httpx.Client:
     base = f"http://127.0.0.1:{Settings().gateway_port}"
     key = os.environ.get("TEXTMILL_ADMIN_KEY") or (parts.ROOT / ".local/admin-key").read_text()
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key.strip()}"}) as admin:
-        made = admin.post("/api/v2/keys", json={"tenant": f"chaos-{uuid.uuid4().hex[:8]}"})
+        made = admin.post(
+            "/api/v2/keys", json={"tenant": f"chaos-{uuid.uuid4().hex[:8]}", "role": "analyst"}
+        )
         made.raise_for_status()
     return httpx.Client(
         base_url=base, headers={"Authorization": f"Bearer {made.json()['key']}"}, timeout=60
@@ -109,7 +111,7 @@ def run_scenario(client: httpx.Client, file_id: str, store: Store, scenario: Sce
         row.after_back = max((r for r in backs if r is not None), default=None)
         row.notes = "; ".join(faults.notes)
     except Exception as exc:  # one scenario's failure is a row of the table, not the end
-        row.failures = [f"{type(exc).__name__}: {exc}"]
+        row.failures = [f"{type(exc).__name__}: {exc}"[:300].replace("\n", " ")]
     finally:
         parts.stack("stop", "worker-2")
         parts.up()

@@ -16,7 +16,8 @@ STACK = [sys.executable, str(ROOT / "deploy" / "local" / "stack.py")]
 def stack(*args: str) -> None:
     done = subprocess.run([*STACK, *args], cwd=ROOT, capture_output=True, text=True)
     if done.returncode != 0:
-        raise RuntimeError(f"stack.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+        why = (done.stderr.strip().splitlines() or ["no output"])[0]
+        raise RuntimeError(f"stack.py {' '.join(args)} failed: {why}")
 
 
 def kill(part: str) -> float:
@@ -25,9 +26,14 @@ def kill(part: str) -> float:
     return time.monotonic()
 
 
+# A service starts in ~5 s on a quiet machine; its chain pool runs at the lowest priority,
+# so on a loaded one it has taken over a minute.
+START_TIMEOUT = 240
+
+
 def start(part: str) -> float:
     """Start the part and wait until it is ready; when it was."""
-    stack("start", part)
+    stack("start", part, "--timeout", str(START_TIMEOUT))
     return time.monotonic()
 
 
