@@ -289,8 +289,12 @@ def redis_part(settings: Settings) -> Part:
             str(port),
             "--dir",
             str(data),
+            # Every write in the AOF before its reply: a killed Redis loses nothing; fsync
+            # once a second: a machine crash, up to a second (docs/chaos.md).
             "--appendonly",
             "yes",
+            "--appendfsync",
+            "everysec",
             "--save",
             "",
             "--daemonize",
