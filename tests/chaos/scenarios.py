@@ -61,6 +61,28 @@ class Store:
         return stored
 
 
+def checkpointed(store: Store, run_id: str) -> int:
+    """Cells the run's shards have checkpointed. The API's progress travels through Kafka and
+    the coordinator and lags behind (by most of a 200,000-cell run on a loaded machine), so
+    a fault meant to land mid-run waits on this."""
+    return sum(
+        doc["end"] - doc["start"] if doc["done"] else doc["offset"] - doc["start"]
+        for doc in store.shards(run_id)
+    )
+
+
+def wait_stored(watch: RunWatch, store: Store, fraction: float, timeout: float = 300) -> int:
+    """Wait until `fraction` of the run's cells are checkpointed; how many are then."""
+    deadline = time.monotonic() + timeout
+    while (done := checkpointed(store, watch.run_id)) < fraction * watch.cells:
+        if watch.status in {"completed", "failed", "cancelled"}:
+            raise AssertionError(f"the run ended ({watch.status}) before {fraction:.0%}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the run did not reach {fraction:.0%} in {timeout}s")
+        time.sleep(0.05)
+    return done
+
+
 def held_shard(store: Store, run_id: str, *, part_way: bool, timeout: float = 120) -> dict:
     """A shard a worker holds, not done: with a checkpoint past its start (`part_way`), or
     with none yet."""
@@ -79,7 +101,7 @@ def kill_worker_three_times(watch: RunWatch, store: Store) -> Faults:
     faults = Faults()
     mark = 0.15
     for _ in range(3):
-        reached = watch.wait_until(mark)
+        reached = wait_stored(watch, store, mark)
         faults.at.append(parts.kill("worker"))
         parts.start("worker")
         mark = (reached / watch.cells) + 0.2
@@ -100,7 +122,7 @@ def kill_worker_before_first_batch(watch: RunWatch, store: Store) -> Faults:
 
 def two_workers_one_killed_for_good(watch: RunWatch, store: Store) -> Faults:
     faults = Faults()
-    watch.wait_until(0.3)
+    wait_stored(watch, store, 0.3)
     faults.at.append(parts.kill("worker"))
     return faults  # worker-2 finishes; the runner restores the layout afterwards
 
@@ -132,7 +154,7 @@ def sigterm_mid_shard(watch: RunWatch, store: Store) -> Faults:
 def kill_server(name: str) -> Callable[[RunWatch, Store], Faults]:
     def scenario(watch: RunWatch, store: Store) -> Faults:
         faults = Faults()
-        watch.wait_until(0.3)
+        wait_stored(watch, store, 0.3)
         faults.at.append(parts.kill(name))
         time.sleep(SERVER_DOWN)
         faults.back.append(parts.start(name))
@@ -153,7 +175,7 @@ def coordinator_of(run_id: str) -> str:
 
 def kill_working_coordinator(watch: RunWatch, store: Store) -> Faults:
     faults = Faults()
-    watch.wait_until(0.3)
+    wait_stored(watch, store, 0.3)
     name = coordinator_of(watch.run_id)
     faults.notes.append(f"killed {name}, the planner")
     faults.at.append(parts.kill(name))
@@ -172,7 +194,7 @@ def kill_working_coordinator(watch: RunWatch, store: Store) -> Faults:
 
 def kill_gateway(watch: RunWatch, store: Store) -> Faults:
     faults = Faults()
-    watch.wait_until(0.3)
+    wait_stored(watch, store, 0.3)
     before = watch.stream.connections
     faults.at.append(parts.kill("gateway"))
     faults.back.append(parts.start("gateway"))
@@ -185,7 +207,7 @@ def kill_gateway(watch: RunWatch, store: Store) -> Faults:
 
 def cancel_mid_run(watch: RunWatch, store: Store) -> Faults:
     faults = Faults(expect="cancelled")
-    watch.wait_until(0.3)
+    wait_stored(watch, store, 0.3)
     faults.at.append(time.monotonic())
     answer = watch.client.post(f"/api/v2/runs/{watch.run_id}/cancel")
     acknowledged = time.monotonic()
