@@ -577,11 +577,12 @@ def fail(part: Part, why: str) -> None:
     sys.exit(1)
 
 
-def stop(part: Part, grace: float = 20) -> None:
+def stop(part: Part, grace: float = 20, first: signal.Signals = signal.SIGTERM) -> None:
+    """Signal the part's process group (`first`), then SIGKILL it if it outlives `grace`."""
     pid = part.pid()
     if pid is not None:
         try:
-            os.killpg(pid, signal.SIGTERM)
+            os.killpg(pid, first)
         except ProcessLookupError:
             pass
         deadline = time.monotonic() + grace
@@ -681,15 +682,7 @@ def part_named(settings: Settings, name: str) -> Part:
 
 def kill(part: Part) -> None:
     """SIGKILL the part's process group, as a crash would, and wait until it is gone."""
-    pid = part.pid()
-    if pid is not None:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        while part.pid() is not None:
-            time.sleep(0.05)
-    part.pid_file.unlink(missing_ok=True)
+    stop(part, grace=30, first=signal.SIGKILL)
 
 
 def status(settings: Settings) -> None:

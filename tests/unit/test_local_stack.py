@@ -159,3 +159,31 @@ def test_a_second_gateway_listens_on_a_port_of_its_own(stack, monkeypatch) -> No
     assert [part.name for part in gateways] == ["gateway", "gateway-2"]
     assert [part.port for part in gateways] == [9000, 9010]
     assert [part.env["TEXTMILL_GATEWAY_PORT"] for part in gateways] == ["9000", "9010"]
+
+
+def test_a_replica_beyond_those_configured_can_be_named_for_a_fault_test(stack) -> None:
+    # Given the default layout (one worker process); When worker 3 is named
+    settings = stack.Settings()
+    part = stack.part_named(settings, "worker-3")
+    # Then it is the third worker: its own PID file, 20 ports past the first
+    first = stack.part_named(settings, "worker")
+    assert part.pid_file.name == "worker-3.pid"
+    assert part.port == first.port + 20
+    assert stack.part_named(settings, "ferretdb").name == "ferretdb"
+
+
+def test_a_part_that_does_not_exist_is_refused_by_name(stack) -> None:
+    with pytest.raises(SystemExit, match="no part named 'kafka-2'"):
+        stack.part_named(stack.Settings(), "kafka-2")
+
+
+def test_the_coordinator_count_has_its_documented_name_and_its_older_one(
+    stack, monkeypatch
+) -> None:
+    monkeypatch.delenv("TEXTMILL_COORDINATORS", raising=False)
+    monkeypatch.delenv("TEXTMILL_COORDINATOR_REPLICAS", raising=False)
+    assert stack.coordinators() == 2
+    monkeypatch.setenv("TEXTMILL_COORDINATORS", "3")
+    assert stack.coordinators() == 3
+    monkeypatch.setenv("TEXTMILL_COORDINATOR_REPLICAS", "1")
+    assert stack.coordinators() == 1
