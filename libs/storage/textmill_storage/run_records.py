@@ -137,7 +137,12 @@ class RunRecords:
         return len(found - known)
 
     async def _register(self, run_id: str) -> None:
-        """Enter the run in `active_runs` (a second entry keeps the first's `since`)."""
-        await self._active.update_one(
-            {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
-        )
+        """Enter the run in `active_runs` (a second entry keeps the first's `since`). Two
+        replicas planning the run at once both upsert: the one that loses the insert gets a
+        duplicate key (FerretDB does not retry it as MongoDB may), and the entry is there."""
+        try:
+            await self._active.update_one(
+                {"_id": run_id}, {"$setOnInsert": {"since": utc_now()}}, upsert=True
+            )
+        except DuplicateKeyError:
+            pass
