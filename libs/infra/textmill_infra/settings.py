@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     # spans are exported, and the local stack starts no Jaeger.
     tracing: bool = True
     otlp_endpoint: str = "http://127.0.0.1:4318"
+    # Share of the traces that start here (a request or a message without a caller's trace)
+    # that are recorded; a caller's `traceparent` decides for its own (docs/load.md).
+    trace_sample_ratio: float = Field(default=0.1, ge=0, le=1)
     # The local stack's Prometheus and Jaeger query ports (no service listens on them).
     prometheus_port: int = 9090
     jaeger_query_port: int = 16686
@@ -111,6 +114,10 @@ class Settings(BaseSettings):
     # How long a replica trusts a key's lookup: a revoked key is refused by every replica
     # within this time.
     key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    # Requests a gateway works on before it answers 503 `overloaded` with a Retry-After
+    # (one waiting for its answer to start; a stream holds its place until it starts):
+    # queueing past this only adds latency and memory (docs/load.md).
+    gateway_max_in_flight: int = Field(default=128, gt=0)
     # JWT bearer tokens (PyJWT): an HS256 secret and/or RS256/ES256 keys from a JWKS file.
     jwt_secret: SecretStr | None = None
     jwt_jwks_file: Path | None = None

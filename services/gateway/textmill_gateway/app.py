@@ -30,6 +30,7 @@ from textmill_gateway.domain.tokens import TokenRules, TokenVerifier
 from textmill_gateway.errors import EXCEPTION_HANDLERS
 from textmill_gateway.middleware import request_context_middleware
 from textmill_gateway.openapi import SECURITY, openapi_config
+from textmill_gateway.overload import InFlight
 from textmill_gateway.routes import docs, ops
 from textmill_gateway.routes.analysis import RunsController
 from textmill_gateway.routes.audit import audit_log
@@ -194,7 +195,11 @@ def create_app(settings: Settings) -> Litestar:
         ],
         dependencies={"gateway": Provide(provide_gateway)},
         exception_handlers=EXCEPTION_HANDLERS,
-        middleware=[request_context_middleware(), http_metrics(runtime.registry)],
+        middleware=[
+            request_context_middleware(),
+            InFlight(settings.gateway_max_in_flight, runtime.registry).middleware,
+            http_metrics(runtime.registry),
+        ],
         plugins=[http_tracing()] if settings.tracing else [],
         before_send=[add_rate_limit_headers, complete_allow_header],
         cors_config=CORSConfig(

@@ -48,6 +48,7 @@ STATUS: dict[str, int] = {
     "estimate_failed": 500,
     "internal_error": 500,
     "cancel_pending": 503,
+    "overloaded": 503,
     "upstream_timeout": 504,
 }
 HEADERS: dict[str, dict[str, str]] = {"unauthorized": {"WWW-Authenticate": "Bearer"}}
