@@ -116,8 +116,9 @@ class Settings(BaseSettings):
     key_cache_seconds: float = Field(default=5.0, ge=0, le=60)
     # Requests a gateway works on before it answers 503 `overloaded` with a Retry-After
     # (one waiting for its answer to start; a stream holds its place until it starts):
-    # queueing past this only adds latency and memory (docs/load.md).
-    gateway_max_in_flight: int = Field(default=128, gt=0)
+    # queueing past this only adds latency and memory (docs/load.md). Below the Redis
+    # pool's 100 connections, which open streams share.
+    gateway_max_in_flight: int = Field(default=64, gt=0)
     # JWT bearer tokens (PyJWT): an HS256 secret and/or RS256/ES256 keys from a JWKS file.
     jwt_secret: SecretStr | None = None
     jwt_jwks_file: Path | None = None

@@ -7,6 +7,7 @@ from http import HTTPStatus
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
+from redis.exceptions import MaxConnectionsError
 
 from textmill_gateway.domain.refusals import Refusal
 from textmill_gateway.domain.tasks import V1_CODES
@@ -168,8 +169,24 @@ def _in_body_decoding(exc: BaseException) -> bool:
 
 
 def on_unexpected_error(request: Request, exc: Exception) -> Response:
+    if _pool_exhausted(exc):
+        # Redis's pool (streams hold connections too) ran out: the gateway is overloaded,
+        # which a retry a moment later may not find; not the server's failure.
+        response = problem(request, "overloaded", "the gateway is overloaded; retry in 1 s")
+        response.headers["Retry-After"] = "1"
+        return response
     log.exception("unhandled error", path=request.url.path)
     return problem(request, "internal_error", "the server failed; the request id says which call")
+
+
+def _pool_exhausted(exc: BaseException) -> bool:
+    """Whether `exc` is, or wraps (a dependency's task group raises a group), Redis's
+    `MaxConnectionsError`."""
+    if isinstance(exc, MaxConnectionsError):
+        return True
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_pool_exhausted(inner) for inner in exc.exceptions)
+    return isinstance(exc.__cause__, MaxConnectionsError)
 
 
 EXCEPTION_HANDLERS = {

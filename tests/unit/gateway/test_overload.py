@@ -91,3 +91,26 @@ async def test_a_place_is_freed_when_an_app_fails_before_answering():
         except RuntimeError:
             pass
     assert bounded_in.count == 0
+
+
+def test_redis_pool_exhausted_within_a_dependency_is_503_overloaded():
+    from litestar import Litestar, get
+    from litestar.testing import TestClient
+    from redis.exceptions import MaxConnectionsError
+
+    from textmill_gateway.errors import EXCEPTION_HANDLERS
+
+    @get("/exhausted")
+    async def exhausted() -> None:
+        raise ExceptionGroup("dependencies", [MaxConnectionsError("Too many connections")])
+
+    @get("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    app = Litestar([exhausted, broken], exception_handlers=EXCEPTION_HANDLERS)
+    with TestClient(app) as client:
+        answer = client.get("/exhausted")
+        assert (answer.status_code, answer.json()["code"]) == (503, "overloaded")
+        assert answer.headers["retry-after"] == "1"
+        assert client.get("/broken").status_code == 500
