@@ -9,6 +9,12 @@ Only work is traced: a trace starts at an HTTP request or a Kafka message, never
 store command that runs outside one (a sweep, a liveness read) nor at a heartbeat, which
 would make a trace every two seconds per service. Spans are per message, per store
 command and per request: a shard, a result batch (1,000 cells), never a cell.
+
+Of the traces that start here, `TEXTMILL_TRACE_SAMPLE_RATIO` (0.1) are recorded, chosen by
+trace id (head-based: every service of a trace agrees); a caller's `traceparent` decides
+for its own trace, so a request sent with the sampled flag is always recorded whole. An
+unrecorded request still has a trace id (in its access line and logs), and its spans are
+no-ops: no attributes set, nothing exported (docs/load.md).
 """
 
 from collections.abc import Sequence
@@ -29,6 +35,7 @@ from opentelemetry.sdk.trace.sampling import (
     ParentBased,
     Sampler,
     SamplingResult,
+    TraceIdRatioBased,
 )
 from opentelemetry.trace import Link, SpanKind
 from opentelemetry.util.types import Attributes
@@ -42,7 +49,11 @@ WORK_KINDS = (SpanKind.SERVER, SpanKind.CONSUMER, SpanKind.PRODUCER)
 
 class WorkOnly(Sampler):
     """Samples a root span only when it starts work (a request, a message) and is not
-    about a heartbeat; a span with a parent follows its parent (`ParentBased`)."""
+    about a heartbeat, and then `ratio` of them by trace id; a span with a parent follows
+    its parent (`ParentBased`)."""
+
+    def __init__(self, ratio: float = 1.0) -> None:
+        self._ratio = TraceIdRatioBased(ratio)
 
     def should_sample(
         self,
@@ -54,18 +65,21 @@ class WorkOnly(Sampler):
         links: Sequence[Link] | None = None,
         trace_state=None,
     ) -> SamplingResult:
-        wanted = kind in WORK_KINDS and not name.startswith(TOPICS.heartbeats)
-        return SamplingResult(Decision.RECORD_AND_SAMPLE if wanted else Decision.DROP)
+        if kind not in WORK_KINDS or name.startswith(TOPICS.heartbeats):
+            return SamplingResult(Decision.DROP)
+        return self._ratio.should_sample(parent_context, trace_id, name, kind, attributes, links)
 
     def get_description(self) -> str:
-        return "WorkOnly"
+        return f"WorkOnly{{{self._ratio.get_description()}}}"
 
 
 def make_tracer_provider(service: str, settings: Settings) -> TracerProvider:
     resource = Resource.create(
         {"service.name": f"textmill-{service}", "service.instance.id": settings.instance_id}
     )
-    provider = TracerProvider(resource=resource, sampler=ParentBased(root=WorkOnly()))
+    provider = TracerProvider(
+        resource=resource, sampler=ParentBased(root=WorkOnly(settings.trace_sample_ratio))
+    )
     exporter = OTLPSpanExporter(endpoint=f"{settings.otlp_endpoint.rstrip('/')}/v1/traces")
     provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=1000))
     return provider
