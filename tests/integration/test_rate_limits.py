@@ -63,7 +63,7 @@ async def test_a_request_spends_key_and_tenant_quotas_in_one_round_trip(settings
         limits._items["tenant", "reads"], "tenant", "reads", who.tenant
     )
     assert (key_stats.remaining, tenant_stats.remaining) == (2, 5)
-    assert 0 < standings[0].reset_seconds <= 60
+    assert 0 <= standings[0].reset_seconds <= 60  # 0 in the millisecond it was counted
 
 
 async def test_a_key_refused_leaves_its_tenants_quota_unspent(settings, redis):
