@@ -68,6 +68,12 @@ class LineStream:
             self.offset += len(line) if ascii_only else len(line.encode(self._codec))
         return line
 
+    @property
+    def text(self) -> TextIO:
+        """The text stream itself, for a reader that needs no offsets (`offset` and `lines`
+        stop following it)."""
+        return self._stream
+
     def resume_at(self, offset: int, lines: int) -> None:
         """Continue from byte `offset`, a line boundary, which is line number `lines`."""
         self._stream.close()

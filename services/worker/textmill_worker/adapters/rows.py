@@ -91,28 +91,54 @@ class ShardRows:
         they pass what the cache may hold, the column gathered largest so far is dropped
         (its shard reads the file again): a worker's memory stays bounded whatever the
         shard's rows and the texts' length (120,000 rows of 5,000-character texts hold
-        600 MB a column), and the siblings that fit are still kept."""
+        600 MB a column), and the siblings that fit are still kept. Counted every
+        `COUNT_EVERY` rows, column by column, rather than value by value."""
         records: list[int] = []
         columns: list[list[str] | None] = [[] for _ in keys]
         sizes = [0] * len(keys)
         room, gathering = self._siblings.max_bytes, len(keys)
+        pending: list[list[str]] = []
         for record, values in rows:
             if gathering:
                 records.append(record)
-                for n, value in enumerate(values[1:]):
-                    if (kept := columns[n]) is not None:
-                        kept.append(value)
-                        size = sys.getsizeof(value)
-                        sizes[n] += size
-                        room -= size
-                while room < 0:
-                    largest = max(range(len(keys)), key=sizes.__getitem__)
-                    columns[largest], room = None, room + sizes[largest]
-                    sizes[largest], gathering = -1, gathering - 1
+                pending.append(values)
+                if len(pending) == COUNT_EVERY:
+                    room, gathering = _gather(pending, columns, sizes, room, gathering)
+                    pending = []
             yield record, values
+        if gathering and pending:
+            room, gathering = _gather(pending, columns, sizes, room, gathering)
         for key, position, values in zip(keys, positions, columns, strict=True):
             if values is not None:
                 self._siblings.put(key, (position, records, values))
+
+
+# Rows whose sibling values are counted at once: at most this many rows' values are held
+# beyond the cache's bound.
+COUNT_EVERY = 64
+
+
+def _gather(
+    pending: list[list[str]],
+    columns: list[list[str] | None],
+    sizes: list[int],
+    room: int,
+    gathering: int,
+) -> tuple[int, int]:
+    """Add the siblings' values of the `pending` rows to their columns still gathered; drop
+    the largest columns while they pass the room left. (room, columns still gathered)."""
+    for n, kept in enumerate(columns):
+        if kept is not None:
+            values = [row[n + 1] for row in pending]
+            kept.extend(values)
+            size = sum(map(sys.getsizeof, values))
+            sizes[n] += size
+            room -= size
+    while room < 0:
+        largest = max(range(len(columns)), key=sizes.__getitem__)
+        columns[largest], room = None, room + sizes[largest]
+        sizes[largest], gathering = -1, gathering - 1
+    return room, gathering
 
 
 def _served(records: list[int], values: list[str]) -> Rows:
