@@ -118,7 +118,8 @@ class DelimitedReader(TableReader):
         except (csv.Error, UnicodeDecodeError):
             pass
         self._resume(checkpoint)  # the careful reader, from the checkpoint to the same row
-        rows = islice(enumerate(self.rows(), checkpoint.row), number - checkpoint.row, None)
+        skip = max(number, start) - checkpoint.row
+        rows = islice(enumerate(self.rows(), checkpoint.row), skip, None)
         for n, row in rows:
             if end is not None and n >= end:
                 return

@@ -240,6 +240,38 @@ def test_given_a_bad_row_after_a_checkpoint_when_read_then_error_numbers_match_a
     assert from_index.value.row == 75
 
 
+def test_given_a_bad_row_inside_a_range_when_read_then_the_rows_before_it_come_once_then_its_error(
+    tmp_path: Path,
+) -> None:
+    # The quick parse stops at the ragged row and the careful reader takes over from it.
+    path = _tsv(tmp_path, count=100)
+    index = build_row_index(path, every=10)
+    path.write_bytes(path.read_bytes().replace(b"plain text 73", b"plain\ttext 73"))
+    rows = read_rows(path, start=70, end=80, index=index)
+
+    read = [next(rows) for _ in range(3)]
+
+    assert read == [(n, [str(n), f"plain text {n}", str(n % 5)]) for n in range(70, 73)]
+    with pytest.raises(MalformedFile) as error:
+        next(rows)
+    assert error.value.row == 75  # data row 73 is the sheet's row 75 (the header is row 1)
+
+
+def test_given_rows_near_the_row_limit_when_reading_a_range_then_it_equals_a_full_read(
+    tmp_path: Path,
+) -> None:
+    # Rows the quick parse cannot tell are within max_row_chars go to the careful reader,
+    # which accepts them: the shard is the same.
+    path = _tsv(tmp_path, count=30)
+    limits = {"max_row_chars": 30, "max_field_chars": 30}
+    index = build_row_index(path, every=EVERY, **limits)
+    full = list(enumerate(open_table(path, **limits).rows()))
+
+    shard = list(read_rows(path, start=3, end=17, index=index, **limits))
+
+    assert shard == full[3:17]
+
+
 def test_given_parquet_when_reading_a_range_then_only_overlapping_row_groups_and_columns_are_read(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
