@@ -251,6 +251,24 @@ class FakeShardRecords:
             self._shards[shard] = dataclasses.replace(self._shards[shard], **fields)
 
 
+class FakeShardReleases:
+    """`textmill_storage.ShardReleases` in a dict: a shard is released once."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, datetime] = {}
+        self.order: list[str] = []  # shard ids in the order they were released
+
+    async def released(self, shard_ids: Sequence[str]) -> dict[str, datetime]:
+        return {i: self.at[i] for i in shard_ids if i in self.at}
+
+    async def claim(self, shard_id: str, run_id: str, by: str) -> bool:
+        if shard_id in self.at:
+            return False
+        self.at[shard_id] = utc_now()
+        self.order.append(shard_id)
+        return True
+
+
 @dataclass(frozen=True)
 class StoredBatch:
     run_id: str
@@ -372,6 +390,9 @@ class FakeLiveness:
 
     async def alive(self) -> set[str]:
         return set(self.entries)
+
+    async def count(self, service: str) -> int:
+        return sum(1 for entry in self.entries.values() if entry.service == service)
 
     def beat(self, instance_id: str, *, service: str = "worker", sequence: int = 0) -> None:
         """Test set-up: `instance_id` is alive."""

@@ -110,8 +110,10 @@ class AsyncTextmill:
         body = {"file_id": file_id, "columns": columns, "chains": chains}
         return Estimate.parse(await self._json("POST", "/estimate", json=body))
 
-    async def analyze(self, file_id: str, columns: list[str], chains: list[str]) -> str:
-        body = {"file_id": file_id, "columns": columns, "chains": chains}
+    async def analyze(
+        self, file_id: str, columns: list[str], chains: list[str], *, priority: str = "normal"
+    ) -> str:
+        body = {"file_id": file_id, "columns": columns, "chains": chains, "priority": priority}
         return (await self._json("POST", "/analyze", json=body))["run_id"]
 
     async def run(self, run_id: str) -> Run:

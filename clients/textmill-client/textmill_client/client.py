@@ -157,9 +157,12 @@ class Textmill:
 
     # -- runs -------------------------------------------------------------------------------
 
-    def analyze(self, file_id: str, columns: list[str], chains: list[str]) -> str:
-        """Starts a run; returns its id."""
-        body = {"file_id": file_id, "columns": columns, "chains": chains}
+    def analyze(
+        self, file_id: str, columns: list[str], chains: list[str], *, priority: str = "normal"
+    ) -> str:
+        """Starts a run; returns its id. `priority`: high, normal or low (whose shards the
+        workers get first)."""
+        body = {"file_id": file_id, "columns": columns, "chains": chains, "priority": priority}
         return self._json("POST", "/analyze", json=body)["run_id"]
 
     def run(self, run_id: str) -> Run:

@@ -118,6 +118,7 @@ class Run:
     eta_seconds: float | None
     error: str | None
     raw: dict[str, Any] = field(repr=False)
+    priority: str | None = None  # GET /runs/{id} says it; a stream's messages do not
 
     @property
     def ended(self) -> bool:
@@ -144,6 +145,7 @@ class Run:
             eta_seconds=doc.get("eta_seconds"),
             error=doc.get("error"),
             raw=doc,
+            priority=doc.get("priority"),
         )
 
 

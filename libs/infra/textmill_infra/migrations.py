@@ -63,6 +63,7 @@ MIGRATIONS: list[tuple[int, str, list[tuple[str, list[tuple[str, int]], dict]]]]
     (12, "the estimator's cost model and the history of completed shards, read by _id", []),
     (13, "each run's estimate at acceptance in a document of its own: run_estimates", []),
     (14, "the audit log, its counters and the v1 API's tasks, read by _id", []),
+    (15, "the release of each shard to the workers, inserted once, read by _id", []),
 ]
 PURGES: dict[int, list[tuple[str, dict]]] = {
     3: [("profiles", {"_id": {"$type": "objectId"}})],
@@ -156,6 +157,10 @@ async def _audit_and_tasks(db: AsyncDatabase) -> None:
         await create_collection(db, name)
 
 
+async def _shard_releases(db: AsyncDatabase) -> None:
+    await create_collection(db, "shard_releases")
+
+
 # Steps that rewrite documents or create collections, run after the version's indexes and
 # purges; idempotent.
 REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
@@ -166,6 +171,7 @@ REWRITES: dict[int, Callable[[AsyncDatabase], Awaitable[None]]] = {
     12: _estimator,
     13: _run_estimates,
     14: _audit_and_tasks,
+    15: _shard_releases,
 }
 
 

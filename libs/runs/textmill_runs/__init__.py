@@ -15,20 +15,31 @@ from textmill_runs.batches import (
     result_part_id,
     unpack_cells,
 )
-from textmill_runs.holding import HELD_FOR, LIVE_STALLS, held_elsewhere, stalled
+from textmill_runs.holding import HELD_FOR, LIVE_STALLS, held_elsewhere, release_lost, stalled
 from textmill_runs.ids import new_run_id, shard_id, shard_number
 from textmill_runs.model import Run, Shard, ShardState
 from textmill_runs.plan import ShardPlan, plan_shards, shard_rows_for
 from textmill_runs.progress import RecentRate, RunProgress, blended_eta, fold_progress
-from textmill_runs.status import ACTIVE, UNDER_WAY, is_terminal, moves_from
+from textmill_runs.status import (
+    ACTIVE,
+    DEFAULT_PRIORITY,
+    PRIORITIES,
+    UNDER_WAY,
+    Priority,
+    is_terminal,
+    moves_from,
+)
 
 __all__ = [
     "ACTIVE",
+    "DEFAULT_PRIORITY",
     "HELD_FOR",
     "LIVE_STALLS",
+    "PRIORITIES",
     "RESULT_BATCH",
     "RESULT_CODEC",
     "UNDER_WAY",
+    "Priority",
     "RecentRate",
     "Run",
     "RunProgress",
@@ -45,6 +56,7 @@ __all__ = [
     "new_run_id",
     "pack_cells",
     "plan_shards",
+    "release_lost",
     "result_batch_id",
     "result_part_id",
     "shard_id",

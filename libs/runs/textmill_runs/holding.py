@@ -28,3 +28,15 @@ def stalled(shard: Shard, alive: set[str], stall: timedelta, now: datetime) -> b
         return False  # never claimed: its message is still on its way
     touched = max(shard.updated_at, shard.republished_at or shard.updated_at)
     return now - touched >= (LIVE_STALLS * stall if shard.worker in alive else stall)
+
+
+def release_lost(
+    shard: Shard, released_at: datetime | None, wait: timedelta, now: datetime
+) -> bool:
+    """Whether the sweep should publish again a shard released to the workers that none has
+    claimed for `wait`: a shard out waits behind a shard or two, so its message was lost
+    (the coordinator that released it stopped before publishing it)."""
+    if shard.done or shard.worker is not None or released_at is None:
+        return False
+    touched = max(released_at, shard.republished_at or released_at)
+    return now - touched >= wait

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from textmill_contracts.events import RunStatus
 from textmill_runs.progress import RunProgress, blended_eta, fold_progress
-from textmill_runs.status import is_terminal
+from textmill_runs.status import DEFAULT_PRIORITY, Priority, is_terminal
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,6 +37,7 @@ class Run:
     finished_at: datetime | None = None
     shards: dict[int, ShardState] = field(default_factory=dict)  # empty until planned
     estimate: dict | None = None  # the estimate made as it was accepted (`RunEstimate`)
+    priority: Priority = DEFAULT_PRIORITY
 
     @property
     def ended(self) -> bool:

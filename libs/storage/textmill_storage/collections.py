@@ -11,6 +11,8 @@
 - `run_estimates`: the estimate made as a run was accepted, `_id` = run id, written once
   by the estimator: a document of its own, as FerretDB v1 loses one of two concurrent
   updates of one document (the estimator's and the coordinator's plan of the run).
+- `shard_releases`: one per shard the coordinator has released to the workers, `_id` =
+  shard id, inserted once (two replicas releasing the same shard: one insert wins).
 - `row_indexes`: a file's row index, `_id` = file id.
 - `results`: aligned batches of cells, `_id` = `<run id>:<column position>:<first record>`,
   and the further parts of large ones under `<batch id>/<n>`.
@@ -23,5 +25,6 @@ RUN_ENDS = "run_ends"
 TENANT_RUNS = "tenant_runs"
 RUN_COUNTERS = "run_counters"
 RUN_ESTIMATES = "run_estimates"
+SHARD_RELEASES = "shard_releases"
 ROW_INDEXES = "row_indexes"
 RESULTS = "results"

@@ -1,7 +1,7 @@
 """Runs and shards as documents, and back. Reads take documents of every earlier version
 (fields missing from older ones get their defaults)."""
 
-from textmill_runs import Run, Shard, ShardPlan, ShardState, shard_id
+from textmill_runs import DEFAULT_PRIORITY, Run, Shard, ShardPlan, ShardState, shard_id
 
 
 def run_document(run: Run) -> dict:
@@ -16,6 +16,7 @@ def run_document(run: Run) -> dict:
         "rows": run.rows,
         "cells_total": run.cells_total,
         "created_at": run.created_at,
+        "priority": run.priority,
     }
 
 
@@ -35,6 +36,7 @@ def run_from(doc: dict) -> Run:
         started_at=doc.get("started_at"),
         finished_at=doc.get("finished_at"),
         estimate=doc.get("estimate"),
+        priority=doc.get("priority", DEFAULT_PRIORITY),
         shards={
             int(n): ShardState(
                 column=shard["column"],

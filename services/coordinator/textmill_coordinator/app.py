@@ -22,7 +22,7 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.redis_memory import RedisMemory
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import RowIndexes, RunRecords, ShardRecords
+from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
 
 # Old heartbeats say nothing about now, and the next beat comes within seconds: start at
 # the latest record and commit on receipt (at-most-once is the right trade here).
@@ -38,6 +38,8 @@ ANALYZE = Subscription(group_id="textmill-coordinator")
 PROGRESS = Subscription(group_id="textmill-coordinator-progress", fetch_max_wait_ms=100)
 CONTROL = Subscription(group_id="textmill-coordinator-control")
 SWEEP_SECONDS = 5.0
+# A release round this often at least; a shard nearly done on this replica starts one at once.
+RELEASE_SECONDS = 1.0
 # Consumer lag and Redis's memory are measured this often (by every replica alike).
 WATCH_SECONDS = 10.0
 
@@ -57,6 +59,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         throttle=UpdateThrottle(),
         rates=RunRates(),
         shard_partitions=settings.kafka_topic_partitions,
+        releases=ShardReleases(db),
+        instance=settings.instance_id,
         metrics=CoordinatorMetrics(runtime.registry),
     )
     for topic, subscription, model, handler in (
@@ -68,6 +72,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         subscribe(runtime.broker, topic, subscription, model, handler, deps)
     stall = timedelta(seconds=max(30.0, 10 * settings.heartbeat_seconds))
     runtime.background(lambda: handlers.sweep(deps, stall, SWEEP_SECONDS))
+    runtime.background(lambda: handlers.release_in_waves(deps, RELEASE_SECONDS))
     lag, memory = ConsumerLag(settings, runtime.registry), RedisMemory(redis, runtime.registry)
     runtime.background(lambda: lag.watch(WATCH_SECONDS))
     runtime.background(lambda: memory.watch(WATCH_SECONDS))

@@ -1,10 +1,11 @@
-"""The coordinator's handlers: record heartbeats, plan a requested run, fold shard progress
-into the run, record cancels, and re-publish the shards of workers that went silent.
+"""The coordinator's handlers: record heartbeats, plan a requested run, release shards to
+the workers in waves (`domain.scheduling`), fold shard progress into the run, record
+cancels, and re-publish the shards of workers that went silent.
 
 Idempotency keys: heartbeats by (instance id, sequence); `AnalyzeRequested` by run id (a
-replanned run has the same shards, and only shards not done are published again);
-`ShardProgress` by (run, shard), its counts folded with `$max`; `RunCancelled` by run id
-(a status moves only forward).
+replanned run has the same shards); a shard's release by shard id (inserted once, so only
+one replica publishes it); `ShardProgress` by (run, shard), its counts folded with `$max`;
+`RunCancelled` by run id (a status moves only forward).
 """
 
 import asyncio
@@ -21,6 +22,12 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
 from textmill_coordinator.domain.liveness import observe
+from textmill_coordinator.domain.scheduling import (
+    FREEING_AT,
+    next_shards,
+    run_queue,
+    slots_for,
+)
 from textmill_coordinator.domain.updates import (
     RunRates,
     UpdateThrottle,
@@ -31,16 +38,18 @@ from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher, Unprocessable
 from textmill_runs import (
+    LIVE_STALLS,
     Run,
     RunProgress,
     Shard,
     plan_shards,
+    release_lost,
     shard_id,
     shard_number,
     shard_rows_for,
     stalled,
 )
-from textmill_storage import RowIndexes, RunRecords, ShardRecords
+from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
@@ -56,7 +65,13 @@ class Deps:
     throttle: UpdateThrottle
     rates: RunRates
     shard_partitions: int
+    releases: ShardReleases
+    instance: str = "coordinator"  # who released a shard, as its release records
     metrics: CoordinatorMetrics = field(default_factory=CoordinatorMetrics)
+    # Set when a slot may have come free (a shard nearly done, a run ended): the release
+    # loop runs a round then rather than at its next tick.
+    release_due: asyncio.Event = field(default_factory=asyncio.Event)
+    release_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
 async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
@@ -74,10 +89,59 @@ async def plan_run(command: AnalyzeRequested, deps: Deps) -> None:
         if planned is None:
             return
         run = planned
-    for shard in await deps.shards.not_done(run):
-        await _publish_shard(run, shard, attempt=1, deps=deps)
     await _publish_run(run, deps, force=True)
     log.info("run planned", run_id=run.id, shards=len(run.shards))
+    # At once rather than at the release loop's next tick: a small run's first shard then
+    # goes out within this handler when a slot is free.
+    await release_shards(deps)
+
+
+async def release_shards(deps: Deps) -> int:
+    """Release the shards that go next (`domain.scheduling`) to the workers; returns how
+    many this replica published. A shard's release is recorded before it is published, and
+    only by the replica whose record is the first; one whose publishing never happened is
+    published again by the sweep (`release_lost`)."""
+    async with deps.release_lock:  # one round at a time in this replica
+        runs = await deps.runs.active()
+        ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
+        released = await deps.releases.released([i for by_n in ids.values() for i in by_n.values()])
+        queues = [
+            run_queue(run, {n: released[i] for n, i in ids[run.id].items() if i in released})
+            for run in runs
+        ]
+        slots = slots_for(await deps.liveness.count("worker"))
+        by_id, count = {run.id: run for run in runs}, 0
+        for run_id, n in next_shards(queues, slots, utc_now()):
+            shard = await deps.shards.get(ids[run_id][n])
+            if shard is None or not await deps.releases.claim(shard.id, run_id, deps.instance):
+                continue  # released by the other replica meanwhile
+            await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps)
+            count += 1
+        deps.metrics.released.inc(count)
+        return count
+
+
+def _release_view(run: Run) -> list[int]:
+    """The shards whose release the scheduler reads: those not done, and the last one done,
+    whose release (a run's shards go out in order) says when the run was last served."""
+    done = [n for n, shard in run.shards.items() if shard.done]
+    return [*run.pending_shards(), *([max(done)] if done else [])]
+
+
+async def release_in_waves(deps: Deps, every: float) -> None:
+    """Release shards whenever a slot may have come free (`release_due`), and every `every`
+    seconds in any case (the other replica may have folded the progress that freed it). A
+    round that fails is logged, and the next one tries again."""
+    while True:
+        try:
+            await asyncio.wait_for(deps.release_due.wait(), every)
+        except TimeoutError:
+            pass
+        deps.release_due.clear()
+        try:
+            await release_shards(deps)
+        except Exception:
+            log.exception("shard release failed; retrying next round")
 
 
 async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
@@ -121,6 +185,8 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         raise Unprocessable(
             f"ShardProgress: {event.shard_id[:100]!r} is no shard of run {event.run_id!r}"
         )
+    if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
+        deps.release_due.set()  # its slot frees (see `domain.scheduling`)
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )
@@ -153,6 +219,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
 
 async def record_cancel(event: RunCancelled, deps: Deps) -> None:
     await deps.runs.move(event.run_id, "cancelled", finished_at=utc_now())
+    deps.release_due.set()  # its shards out no longer hold slots
     run = await deps.runs.get(event.run_id)
     if run is not None:
         if run.status == "cancelled":  # by the gateway, as a rule, before this event
@@ -162,17 +229,21 @@ async def record_cancel(event: RunCancelled, deps: Deps) -> None:
 
 async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
     """Publish again the shards not done that a worker claimed and that have not moved for
-    a while (`textmill_runs.stalled`); returns how many. Kafka already hands a dead
-    consumer's uncommitted shards to another member; this covers the shards whose message
-    no member will get again: one left to a holder that then failed or stopped, one whose
-    worker hangs while its consumer stays in the group."""
+    a while (`textmill_runs.stalled`), and those released that no worker has claimed for
+    long (`release_lost`); returns how many. Kafka already hands a dead consumer's
+    uncommitted shards to another member; this covers the shards whose message no member
+    will get again: one left to a holder that then failed or stopped, one whose worker
+    hangs while its consumer stays in the group, one whose release was never published."""
     count, now = 0, utc_now()
     alive = await deps.liveness.alive()
     active = await deps.runs.active()
     deps.metrics.active.set(len(active))
     for run in active:
-        for shard in await deps.shards.not_done(run):
-            if not stalled(shard, alive, stall, now):
+        shards = await deps.shards.not_done(run)
+        released = await deps.releases.released([shard.id for shard in shards])
+        for shard in shards:
+            lost = release_lost(shard, released.get(shard.id), LIVE_STALLS * stall, now)
+            if not (lost or stalled(shard, alive, stall, now)):
                 continue
             attempt = shard.attempt + 1
             await _publish_shard(run, shard, attempt=attempt, deps=deps)
@@ -203,6 +274,7 @@ async def sweep(deps: Deps, stall: timedelta, every: float) -> None:
 async def _fail(run: Run, error: str, deps: Deps) -> None:
     if await deps.runs.move(run.id, "failed", error=error, finished_at=utc_now()):
         deps.metrics.moved(run, "failed")
+    deps.release_due.set()  # its shards out no longer hold slots
     log.warning("run failed", run_id=run.id, error=error)
     await _publish_run(await deps.runs.get(run.id), deps, force=True)
 

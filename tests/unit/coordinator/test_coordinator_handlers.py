@@ -18,6 +18,7 @@ from tests.unit.fakes import (
     FakeRowIndexes,
     FakeRunRecords,
     FakeShardRecords,
+    FakeShardReleases,
 )
 from textmill_contracts.commands import AnalyzeRequested, ShardAssigned
 from textmill_contracts.envelope import utc_now
@@ -31,6 +32,7 @@ from textmill_coordinator.handlers import (
     reassign_stalled,
     record_cancel,
     record_heartbeat,
+    release_shards,
 )
 from textmill_infra.messaging import Unprocessable
 from textmill_runs import LIVE_STALLS, Run, ShardPlan, shard_id, shard_rows_for
@@ -54,6 +56,7 @@ def deps() -> Deps:
         throttle=UpdateThrottle(interval=0),  # every update goes out unless a test says
         rates=RunRates(),
         shard_partitions=3,
+        releases=FakeShardReleases(),
     )
 
 
@@ -165,9 +168,12 @@ async def test_an_accepted_run_is_planned_into_stored_shards_and_queued(deps, tm
 
 
 async def test_each_planned_shard_is_assigned_once_round_robin_over_the_partitions(deps, tmp_path):
-    # Given an accepted run that plans into four shards, and three shard partitions
+    # Given an accepted run that plans into four shards, three shard partitions and four
+    # live workers (a slot each)
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
+    for worker in ("w-1", "w-2", "w-3", "w-4"):
+        deps.liveness.beat(worker)
 
     # When it is planned
     await plan_run(request(), deps)
@@ -200,10 +206,11 @@ async def test_planning_publishes_the_queued_run_even_right_after_another_update
     assert deps.publisher.on(TOPICS.runs)[0].key == RUN
 
 
-async def test_a_redelivered_request_plans_nothing_again_and_republishes_the_shards_not_done(
+async def test_a_redelivered_request_plans_nothing_again_and_releases_the_next_shard(
     deps, tmp_path
 ):
-    # Given a run planned into four shards, the first of which is done
+    # Given a run planned into four shards with one live worker, the first shard done
+    deps.liveness.beat("w-1")
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
     await plan_run(request(), deps)
@@ -216,10 +223,11 @@ async def test_a_redelivered_request_plans_nothing_again_and_republishes_the_sha
     # When its AnalyzeRequested comes again
     await plan_run(request(), deps)
 
-    # Then the run is still queued with its plan, and only the shards not done go out again
+    # Then the run is still queued with its plan, and only the next shard goes out (the
+    # first was released before, and is not published again)
     assert (await deps.runs.get(RUN)).status == "queued"
     assert deps.shards.inserted == [shard_id(RUN, n) for n in range(4)]
-    assert [a.n for a in assigned(deps)] == [1, 2, 3]
+    assert [a.n for a in assigned(deps)] == [1]
     assert [u.status for u in updates(deps)] == ["queued"]
 
 
@@ -557,6 +565,110 @@ async def test_a_cancel_of_a_run_that_is_gone_publishes_nothing(deps):
 
     # Then nothing goes out
     assert deps.publisher.sent == []
+
+
+# ---- releasing shards in waves ---------------------------------------------------------------
+
+
+async def other_tenants_run(
+    deps: Deps, run_id: str, tenant: str, plans: list[ShardPlan], priority: str = "normal"
+) -> None:
+    """A queued run of `tenant` planned into `plans`."""
+    await deps.runs.create(
+        Run(
+            id=run_id,
+            tenant=tenant,
+            file_id=FILE,
+            columns=["title"],
+            chains=CHAINS,
+            status="accepted",
+            created_at=utc_now(),
+            priority=priority,
+        )
+    )
+    await deps.shards.insert_plan(run_id, plans, CHAINS)
+    await deps.runs.record_plan(run_id, plans)
+
+
+async def test_one_live_worker_gets_one_shard_and_the_next_as_it_nears_its_end(deps, tmp_path):
+    # Given one live worker and a run planned into four shards of 2,000 cells
+    deps.liveness.beat("w-1")
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+    await plan_run(request(), deps)
+    assert [a.n for a in assigned(deps)] == [0]
+
+    # When its first shard is half done, Then no other shard goes out
+    await fold_shard_progress(progress(0, 1000), deps)
+    assert not deps.release_due.is_set()
+    assert await release_shards(deps) == 0
+
+    # When it is three quarters done, Then a release is due, and the next shard goes out
+    await fold_shard_progress(progress(0, 1500), deps)
+    assert deps.release_due.is_set()
+    assert await release_shards(deps) == 1
+    assert [a.n for a in assigned(deps)] == [0, 1]
+
+
+async def test_another_tenants_run_gets_the_next_slot_before_a_large_runs_remaining_shards(
+    deps, tmp_path
+):
+    # Given one live worker busy with the first of four shards of tenant A's run
+    deps.liveness.beat("w-1")
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+    await plan_run(request(), deps)
+    # ...and tenant B's run of one shard, queued after it
+    await other_tenants_run(deps, "run-b", "tenant-b", [ShardPlan(0, "title", 0, 100)])
+    assert await release_shards(deps) == 0  # the slot is taken
+
+    # When A's shard is done, and then B's
+    await fold_shard_progress(progress(0, 2000, done=True), deps)
+    await release_shards(deps)
+    await deps.runs.record_progress("run-b", 0, 100, True)
+    await release_shards(deps)
+
+    # Then B's shard went out before A's second one
+    assert [(a.run_id, a.n) for a in assigned(deps)] == [(RUN, 0), ("run-b", 0), (RUN, 1)]
+
+
+async def test_a_high_priority_run_goes_before_a_normal_one_of_a_tenant_served_less(deps):
+    # Given one live worker, a normal run of tenant B and a high one of tenant A, both queued
+    deps.liveness.beat("w-1")
+    await other_tenants_run(deps, "run-b", "tenant-b", [ShardPlan(0, "title", 0, 100)])
+    await other_tenants_run(deps, RUN, TENANT, [ShardPlan(0, "title", 0, 100)], "high")
+
+    # When shards are released, Then A's high run's shard goes first
+    assert await release_shards(deps) == 1
+    assert [(a.run_id, a.n) for a in assigned(deps)] == [(RUN, 0)]
+
+
+async def test_a_shard_the_other_replica_released_is_not_published_again(deps):
+    # Given a planned run whose first shard the other replica released (recorded first)
+    deps.liveness.beat("w-1")
+    deps.liveness.beat("w-2")
+    await planned_run(deps)
+    assert await deps.releases.claim(shard_id(RUN, 0), RUN, "coordinator-2")
+
+    # When this replica releases, Then only the other shard goes out from here
+    assert await release_shards(deps) == 1
+    assert [a.n for a in assigned(deps)] == [1]
+
+
+async def test_the_sweep_publishes_again_a_released_shard_no_worker_claimed_for_long(deps):
+    # Given a running run whose shard 0 was released long ago and never claimed
+    await planned_run(deps)
+    await deps.runs.move(RUN, "running", started_at=utc_now())
+    assert await deps.releases.claim(shard_id(RUN, 0), RUN, "coordinator-gone")
+    deps.releases.at[shard_id(RUN, 0)] = utc_now() - LIVE_STALLS * STALL - timedelta(seconds=1)
+
+    # When the sweep runs, Then that shard alone goes out again, as its next attempt
+    assert await reassign_stalled(deps, STALL) == 1
+    [sent] = assigned(deps)
+    assert (sent.n, sent.attempt) == (0, 2)
+
+    # When it runs again at once, Then the shard waits as long again
+    assert await reassign_stalled(deps, STALL) == 0
 
 
 # ---- the sweep ------------------------------------------------------------------------------

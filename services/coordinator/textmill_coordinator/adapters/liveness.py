@@ -32,3 +32,9 @@ class LivenessTable:
             key.decode().removeprefix(PREFIX)
             async for key in self._redis.scan_iter(match=PREFIX + "*", count=500)
         }
+
+    async def count(self, service: str) -> int:
+        """How many instances of `service` are alive."""
+        keys = [key async for key in self._redis.scan_iter(match=PREFIX + "*", count=500)]
+        values = await self._redis.mget(keys) if keys else []
+        return sum(1 for raw in values if raw is not None and json.loads(raw)["service"] == service)

@@ -1,6 +1,6 @@
 """The coordinator's metrics: runs as they move to running and as they end, by their
 chains (`sentiment+pii`: the combination a run asked for) and status; the runs under way
-and the stalled shards its sweep finds. Each move is counted
+the shards it releases to the workers and the stalled shards its sweep finds. Each move is counted
 by the replica that made it, so the sum over replicas counts each run once (a cancel, which
 the gateway moves first, is counted as its event is handled: twice only if the event is
 delivered twice)."""
@@ -27,6 +27,11 @@ class CoordinatorMetrics:
         self.stalled = Counter(
             "textmill_stalled_shards",
             "Shards the sweep published again: claimed, and not moved for a while",
+            registry=registry,
+        )
+        self.released = Counter(
+            "textmill_released_shards",
+            "Shards released to the workers (each once, by one replica)",
             registry=registry,
         )
 

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from textmill_contracts.chains import CHAIN_NAMES, model_chain
 from textmill_gateway.domain.principal import TENANT_PATTERN, Role
 from textmill_gateway.domain.refusals import Refusal
+from textmill_runs import DEFAULT_PRIORITY, Priority
 
 MAX_COLUMNS_PER_RUN = 50
 MAX_CHAINS_NAMED = 100  # repeats allowed (they count once), within reason
@@ -70,6 +71,11 @@ class AnalyzeRequest(BaseModel):
     chains: list[str] | None = Field(default=None, max_length=MAX_CHAINS_NAMED)
     chain_type: str | None = Field(default=None, max_length=SHOWN_CHARS)
     options: RunOptions | None = None
+    priority: Priority = Field(
+        default=DEFAULT_PRIORITY,
+        description="whose shards the workers get first: every high run's before any normal "
+        "one's, every normal run's before any low one's; tenants take turns within a priority",
+    )
 
     @model_validator(mode="before")
     @classmethod

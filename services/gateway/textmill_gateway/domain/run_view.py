@@ -27,6 +27,7 @@ def present(run: Run, now: datetime) -> dict:
     return {
         "run_id": run.id,
         "status": run.status,
+        "priority": run.priority,
         "file_id": run.file_id,
         "columns": run.columns,
         "chains": run.chains,

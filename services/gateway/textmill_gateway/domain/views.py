@@ -48,6 +48,7 @@ class ColumnDone(TypedDict):
 class RunView(TypedDict):
     run_id: str
     status: RunStatus
+    priority: Literal["high", "normal", "low"]
     file_id: str
     columns: list[str]
     chains: list[str]

@@ -35,7 +35,7 @@ from textmill_gateway.openapi import problems
 from textmill_gateway.routes.deps import GatewayDep, PrincipalDep
 from textmill_gateway.routes.params import Limit, cursor_param
 from textmill_gateway.routes.streams import sse_events
-from textmill_runs import Run, new_run_id
+from textmill_runs import DEFAULT_PRIORITY, Priority, Run, new_run_id
 
 EXPORT_WINDOW_ROWS = 2_000
 RunCursor = cursor_param(SEQUENCE_CURSOR)
@@ -56,6 +56,7 @@ async def start_run(
     stored: StoredFile,
     columns: list[str],
     chains: list[str],
+    priority: Priority = DEFAULT_PRIORITY,
 ) -> Run:
     """Store a run of `stored` (accepted) and ask for it to be planned; audited."""
     run = await gateway.runs.create(
@@ -69,6 +70,7 @@ async def start_run(
             rows=stored.rows,
             cells_total=stored.rows * len(columns),
             created_at=utc_now(),
+            priority=priority,
         )
     )
     command = AnalyzeRequested(
@@ -85,7 +87,7 @@ async def start_run(
             principal.key_id,
             "run.started",
             run.id,
-            {"file_id": stored.id, "columns": columns[:20], "chains": chains},
+            {"file_id": stored.id, "columns": columns[:20], "chains": chains, "priority": priority},
         )
     )
     return run
@@ -113,9 +115,8 @@ class RunsController(Controller):
         if stored is None:
             raise not_found("file", data.file_id)
         columns = chosen_columns(data.columns, stored.header)
-        run = await start_run(
-            gateway, principal, stored, columns, chosen_chains(data.chains, gateway.models())
-        )
+        chains = chosen_chains(data.chains, gateway.models())
+        run = await start_run(gateway, principal, stored, columns, chains, data.priority)
         if "text/event-stream" in request.headers.get("accept", ""):
             events = sse_events(gateway, run, 0, None, f"/api/v2/runs/{run.id}/events")
             return ServerSentEvent(events, headers={"X-Run-Id": run.id})

@@ -1,0 +1,37 @@
+"""Which shards the coordinator has released to the workers, and when: one document per
+shard (`_id` = shard id), inserted once. Two coordinator replicas releasing the same shard
+at once both try the insert; one wins and publishes it. Never updated, so no two writers
+share a document (FerretDB v1 loses one of two concurrent updates of one)."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from textmill_contracts.envelope import utc_now
+from textmill_infra.clients import find_by_ids
+from textmill_storage.collections import SHARD_RELEASES
+
+LOOKUP_WINDOW = 64
+
+
+class ShardReleases:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self._releases = db[SHARD_RELEASES]
+
+    async def released(self, shard_ids: Sequence[str]) -> dict[str, datetime]:
+        """When each of `shard_ids` that has been released went out."""
+        docs = await find_by_ids(self._releases, list(shard_ids), LOOKUP_WINDOW)
+        return {doc["_id"]: doc["released_at"] for doc in docs if doc is not None}
+
+    async def claim(self, shard_id: str, run_id: str, by: str) -> bool:
+        """Record `shard_id` as released by `by` now; False when it was released before
+        (by this replica or another): then it is not the caller's to publish."""
+        try:
+            await self._releases.insert_one(
+                {"_id": shard_id, "run_id": run_id, "by": by, "released_at": utc_now()}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
