@@ -5,7 +5,7 @@ export PATH := $(CURDIR)/.local/tools/bin:$(PATH)
 export UV_SYSTEM_CERTS ?= 1
 STACK := uv run --frozen python deploy/local/stack.py
 
-.PHONY: install dev up down status test test-unit lint schemas chaos bench bench-profile bench-pipeline bench-estimate bench-quality bench-load
+.PHONY: install dev up down status test test-unit lint schemas chaos bench bench-profile bench-pipeline bench-estimate bench-quality bench-load bench-fairness
 
 install:  ## install what the local stack needs (idempotent, cached under .local/)
 	@bash deploy/local/install.sh
@@ -50,6 +50,9 @@ bench-estimate: install  ## 24 runs estimated then run (sizes, text lengths, cha
 
 bench-load: install  ## gateway reads at 250, 500 and 1,000 req/s for 60 s each, 1 and 2 gateways (vegeta): latency, errors, CPU, peak RSS
 	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.load_bench
+
+bench-fairness: install  ## a 1,000-cell run of a second tenant while a 2,000,000-cell run is under way; 100 concurrent runs with 100 stream clients
+	@bash deploy/local/with-stack.sh uv run --frozen python -m bench.fairness_bench
 
 bench-quality:  ## the chains' quality on the labelled sets (language, PII) and their cells/s before and after, in-process
 	@uv run --frozen python -m bench.quality_bench

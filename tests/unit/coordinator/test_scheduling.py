@@ -50,6 +50,15 @@ def test_tenants_take_turns_within_a_priority():
     assert [n for run, n in picks if run == "run-a"] == [0, 1]
 
 
+def test_among_tenants_never_served_the_one_whose_run_came_first_goes_first():
+    # Given tenants Z and A, neither served yet, Z's run queued before A's
+    z = queue("run-z", "z", 1, since=NOW - timedelta(seconds=5))
+    a = queue("run-a", "a", 1, since=NOW)
+
+    # When one slot is free, Then Z's run goes first
+    assert next_shards([a, z], 1, NOW) == [("run-z", 0)]
+
+
 def test_a_tenant_with_more_shards_out_waits_for_the_others():
     # Given tenant A with two shards out, B with none, both with shards waiting
     a = queue("run-a", "a", 5, out=2)

@@ -76,10 +76,7 @@ def next_shards(queues: Sequence[RunQueue], slots: int, now: datetime) -> list[t
             {q.tenant for q in ready},
             key=lambda t: _turn([q for q in queues if q.tenant == t], out, last),
         )
-        chosen = min(
-            (q for q in ready if q.tenant == tenant),
-            key=lambda q: (*_turn([q], out, last), q.since, q.run_id),
-        )
+        chosen = min((q for q in ready if q.tenant == tenant), key=lambda q: _turn([q], out, last))
         picks.append((chosen.run_id, chosen.waiting[taken[chosen.run_id]]))
         taken[chosen.run_id] += 1
         out[chosen.run_id] += 1
@@ -89,9 +86,12 @@ def next_shards(queues: Sequence[RunQueue], slots: int, now: datetime) -> list[t
 
 def _turn(
     queues: Sequence[RunQueue], out: Mapping[str, int], last: Mapping[str, datetime]
-) -> tuple[int, datetime]:
-    """Whose turn it is, least first: shards out, then the latest release."""
+) -> tuple[int, datetime, datetime, str]:
+    """Whose turn it is (a tenant's runs, or one run), least first: shards out, then the
+    latest release, then the oldest run (first come, first served among the unserved)."""
     return (
         sum(out[q.run_id] for q in queues),
-        max((last[q.run_id] for q in queues), default=NEVER),
+        max(last[q.run_id] for q in queues),
+        min(q.since for q in queues),
+        min(q.run_id for q in queues),
     )

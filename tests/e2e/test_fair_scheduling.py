@@ -1,0 +1,143 @@
+"""Fair scheduling on the running stack: a small run of another tenant, started while a
+large run is under way, has its shard served before the large run's remaining ones; and
+a high-priority run before a normal one. Order only, read from the store's release
+records (`shard_releases`) and the runs' ends: no wall-clock bound."""
+
+import time
+from datetime import datetime
+
+import pytest
+from pymongo import MongoClient
+
+from tests.e2e.conftest import new_tenant_client
+from tests.e2e.data import reviews_csv
+from tests.e2e.runs import start_run, wait_for
+from textmill_infra.settings import Settings
+from textmill_runs import shard_id
+
+# keywords: shards of ~3 s (3,600 rows); the large run is six or so of them.
+LARGE_ROWS, SMALL_ROWS = 20_000, 1_000
+CHAINS = ["keywords"]
+
+
+@pytest.fixture(scope="module")
+def db():
+    settings = Settings()
+    with MongoClient(settings.mongo_url, tz_aware=True) as client:
+        yield client[settings.mongo_db]
+
+
+def releases(db, run_id: str) -> dict[int, datetime]:
+    """When each of the run's released shards went out, by shard number."""
+    planned = (db.runs.find_one({"_id": run_id}, {"shards": 1}) or {}).get("shards", {})
+    found = {int(n): db.shard_releases.find_one({"_id": shard_id(run_id, int(n))}) for n in planned}
+    return {n: doc["released_at"] for n, doc in found.items() if doc is not None}
+
+
+def queued_at(db, run_id: str) -> datetime:
+    return db.runs.find_one({"_id": run_id}, {"queued_at": 1})["queued_at"]
+
+
+def released_after(db, run_ids: list[str], since: datetime) -> list[datetime]:
+    """When the shards of `run_ids` released after `since` went out."""
+    return [at for run_id in run_ids for at in releases(db, run_id).values() if at > since]
+
+
+def ahead_of(first: datetime, others: list[datetime]) -> int:
+    """How many of `others` went out before `first`. One may: a release round already
+    under way as the run was queued had chosen it without seeing the run."""
+    return sum(1 for at in others if at < first)
+
+
+def wait_for_release_after(db, run_id: str, since: datetime) -> datetime:
+    """The first release of a shard of `run_id` after `since` (the run goes on after)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if after := [at for at in releases(db, run_id).values() if at > since]:
+            return min(after)
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} released no shard after {since}")
+
+
+def wait_until_under_way(client, db, run_id: str) -> dict:
+    """The run once a shard of it is out and several are not released yet."""
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        run = client.get(f"/api/v2/runs/{run_id}").json()
+        planned = (db.runs.find_one({"_id": run_id}, {"shards": 1}) or {}).get("shards", {})
+        if planned and releases(db, run_id) and run["status"] in {"queued", "running"}:
+            assert len(planned) - len(releases(db, run_id)) >= 3, "the large run is too small"
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} never got under way")
+
+
+@pytest.fixture
+def large_run(admin, db):
+    with new_tenant_client(admin) as client:
+        run_id = start_run(client, reviews_csv(LARGE_ROWS, seed=21), ["body"], CHAINS)
+        wait_until_under_way(client, db, run_id)
+        yield client, run_id
+        client.post(f"/api/v2/runs/{run_id}/cancel")  # not to hold the workers after the test
+
+
+def test_a_small_run_of_another_tenant_is_served_before_a_large_runs_remaining_shards(
+    admin, db, large_run
+):
+    # Given tenant A's large run under way, several of its shards not released yet
+    a, large = large_run
+
+    # When tenant B starts a one-shard run
+    with new_tenant_client(admin) as b:
+        small = start_run(b, reviews_csv(SMALL_ROWS, seed=22), ["body"], CHAINS)
+        finished = wait_for(b, small, {"completed", "failed", "cancelled"})
+
+    # Then B's run completed while A's was still under way
+    assert finished["status"] == "completed", finished
+    assert a.get(f"/api/v2/runs/{large}").json()["status"] in {"queued", "running"}
+    # And B's shard went out before the shards of A's released since B's run was queued
+    [small_out] = releases(db, small).values()
+    later = wait_for_release_after(db, large, small_out)
+    assert ahead_of(small_out, released_after(db, [large], queued_at(db, small))) <= 1
+    assert later > small_out
+
+
+def test_a_high_priority_run_is_served_before_a_normal_run_queued_earlier(admin, db, large_run):
+    # Given tenant A's large run under way, and a normal run of tenant B queued behind it
+    _, large = large_run
+    with new_tenant_client(admin) as b, new_tenant_client(admin) as c:
+        stored = reviews_csv(SMALL_ROWS, seed=23)
+        normal = start_run(b, stored, ["body"], CHAINS)
+
+        # When tenant C then starts a high-priority run
+        uploaded = c.post("/api/v2/files", files={"file": ("r.csv", stored, "text/csv")})
+        started = c.post(
+            "/api/v2/analyze",
+            json={
+                "file_id": uploaded.json()["id"],
+                "columns": ["body"],
+                "chains": CHAINS,
+                "priority": "high",
+            },
+        )
+        assert started.status_code == 202, started.text
+        high = started.json()["run_id"]
+        for client, run_id in ((c, high), (b, normal)):
+            assert wait_for(client, run_id, {"completed", "failed"})["status"] == "completed"
+
+        # Then each says its priority
+        assert c.get(f"/api/v2/runs/{high}").json()["priority"] == "high"
+        assert b.get(f"/api/v2/runs/{normal}").json()["priority"] == "normal"
+    # And the normal runs' shards released since it was queued went out after its shard
+    [high_out] = releases(db, high).values()
+    assert ahead_of(high_out, released_after(db, [large, normal], queued_at(db, high))) <= 1
+
+
+def test_an_unknown_priority_is_refused_naming_the_field(client):
+    uploaded = client.post("/api/v2/files", files={"file": ("r.csv", reviews_csv(10), "text/csv")})
+    refused = client.post(
+        "/api/v2/analyze",
+        json={"file_id": uploaded.json()["id"], "columns": ["body"], "priority": "urgent"},
+    )
+    assert refused.status_code == 400, refused.text
+    assert "priority" in refused.text
