@@ -16,6 +16,7 @@ TENANTS, RUNS_EACH = 4, 5
 SIZES = [200, 500, 1_000, 2_000, 4_000]  # rows of each tenant's files, one run each
 COLUMNS = ["title", "body"]
 CHAINS = ["sentiment"]
+pytestmark = pytest.mark.timeout(600)  # 20 runs on a busy machine
 
 
 @pytest.fixture(scope="module")

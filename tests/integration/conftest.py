@@ -1,15 +1,24 @@
 """Integration fixtures: clients of the real Kafka, FerretDB and Redis of the local stack."""
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client import CollectorRegistry
 from pymongo import monitoring
 
 from textmill_contracts.envelope import utc_now
+from textmill_coordinator import handlers
+from textmill_coordinator.adapters.liveness import LivenessTable
+from textmill_coordinator.domain.liveness import InstanceLiveness
+from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_mongo, make_redis, make_sync_mongo
+from textmill_infra.kafka import make_broker
+from textmill_infra.messaging import Publisher
 from textmill_infra.settings import Settings
+from textmill_storage import RunRecords, ShardRecords, ShardReleases
 from textmill_storage.collections import RUNS
 
 pytestmark = pytest.mark.integration
@@ -146,3 +155,31 @@ class FindFilters(monitoring.CommandListener):
 
     def failed(self, event) -> None:
         pass
+
+
+@pytest.fixture
+async def broker(settings):
+    broker = make_broker(settings, "test-sweep", CollectorRegistry())
+    await broker.connect()
+    yield broker
+    await broker.stop()
+
+
+@pytest.fixture
+async def coordinator(scratch_db, settings, broker, redis):
+    """The coordinator's handlers over the real store, Kafka and Redis, with one worker
+    heartbeating (`alive`) in its liveness table."""
+    liveness = LivenessTable(redis, timedelta(minutes=1))
+    now = utc_now()
+    await liveness.put(InstanceLiveness("worker", "alive", 0, now, "ready", 1))
+    return handlers.Deps(
+        publisher=Publisher(broker),
+        runs=RunRecords(scratch_db),
+        shards=ShardRecords(scratch_db),
+        row_indexes=None,
+        liveness=liveness,
+        throttle=UpdateThrottle(),
+        rates=RunRates(),
+        shard_partitions=settings.kafka_topic_partitions,
+        releases=ShardReleases(scratch_db),
+    )

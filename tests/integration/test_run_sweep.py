@@ -5,18 +5,10 @@ done, and the re-publication of the shards of a worker that went silent."""
 import json
 from datetime import timedelta
 
-import pytest
-from prometheus_client import CollectorRegistry
-
 from tests.integration.conftest import new_run, records
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
-from textmill_coordinator.adapters.liveness import LivenessTable
-from textmill_coordinator.domain.liveness import InstanceLiveness
-from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
-from textmill_infra.kafka import make_broker
-from textmill_infra.messaging import Publisher
 from textmill_runs import ShardPlan, shard_id
 from textmill_storage import RunRecords, ShardRecords
 from textmill_storage.collections import ACTIVE_RUNS, RUNS, SHARDS
@@ -121,33 +113,6 @@ async def test_runs_under_way_but_missing_from_the_registry_are_entered_once(scr
     # Then the two under way are entered, once
     assert (first, second) == (2, 0)
     assert {r.id for r in await store.active()} == {queued, running}
-
-
-@pytest.fixture
-async def broker(settings):
-    broker = make_broker(settings, "test-sweep", CollectorRegistry())
-    await broker.connect()
-    yield broker
-    await broker.stop()
-
-
-@pytest.fixture
-async def coordinator(scratch_db, settings, broker, redis):
-    """The coordinator's handlers over the real store, Kafka and Redis, with one worker
-    heartbeating (`alive`) in its liveness table."""
-    liveness = LivenessTable(redis, timedelta(minutes=1))
-    now = utc_now()
-    await liveness.put(InstanceLiveness("worker", "alive", 0, now, "ready", 1))
-    return handlers.Deps(
-        publisher=Publisher(broker),
-        runs=RunRecords(scratch_db),
-        shards=ShardRecords(scratch_db),
-        row_indexes=None,
-        liveness=liveness,
-        throttle=UpdateThrottle(),
-        rates=RunRates(),
-        shard_partitions=settings.kafka_topic_partitions,
-    )
 
 
 async def test_the_shards_of_a_silent_worker_are_published_again(

@@ -45,6 +45,21 @@ def test_without_chains_a_run_is_sentiment():
     assert AnalyzeRequest.model_validate({"file_id": "f", "columns": ["a"]}).chains == ["sentiment"]
 
 
+@pytest.mark.parametrize("priority", ["low", "normal", "high"])
+def test_a_run_asks_for_a_priority(priority):
+    body = {"file_id": "f", "columns": ["a"], "priority": priority}
+    assert AnalyzeRequest.model_validate(body).priority == priority
+
+
+def test_without_a_priority_a_run_is_normal():
+    assert AnalyzeRequest.model_validate({"file_id": "f", "columns": ["a"]}).priority == "normal"
+
+
+def test_a_priority_there_is_not_is_refused_naming_the_field():
+    with pytest.raises(ValidationError, match="priority"):
+        AnalyzeRequest.model_validate({"file_id": "f", "columns": ["a"], "priority": "urgent"})
+
+
 @pytest.mark.parametrize(
     "body",
     [
