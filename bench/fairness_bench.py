@@ -74,6 +74,7 @@ def upload(client: httpx.Client, path: Path) -> str:
 
 
 def analyze(client: httpx.Client, file_id: str, columns: list[str]) -> str:
+    """Start a run of the fastest chain; its id."""
     body = {"file_id": file_id, "columns": columns, "chains": FASTEST}
     started = client.post("/api/v2/analyze", json=body)
     started.raise_for_status()
@@ -141,17 +142,28 @@ class _Message(msgspec.Struct):
 _READ = msgspec.json.Decoder(_Message)
 
 
-async def follow(url: str) -> tuple[str | None, Counter, list[float]]:
-    """A run's stream read to its end: its last status, each (column, record) sent and how
-    often, each results message's latency in ms (taken on arrival, before it is parsed)."""
+async def start_and_follow(
+    client: httpx.AsyncClient, ws_base: str, key: str, file_id: str
+) -> tuple[str | None, Counter, list[float]]:
+    """Start a run and read its stream from the start to its end, as soon as it is
+    accepted: its last status, each (column, record) sent and how often, and each live
+    results message's latency in ms (taken on arrival, before it is parsed; messages
+    published before the socket opened are history, not latency, and are not counted)."""
+    body = {"file_id": file_id, "columns": ["title"], "chains": FASTEST}
+    started = await client.post("/api/v2/analyze", json=body)
+    started.raise_for_status()
+    run_id = started.json()["run_id"]
+    url = f"{ws_base}/api/v2/runs/{run_id}/stream?api_key={key}&from_seq=0"
     cells, latencies, status = Counter(), [], None
     async with ws_connect(url, max_size=None, open_timeout=60) as socket:
+        opened = time.time()
         async for raw in socket:
             now = time.time()
             message = _READ.decode(raw)
             if message.type == "results":
                 published = datetime.fromisoformat(message.data.occurred_at).timestamp()
-                latencies.append((now - published) * 1000)
+                if published >= opened:
+                    latencies.append((now - published) * 1000)
                 cells.update((message.data.column, c.record) for c in message.data.results)
             elif message.type == "run" and message.data.status in TERMINAL_STATUSES:
                 status = message.data.status
@@ -166,36 +178,42 @@ def concurrency(admin: httpx.Client, tmp: Path, runs: int, stamp: str) -> dict:
         for rows in SIZES:
             files[t, rows] = upload(client, write_titles(tmp / f"{t}-{rows}.csv", rows, t))
     plan = [(t % TENANTS, SIZES[(t // TENANTS) % len(SIZES)]) for t in range(runs)]
-    started = [(t, rows, analyze(clients[t], files[t, rows], ["title"])) for t, rows in plan]
     port = Settings().gateway_port
 
-    async def follow_all():
-        return await asyncio.gather(
-            *(
-                follow(
-                    f"ws://127.0.0.1:{port}/api/v2/runs/{run_id}/stream"
-                    f"?api_key={clients[t].key}&from_seq=0"
-                )
-                for t, _, run_id in started
+    async def all_at_once():
+        sessions = [
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}/api/v2",
+                headers={"Authorization": f"Bearer {c.key}"},
+                timeout=600,
             )
-        )
+            for c in clients
+        ]
+        try:
+            return await asyncio.gather(
+                *(start_and_follow(sessions[t], clients[t].key, files[t, rows]) for t, rows in plan)
+            )
+        finally:
+            for session in sessions:
+                await session.aclose()
 
     begun = time.monotonic()
-    followed = asyncio.run(follow_all())
+    followed = asyncio.run(all_at_once())
     elapsed = time.monotonic() - begun
     completed = sum(1 for status, _, _ in followed if status == "completed")
     exactly_once = sum(
         1
-        for (_, rows, _), (_, cells, _) in zip(started, followed, strict=True)
+        for (_, rows), (_, cells, _) in zip(plan, followed, strict=True)
         if set(cells) == {("title", r) for r in range(rows)} and max(cells.values()) == 1
     )
     latencies = [ms for _, _, run_latencies in followed for ms in run_latencies]
     return {
         "runs": runs,
-        "cells": sum(rows for _, rows, _ in started),
+        "cells": sum(rows for _, rows in plan),
         "completed": completed,
         "exactly_once": exactly_once,
         "seconds": elapsed,
+        "messages": len(latencies),
         "p50": statistics.median(latencies),
         "p95": percentile(latencies, 95),
     }
@@ -226,12 +244,15 @@ def render(fair: dict, many: dict) -> str:
             f"| runs completed | {many['completed']} of {many['runs']} | all |",
             f"| clients that got every cell exactly once | {many['exactly_once']} of "
             f"{many['runs']} | all |",
-            f"| stream latency p50 / p95 | {many['p50']:.1f} / {many['p95']:.1f} ms "
-            "| p95 < 50 ms |",
+            f"| stream latency p50 / p95 ({many['messages']:,} live results messages) | "
+            f"{many['p50']:.1f} / {many['p95']:.1f} ms | p95 < 50 ms |",
             "",
             "Delays are from the run's acceptance to its first shard's start (start) and to its",
             "completion (finish), as the run says them. Stream latency: a results message's",
-            "publication by its worker to its arrival at an asyncio websocket client.",
+            "publication by its worker to its arrival at an asyncio websocket client (one",
+            "process, 100 sockets), for messages published after that client's socket opened.",
+            "Each client opens its run's stream as soon as its run is accepted; the 100 runs",
+            "are started at once.",
         ]
     )
 
