@@ -179,11 +179,12 @@ def concurrency(admin: httpx.Client, tmp: Path, runs: int, stamp: str) -> dict:
             files[t, rows] = upload(client, write_titles(tmp / f"{t}-{rows}.csv", rows, t))
     plan = [(t % TENANTS, SIZES[(t // TENANTS) % len(SIZES)]) for t in range(runs)]
     port = Settings().gateway_port
+    ws_base = f"ws://127.0.0.1:{port}"
 
     async def all_at_once():
         sessions = [
             httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}/api/v2",
+                base_url=f"http://127.0.0.1:{port}",
                 headers={"Authorization": f"Bearer {c.key}"},
                 timeout=600,
             )
@@ -191,7 +192,10 @@ def concurrency(admin: httpx.Client, tmp: Path, runs: int, stamp: str) -> dict:
         ]
         try:
             return await asyncio.gather(
-                *(start_and_follow(sessions[t], clients[t].key, files[t, rows]) for t, rows in plan)
+                *(
+                    start_and_follow(sessions[t], ws_base, clients[t].key, files[t, rows])
+                    for t, rows in plan
+                )
             )
         finally:
             for session in sessions:
