@@ -33,6 +33,7 @@ from textmill_storage.collections import (
     RUN_ENDS,
     RUN_ESTIMATES,
     RUNS,
+    SHARD_RELEASES,
     SHARDS,
 )
 
@@ -154,7 +155,9 @@ class RetentionSweep:
             ]
             await in_windows(parts, lambda i: results.delete_one({"_id": i}), DELETE_WINDOW)
         shards = [shard_id(run_id, int(n)) for n in (run.get("shards") or {})]
-        await in_windows(shards, lambda i: self._db[SHARDS].delete_one({"_id": i}), DELETE_WINDOW)
+        for collection in (SHARDS, SHARD_RELEASES):  # a shard and its release share its id
+            store = self._db[collection]
+            await in_windows(shards, lambda i, c=store: c.delete_one({"_id": i}), DELETE_WINDOW)
         for collection in (RUN_ESTIMATES, RUN_ENDS, ACTIVE_RUNS):
             await self._db[collection].delete_one({"_id": run_id})
         await self._streams.forget(run_id)
