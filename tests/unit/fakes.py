@@ -33,6 +33,7 @@ from textmill_runs import (
     result_batch_id,
     shard_id,
 )
+from textmill_storage.shard_releases import Release
 from textmill_tabular import RowIndex, build_row_index, open_table
 
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # what `ShardRecords.release` writes
@@ -257,14 +258,21 @@ class FakeShardReleases:
     def __init__(self) -> None:
         self.at: dict[str, datetime] = {}
         self.order: list[str] = []  # shard ids in the order they were released
+        self.partitions: dict[str, int | None] = {}
+
+    async def releases(self, shard_ids: Sequence[str]) -> dict[str, Release]:
+        return {i: Release(self.at[i], self.partitions.get(i)) for i in shard_ids if i in self.at}
 
     async def released(self, shard_ids: Sequence[str]) -> dict[str, datetime]:
         return {i: self.at[i] for i in shard_ids if i in self.at}
 
-    async def claim(self, shard_id: str, run_id: str, by: str) -> bool:
+    async def claim(
+        self, shard_id: str, run_id: str, by: str, partition: int | None = None
+    ) -> bool:
         if shard_id in self.at:
             return False
         self.at[shard_id] = utc_now()
+        self.partitions[shard_id] = partition
         self.order.append(shard_id)
         return True
 

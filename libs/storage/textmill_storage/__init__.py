@@ -10,12 +10,13 @@ from textmill_storage.row_indexes import RowIndexes
 from textmill_storage.run_records import RunRecords
 from textmill_storage.run_statuses import RunStatuses
 from textmill_storage.shard_records import ShardRecords
-from textmill_storage.shard_releases import ShardReleases
+from textmill_storage.shard_releases import Release, ShardReleases
 from textmill_storage.tenant_runs import TenantRuns
 
 __all__ = [
     "CancelFence",
     "ProfileStore",
+    "Release",
     "ResultBatches",
     "RowIndexes",
     "RunRecords",

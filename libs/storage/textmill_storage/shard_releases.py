@@ -4,6 +4,7 @@ at once both try the insert; one wins and publishes it. Never updated, so no two
 share a document (FerretDB v1 loses one of two concurrent updates of one)."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -16,21 +17,43 @@ from textmill_storage.collections import SHARD_RELEASES
 LOOKUP_WINDOW = 64
 
 
+@dataclass(frozen=True)
+class Release:
+    at: datetime
+    partition: int | None  # None: released before partitions were recorded
+
+
 class ShardReleases:
     def __init__(self, db: AsyncDatabase) -> None:
         self._releases = db[SHARD_RELEASES]
 
+    async def releases(self, shard_ids: Sequence[str]) -> dict[str, Release]:
+        """When each of `shard_ids` that has been released went out, and to which partition."""
+        docs = await find_by_ids(self._releases, list(shard_ids), LOOKUP_WINDOW)
+        return {
+            doc["_id"]: Release(doc["released_at"], doc.get("partition"))
+            for doc in docs
+            if doc is not None
+        }
+
     async def released(self, shard_ids: Sequence[str]) -> dict[str, datetime]:
         """When each of `shard_ids` that has been released went out."""
-        docs = await find_by_ids(self._releases, list(shard_ids), LOOKUP_WINDOW)
-        return {doc["_id"]: doc["released_at"] for doc in docs if doc is not None}
+        return {i: release.at for i, release in (await self.releases(shard_ids)).items()}
 
-    async def claim(self, shard_id: str, run_id: str, by: str) -> bool:
-        """Record `shard_id` as released by `by` now; False when it was released before
-        (by this replica or another): then it is not the caller's to publish."""
+    async def claim(
+        self, shard_id: str, run_id: str, by: str, partition: int | None = None
+    ) -> bool:
+        """Record `shard_id` as released by `by` now, to `partition`; False when it was
+        released before (by this replica or another): then it is not the caller's to publish."""
         try:
             await self._releases.insert_one(
-                {"_id": shard_id, "run_id": run_id, "by": by, "released_at": utc_now()}
+                {
+                    "_id": shard_id,
+                    "run_id": run_id,
+                    "by": by,
+                    "released_at": utc_now(),
+                    "partition": partition,
+                }
             )
         except DuplicateKeyError:
             return False

@@ -25,6 +25,8 @@ from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
     next_shards,
+    partition_for,
+    partition_load,
     run_queue,
     slots_for,
 )
@@ -104,18 +106,26 @@ async def release_shards(deps: Deps) -> int:
     async with deps.release_lock:  # one round at a time in this replica
         runs = await deps.runs.active()
         ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
-        released = await deps.releases.released([i for by_n in ids.values() for i in by_n.values()])
-        queues = [
-            run_queue(run, {n: released[i] for n, i in ids[run.id].items() if i in released})
+        releases = await deps.releases.releases([i for by_n in ids.values() for i in by_n.values()])
+        released = {
+            run.id: {n: releases[i] for n, i in ids[run.id].items() if i in releases}
             for run in runs
-        ]
-        slots = slots_for(await deps.liveness.count("worker"))
+        }
+        queues = [run_queue(run, {n: r.at for n, r in released[run.id].items()}) for run in runs]
+        workers = await deps.liveness.count("worker")
+        partitions = {
+            run_id: {n: r.partition for n, r in out.items()} for run_id, out in released.items()
+        }
+        load = partition_load(runs, partitions, deps.shard_partitions)
         by_id, count = {run.id: run for run in runs}, 0
-        for run_id, n in next_shards(queues, slots, utc_now()):
+        for run_id, n in next_shards(queues, slots_for(workers), utc_now()):
             shard = await deps.shards.get(ids[run_id][n])
-            if shard is None or not await deps.releases.claim(shard.id, run_id, deps.instance):
+            if shard is None:
+                continue
+            partition = partition_for(load, workers, deps.shard_partitions)
+            if not await deps.releases.claim(shard.id, run_id, deps.instance, partition):
                 continue  # released by the other replica meanwhile
-            await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps)
+            await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps, partition=partition)
             count += 1
         deps.metrics.released.inc(count)
         return count
@@ -279,14 +289,17 @@ async def _fail(run: Run, error: str, deps: Deps) -> None:
     await _publish_run(await deps.runs.get(run.id), deps, force=True)
 
 
-async def _publish_shard(run: Run, shard: Shard, *, attempt: int, deps: Deps) -> None:
-    # Round robin over the partitions, not by key hash: the workers (each owning some
-    # partitions) then get a fair share of a run's shards.
+async def _publish_shard(
+    run: Run, shard: Shard, *, attempt: int, deps: Deps, partition: int | None = None
+) -> None:
+    """To `partition` (a release's, `partition_for`), or, for a shard published again,
+    round robin over the partitions, not by key hash: the workers (each owning some
+    partitions) then get a fair share of the shards."""
     await deps.publisher.publish(
         shard_assigned(run, shard, attempt),
         TOPICS.shards,
         key=shard.id,
-        partition=shard.n % deps.shard_partitions,
+        partition=partition if partition is not None else shard.n % deps.shard_partitions,
     )
 
 

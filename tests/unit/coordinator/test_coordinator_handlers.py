@@ -610,6 +610,32 @@ async def test_one_live_worker_gets_one_shard_and_the_next_as_it_nears_its_end(d
     assert [a.n for a in assigned(deps)] == [0, 1]
 
 
+async def test_a_freed_slots_shard_goes_to_the_partition_of_the_worker_that_freed_it(
+    deps, tmp_path
+):
+    # Given two live workers (partitions 0 and 1 reach one each), each with a shard of a
+    # four-shard run
+    deps.liveness.beat("w-1")
+    deps.liveness.beat("w-2")
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+    await plan_run(request(), deps)
+    assert [(s.message.n, s.partition) for s in deps.publisher.on(TOPICS.shards)] == [
+        (0, 0),
+        (1, 1),
+    ]
+
+    # When shard 1 is three quarters done while shard 0 is a tenth done
+    await fold_shard_progress(progress(0, 200), deps)
+    await fold_shard_progress(progress(1, 1500), deps)
+    assert await release_shards(deps) == 1
+
+    # Then shard 2 goes to partition 1, whose worker is about to be free, not to 2 mod 3
+    # (a partition of the worker still busy with shard 0)
+    assert [(s.message.n, s.partition) for s in deps.publisher.on(TOPICS.shards)][-1] == (2, 1)
+    assert deps.releases.partitions[shard_id(RUN, 2)] == 1
+
+
 async def test_another_tenants_run_gets_the_next_slot_before_a_large_runs_remaining_shards(
     deps, tmp_path
 ):

@@ -8,6 +8,8 @@ from textmill_coordinator.domain.scheduling import (
     NEVER,
     RunQueue,
     next_shards,
+    partition_for,
+    partition_load,
     run_queue,
     slots_for,
 )
@@ -140,3 +142,40 @@ def test_a_runs_queue_counts_released_shards_not_nearly_done_as_out():
 def test_a_slot_per_live_worker_and_one_before_any_is_heard_from():
     assert [slots_for(n) for n in (0, 1, 3)] == [1, 1, 3]
     assert slots_for(2, per_worker=2) == 4
+
+
+def test_a_shard_goes_to_the_partition_of_the_freest_worker():
+    # Given 2 workers over 6 partitions: partition 0 holds a shard, 1 holds one that is
+    # nearly done (out, not holding its slot)
+    load = {0: (1, 1), 1: (0, 1)}
+    # Then the next shard goes to 1, counted there, and the one after to 0 or 1, never
+    # to a partition beyond the workers' first (2 mod 2 workers is worker 0's)
+    assert partition_for(load, workers=2, partitions=6) == 1
+    assert load[1] == (1, 2)
+    assert partition_for(load, workers=2, partitions=6) == 0
+    # and with no worker heard from, or one, to partition 0; never beyond the partitions
+    assert partition_for({}, workers=0, partitions=6) == 0
+    assert partition_for({0: (5, 5)}, workers=9, partitions=3) == 1
+
+
+def test_the_partition_load_counts_the_shards_out_and_those_holding_their_slot():
+    run = Run(
+        id="r",
+        tenant="t",
+        file_id="f",
+        columns=["c"],
+        chains=["sentiment"],
+        status="running",
+        shards={
+            0: ShardState(column="c", total=1_000, cells=900),  # out, nearly done: no slot held
+            1: ShardState(
+                column="c", total=1_000, cells=100
+            ),  # out, on a partition not recorded: 1 mod 6
+            2: ShardState(column="c", total=1_000),  # not released
+            3: ShardState(column="c", total=1_000, cells=1_000, done=True),
+        },
+    )
+    assert partition_load([run], {"r": {0: 4, 1: None, 3: 2}}, partitions=6) == {
+        4: (0, 1),
+        1: (1, 1),
+    }

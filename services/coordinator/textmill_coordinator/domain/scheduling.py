@@ -95,3 +95,37 @@ def _turn(
         min(q.since for q in queues),
         min(q.run_id for q in queues),
     )
+
+
+def partition_for(load: dict[int, tuple[int, int]], workers: int, partitions: int) -> int:
+    """The shard topic's partition for a shard going out now, and `load` counts it there.
+    `load[p]`: the shards out on p that hold their slot, and all those out on p. The
+    workers' consumer group deals partitions round robin (p to member p mod the members),
+    so partitions 0 to workers − 1 reach every worker once: the shard goes to the one whose
+    worker is freest (no shard holding a slot, then the fewest queued), where n mod the
+    partitions sent a freed slot's shard to whichever worker owned n's partition, busy or not."""
+    candidates = range(max(1, min(workers, partitions)))
+    chosen = min(candidates, key=lambda p: (*load.get(p, (0, 0)), p))
+    holding, out = load.get(chosen, (0, 0))
+    load[chosen] = (holding + 1, out + 1)
+    return chosen
+
+
+def partition_load(
+    runs: Sequence[Run], released: Mapping[str, Mapping[int, int | None]], partitions: int
+) -> dict[int, tuple[int, int]]:
+    """`partition_for`'s load from the shards out: `released[run id][n]`, the partition
+    shard n of the run went to (None: n mod the partitions, as shards were published before
+    their partitions were recorded)."""
+    load: dict[int, tuple[int, int]] = {}
+    for run in runs:
+        out = released.get(run.id, {})
+        for n in run.pending_shards():
+            if n not in out:
+                continue
+            p = out[n] if out[n] is not None else n % partitions
+            shard = run.shards[n]
+            holds = shard.cells < FREEING_AT * max(1, shard.total)
+            holding, total = load.get(p, (0, 0))
+            load[p] = (holding + holds, total + 1)
+    return load
