@@ -117,3 +117,22 @@ def test_a_sweep_waits_its_turn_while_another_replica_sweeps(alice, store):
     assert alice.get(f"/api/v2/files/{file_id}").status_code == 200
     assert asyncio.run(sweep(policy)).files >= 1
     assert alice.get(f"/api/v2/files/{file_id}").status_code == 404
+
+
+def test_an_old_file_a_kept_run_reads_stays_until_its_runs_go(alice, store):
+    # Given a file uploaded 8 days ago, analysed by a run that ended just now
+    file_id, run_id = completed_run(alice, rows=20)
+    eight_days_ago = utc_now() - timedelta(days=8)
+    store["fs.files"].update_one(file_query(file_id), {"$set": {"uploadDate": eight_days_ago}})
+    policy = RetentionPolicy(seconds=30 * DAY, by_tenant={alice.tenant: 7 * DAY})
+    # When the cleanup job sweeps with an age of 7 days
+    asyncio.run(sweep(policy))
+    # Then the file stays, and the run's results and export still read it
+    assert alice.get(f"/api/v2/files/{file_id}").status_code == 200
+    assert len(alice.get(f"/api/v2/runs/{run_id}/results").json()["items"]) == 20
+    assert alice.get(f"/api/v2/runs/{run_id}/export?format=csv").status_code == 200
+    # And once the run has expired too, both go
+    store["runs"].update_one({"_id": run_id}, {"$set": {"finished_at": eight_days_ago}})
+    asyncio.run(sweep(policy))
+    assert alice.get(f"/api/v2/runs/{run_id}").status_code == 404
+    assert alice.get(f"/api/v2/files/{file_id}").status_code == 404

@@ -98,6 +98,8 @@ class DelimitedReader(TableReader):
             quotechar=self.dialect.quotechar,
             strict=True,
         )
+        if end is not None and number >= end:
+            return
         try:
             for record in parsed:
                 if not record or (len(record) == 1 and not record[0].strip()):
@@ -109,10 +111,12 @@ class DelimitedReader(TableReader):
                 ):
                     break
                 if number >= start:
-                    if end is not None and number >= end:
-                        return
                     yield number, [record[i] for i in positions]
                 number += 1
+                # Stop before reading row `end`: it is the next shard's, and a refusal of it
+                # is not this range's to raise (nor worth the careful reader's pass).
+                if end is not None and number >= end:
+                    return
             else:
                 return
         except (csv.Error, UnicodeDecodeError):

@@ -116,7 +116,7 @@ async def release_shards(deps: Deps) -> int:
         partitions = {
             run_id: {n: r.partition for n, r in out.items()} for run_id, out in released.items()
         }
-        load = partition_load(runs, partitions, deps.shard_partitions)
+        load = partition_load(runs, partitions, workers, deps.shard_partitions)
         by_id, count = {run.id: run for run in runs}, 0
         for run_id, n in next_shards(queues, slots_for(workers), utc_now()):
             shard = await deps.shards.get(ids[run_id][n])
@@ -250,13 +250,19 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
     deps.metrics.active.set(len(active))
     for run in active:
         shards = await deps.shards.not_done(run)
-        released = await deps.releases.released([shard.id for shard in shards])
+        releases = await deps.releases.releases([shard.id for shard in shards])
         for shard in shards:
-            lost = release_lost(shard, released.get(shard.id), LIVE_STALLS * stall, now)
-            if not (lost or stalled(shard, alive, stall, now)):
+            release = releases.get(shard.id)
+            at = release.at if release is not None else None
+            if not (
+                release_lost(shard, at, LIVE_STALLS * stall, now)
+                or stalled(shard, alive, stall, now)
+            ):
                 continue
             attempt = shard.attempt + 1
-            await _publish_shard(run, shard, attempt=attempt, deps=deps)
+            # To the partition its release went to, where the release round counts it.
+            partition = release.partition if release is not None else None
+            await _publish_shard(run, shard, attempt=attempt, deps=deps, partition=partition)
             await deps.shards.mark_republished(shard.id, attempt)
             count += 1
     deps.metrics.stalled.inc(count)

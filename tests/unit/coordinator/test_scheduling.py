@@ -175,7 +175,12 @@ def test_the_partition_load_counts_the_shards_out_and_those_holding_their_slot()
             3: ShardState(column="c", total=1_000, cells=1_000, done=True),
         },
     )
-    assert partition_load([run], {"r": {0: 4, 1: None, 3: 2}}, partitions=6) == {
+    assert partition_load([run], {"r": {0: 4, 1: None, 3: 2}}, workers=6, partitions=6) == {
         4: (0, 1),
+        1: (1, 1),
+    }
+    # and with 2 workers, partition 4 is worker 0's: counted on the candidate partition 0
+    assert partition_load([run], {"r": {0: 4, 1: None}}, workers=2, partitions=6) == {
+        0: (0, 1),
         1: (1, 1),
     }

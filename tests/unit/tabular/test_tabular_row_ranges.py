@@ -257,6 +257,19 @@ def test_given_a_bad_row_inside_a_range_when_read_then_the_rows_before_it_come_o
     assert error.value.row == 75  # data row 73 is the sheet's row 75 (the header is row 1)
 
 
+def test_given_a_bad_row_just_past_a_range_when_read_then_the_range_is_read_whole(
+    tmp_path: Path,
+) -> None:
+    # Row 80 is the next shard's: a range ending there neither refuses nor reads it.
+    path = _tsv(tmp_path, count=100)
+    index = build_row_index(path, every=10)
+    path.write_bytes(path.read_bytes().replace(b"plain text 80", b"plain\ttext 80"))
+
+    rows = list(read_rows(path, start=70, end=80, index=index))
+
+    assert rows == [(n, [str(n), f"plain text {n}", str(n % 5)]) for n in range(70, 80)]
+
+
 def test_given_rows_near_the_row_limit_when_reading_a_range_then_it_equals_a_full_read(
     tmp_path: Path,
 ) -> None:

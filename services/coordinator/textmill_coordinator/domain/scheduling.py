@@ -112,18 +112,23 @@ def partition_for(load: dict[int, tuple[int, int]], workers: int, partitions: in
 
 
 def partition_load(
-    runs: Sequence[Run], released: Mapping[str, Mapping[int, int | None]], partitions: int
+    runs: Sequence[Run],
+    released: Mapping[str, Mapping[int, int | None]],
+    workers: int,
+    partitions: int,
 ) -> dict[int, tuple[int, int]]:
     """`partition_for`'s load from the shards out: `released[run id][n]`, the partition
     shard n of the run went to (None: n mod the partitions, as shards were published before
-    their partitions were recorded)."""
+    their partitions were recorded), each counted on the candidate partition of the same
+    worker (p mod the workers: a shard on partition 5 of 2 workers is worker 1's)."""
+    workers = max(1, min(workers, partitions))
     load: dict[int, tuple[int, int]] = {}
     for run in runs:
         out = released.get(run.id, {})
         for n in run.pending_shards():
             if n not in out:
                 continue
-            p = out[n] if out[n] is not None else n % partitions
+            p = (out[n] if out[n] is not None else n % partitions) % workers
             shard = run.shards[n]
             holds = shard.cells < FREEING_AT * max(1, shard.total)
             holding, total = load.get(p, (0, 0))

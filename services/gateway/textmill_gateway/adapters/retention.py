@@ -92,12 +92,12 @@ class RetentionSweep:
                 await self._redis.delete(LOCK_KEY)
 
     async def sweep(self, now: datetime) -> Swept:
-        runs = await self._expired_runs(now)
+        runs, in_use = await self._expired_runs(now)
         for start in range(0, len(runs), self._batch):
             for run in runs[start : start + self._batch]:
                 await self._remove_run(run)
             await asyncio.sleep(self._pause)
-        files = await self._expired_files(now)
+        files = await self._expired_files(now, in_use)
         for start in range(0, len(files), self._batch):
             for doc in files[start : start + self._batch]:
                 await self._remove_file(doc)
@@ -106,25 +106,30 @@ class RetentionSweep:
             log.info("retention: expired runs and files removed", runs=len(runs), files=len(files))
         return Swept(runs=len(runs), files=len(files))
 
-    async def _expired_runs(self, now: datetime) -> list[dict]:
+    async def _expired_runs(self, now: datetime) -> tuple[list[dict], set[str]]:
+        """The expired runs, and the files of the runs kept: a run under way reads its file,
+        and a kept run's results and export need its header, however old the file is."""
         fields = {"tenant": 1, "status": 1, "file_id": 1, "columns": 1, "rows": 1, "shards": 1}
         fields |= {"finished_at": 1, "created_at": 1}
-        return [
-            doc
-            async for doc in self._db[RUNS].find({}, fields)
+        expired, in_use = [], set()
+        async for doc in self._db[RUNS].find({}, fields):
             if self._policy.run_expired(
                 doc.get("tenant", ""),
                 doc.get("status", ""),
                 _aware(doc.get("finished_at") or doc.get("created_at")),
                 now,
-            )
-        ]
+            ):
+                expired.append(doc)
+            else:
+                in_use.add(str(doc.get("file_id", "")))
+        return expired, in_use
 
-    async def _expired_files(self, now: datetime) -> list[dict]:
+    async def _expired_files(self, now: datetime, in_use: set[str]) -> list[dict]:
         return [
             doc
             async for doc in self._db[blobs.FILES].find({}, {"metadata.tenant": 1, "uploadDate": 1})
-            if self._policy.file_expired(
+            if str(doc["_id"]) not in in_use
+            and self._policy.file_expired(
                 (doc.get("metadata") or {}).get("tenant", ""), _aware(doc["uploadDate"]), now
             )
         ]
