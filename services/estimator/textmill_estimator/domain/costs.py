@@ -55,6 +55,9 @@ class CellLoad:
         )
 
 
+NO_CELLS = CellLoad(0.0, 0.0, 0.0)
+
+
 @dataclass(frozen=True)
 class Observed:
     """What a chain ran over cells of one length bucket, and for how long (decayed sums)."""
@@ -97,7 +100,7 @@ class ChainModel:
             return
         observe_chain(self.fit, load, seconds)
         bucket = length_bucket(load)
-        before = self.buckets.get(bucket, Observed(CellLoad(0.0, 0.0, 0.0), 0.0))
+        before = self.buckets.get(bucket, Observed(NO_CELLS, 0.0))
         self.buckets[bucket] = before.plus(load, seconds)
         self.shards += shard
 

@@ -13,7 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textmill_contracts.events import EstimateAssumptions, RunEstimate
-from textmill_estimator.domain.costs import CellLoad, ChainCost, ChainModel, LayoutCost
+from textmill_estimator.domain.costs import (
+    NO_CELLS,
+    CellLoad,
+    ChainCost,
+    ChainModel,
+    LayoutCost,
+)
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_runs import Run, plan_shards, shard_rows_for
@@ -147,14 +153,9 @@ def estimate_run(
     overhead = outcomes.overhead
     seconds = max(0.01, overhead + backlog.seconds + span.seconds)
     lower, upper = interval(seconds, outcomes.errors_near(seconds, at_least=MIN_ERRORS))
-    load = CellLoad(0.0, 0.0, 0.0)
+    load = NO_CELLS
     for column in columns:
-        column_load = samples[column].load(rows)
-        load = CellLoad(
-            load.cells + column_load.cells,
-            load.chars + column_load.chars,
-            load.chars_squared + column_load.chars_squared,
-        )
+        load = load.plus(samples[column].load(rows))
     run_tokens = tokens(load)
     cost = sum(run_tokens / 1_000 * pricing.of(chain) for chain in chains)
     speeds = {

@@ -5,7 +5,7 @@ the rows hold a cell to analyse and how long those cells are."""
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from textmill_estimator.domain.costs import CellLoad
+from textmill_estimator.domain.costs import NO_CELLS, CellLoad
 from textmill_runs.cell_text import analysable
 
 WINDOWS, WINDOW_ROWS = 8, 64
@@ -59,6 +59,6 @@ class ColumnSample:
     def load(self, rows: float) -> CellLoad:
         """What `rows` rows of this column hold, by the sample's proportions."""
         if not self.rows:
-            return CellLoad(0.0, 0.0, 0.0)
+            return NO_CELLS
         share = rows / self.rows
         return CellLoad(self.cells * share, self.chars * share, self.chars_squared * share)
