@@ -144,3 +144,31 @@ def test_an_unknown_priority_is_refused_naming_the_field(client):
     )
     assert refused.status_code == 400, refused.text
     assert "priority" in refused.text
+
+
+def test_high_priority_is_refused_to_an_analyst_for_a_large_run_and_nothing_starts(admin):
+    limit = Settings().high_priority_max_cells
+    with new_tenant_client(admin) as analyst, new_tenant_client(admin, role="admin") as boss:
+        stored = reviews_csv(limit // 2 + 1, seed=5)  # two text columns: just over the limit
+        asked = {"columns": ["title", "body"], "chains": SMALL_CHAINS, "priority": "high"}
+        for caller in (analyst, boss):
+            caller.file_id = caller.post(  # type: ignore[attr-defined]
+                "/api/v2/files", files={"file": ("r.csv", stored, "text/csv")}
+            ).json()["id"]
+
+        # When an analyst asks high for it, it is refused, saying the limit
+        refused = analyst.post("/api/v2/analyze", json={"file_id": analyst.file_id, **asked})
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "forbidden"
+        assert f"{limit:,}" in refused.json()["detail"]
+        # And no run was started
+        assert analyst.get("/api/v2/runs").json()["items"] == []
+        # While an admin may, and normal stays open to the analyst
+        granted = boss.post("/api/v2/analyze", json={"file_id": boss.file_id, **asked})
+        assert granted.status_code == 202, granted.text
+        boss.post(f"/api/v2/runs/{granted.json()['run_id']}/cancel")
+        normal = analyst.post(
+            "/api/v2/analyze", json={"file_id": analyst.file_id, **asked, "priority": "normal"}
+        )
+        assert normal.status_code == 202, normal.text
+        analyst.post(f"/api/v2/runs/{normal.json()['run_id']}/cancel")

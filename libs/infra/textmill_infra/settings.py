@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     # queueing past this only adds latency and memory (docs/load.md). Below the Redis
     # pool's 100 connections, which open streams share.
     gateway_max_in_flight: int = Field(default=64, gt=0)
+    # The largest run (rows × columns) a non-admin may ask `high` priority for: quick runs
+    # jump the queue, a large high run would hold every worker from everyone else.
+    high_priority_max_cells: int = Field(default=10_000, ge=0)
     # JWT bearer tokens (PyJWT): an HS256 secret and/or RS256/ES256 keys from a JWKS file.
     jwt_secret: SecretStr | None = None
     jwt_jwks_file: Path | None = None

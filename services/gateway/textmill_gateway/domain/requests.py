@@ -74,7 +74,9 @@ class AnalyzeRequest(BaseModel):
     priority: Priority = Field(
         default=DEFAULT_PRIORITY,
         description="whose shards the workers get first: every high run's before any normal "
-        "one's, every normal run's before any low one's; tenants take turns within a priority",
+        "one's, every normal run's before any low one's; tenants take turns within a priority. "
+        "high is for runs of at most TEXTMILL_HIGH_PRIORITY_MAX_CELLS cells (10,000) unless "
+        "an admin asks (403 forbidden otherwise)",
     )
 
     @model_validator(mode="before")

@@ -20,7 +20,7 @@ from textmill_gateway.domain.export import EXPORTERS, MEDIA_TYPES
 from textmill_gateway.domain.pages import SEQUENCE_CURSOR, parse_sequence_cursor
 from textmill_gateway.domain.positions import CURSOR, format_cursor, parse_cursor
 from textmill_gateway.domain.principal import Principal
-from textmill_gateway.domain.refusals import Refusal, not_found
+from textmill_gateway.domain.refusals import Refusal, forbidden, not_found
 from textmill_gateway.domain.requests import AnalyzeRequest, chosen_chains, chosen_columns
 from textmill_gateway.domain.run_view import present, run_links
 from textmill_gateway.domain.summary import RunSummary
@@ -93,6 +93,16 @@ async def start_run(
     return run
 
 
+def may_jump_the_queue(principal: Principal, cells: int, gateway: Gateway) -> None:
+    """`high` is for quick runs, or an admin's: a large high run holds every worker."""
+    limit = gateway.runtime.settings.high_priority_max_cells
+    if principal.role != "admin" and cells > limit:
+        raise forbidden(
+            f"high priority is for runs of at most {limit:,} cells unless an admin asks; "
+            f"this one has {cells:,} (rows × columns): ask normal or low"
+        )
+
+
 class RunsController(Controller):
     path = "/api/v2"
     tags = ["runs"]
@@ -116,6 +126,8 @@ class RunsController(Controller):
             raise not_found("file", data.file_id)
         columns = chosen_columns(data.columns, stored.header)
         chains = chosen_chains(data.chains, gateway.models())
+        if data.priority == "high":
+            may_jump_the_queue(principal, stored.rows * len(columns), gateway)
         run = await start_run(gateway, principal, stored, columns, chains, data.priority)
         if "text/event-stream" in request.headers.get("accept", ""):
             events = sse_events(gateway, run, 0, None, f"/api/v2/runs/{run.id}/events")
