@@ -7,8 +7,12 @@ calibration runs and defaults, and the second, over the same files, from the his
 the first pass's shards. Prints a Markdown table and writes bench/results/estimate.md.
 
     uv run python -m bench.estimate_bench
+    uv run python -m bench.estimate_bench --layouts 1   # one layout, to compare two builds
+
+A subset of the layouts writes bench/results/estimate-layouts-<n>.md instead.
 """
 
+import argparse
 import csv
 import random
 import statistics
@@ -138,6 +142,16 @@ def latency(client: httpx.Client, file_id: str) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="estimated against actual run seconds")
+    parser.add_argument(
+        "--layouts",
+        type=int,
+        nargs="+",
+        choices=range(1, len(LAYOUTS) + 1),
+        help="which layouts to run (1-based; all by default)",
+    )
+    chosen = parser.parse_args().layouts
+    layouts = [LAYOUTS[n - 1] for n in chosen] if chosen else LAYOUTS
     settings = Settings()
     key = (ROOT / ".local" / "admin-key").read_text().strip()
     base = f"http://127.0.0.1:{settings.gateway_port}"
@@ -156,7 +170,7 @@ def main() -> None:
             files[case] = upload.raise_for_status().json()["id"]
         try:
             clear_model(settings)
-            for layout in LAYOUTS:
+            for layout in layouts:
                 set_layout(layout)
                 for attempt in (1, 2):
                     for case in CASES:
@@ -171,7 +185,8 @@ def main() -> None:
                 client.delete(f"/api/v2/files/{file_id}")
     table = render(rows) + "\n\n" + latency_line
     print(table)
-    out = ROOT / "bench" / "results" / "estimate.md"
+    name = f"estimate-layouts-{'-'.join(map(str, chosen))}" if chosen else "estimate"
+    out = ROOT / "bench" / "results" / f"{name}.md"
     out.write_text(table + "\n")
     print(f"\nwritten to {out.relative_to(ROOT)}")
 

@@ -10,6 +10,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from textmill_contracts.envelope import Message, TopicName
+from textmill_contracts.events import DEFAULT_PRIORITY, Priority
 
 
 class ProfileRequested(Message):
@@ -72,12 +73,17 @@ class AnalyzeTexts(Message):
 
 class EstimateRequested(Message):
     """Estimate the time and cost of a run of `chains` over `columns` of a stored file,
-    before it starts, and reply on `reply_to`."""
+    before it starts, and reply on `reply_to`. 1.1 added `priority`."""
 
     schema_name: ClassVar[str] = "estimate.requested"
+    schema_version: str = "1.1"
     correlation_id: str
     reply_to: TopicName
     tenant: str
     file_id: str
     columns: list[str] = Field(min_length=1)
     chains: list[str] = Field(min_length=1)
+    priority: Priority = Field(
+        default=DEFAULT_PRIORITY,
+        description="the run's priority: the shards of other runs ahead of it depend on it (1.1)",
+    )

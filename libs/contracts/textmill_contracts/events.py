@@ -13,6 +13,11 @@ ColumnType = Literal[
     "text", "categorical", "integer", "float", "bool", "datetime", "id", "url", "email", "empty"
 ]
 RunStatus = Literal["accepted", "queued", "running", "completed", "failed", "cancelled"]
+# Which runs' shards the workers get first (`textmill_coordinator`'s scheduler): a high one
+# before any normal one, a normal one before any low one.
+Priority = Literal["high", "normal", "low"]
+PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
+DEFAULT_PRIORITY: Priority = "normal"
 TERMINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "cancelled"})
 CellStatus = Literal["ok", "skipped", "failed"]
 # The most cell JSON one ResultBatch carries (unless a single cell is larger): Kafka refuses

@@ -3,15 +3,15 @@ accepted → queued → running → completed | failed | cancelled, and an end f
 before it. A run ends once; which end wins a race is the store's to settle
 (`textmill_storage.RunStatuses`)."""
 
-from typing import Literal
+from textmill_contracts.events import (
+    DEFAULT_PRIORITY,
+    PRIORITIES,
+    TERMINAL_STATUSES,
+    Priority,
+    RunStatus,
+)
 
-from textmill_contracts.events import TERMINAL_STATUSES, RunStatus
-
-# Which runs' shards the workers get first (`textmill_coordinator`'s scheduler): a high one
-# before any normal one, a normal one before any low one.
-Priority = Literal["high", "normal", "low"]
-PRIORITIES: tuple[Priority, ...] = ("high", "normal", "low")
-DEFAULT_PRIORITY: Priority = "normal"
+__all__ = ["DEFAULT_PRIORITY", "PRIORITIES", "Priority"]  # defined with the contracts
 
 ACTIVE: tuple[RunStatus, ...] = ("accepted", "queued", "running")
 UNDER_WAY: tuple[RunStatus, ...] = ("queued", "running")  # planned, shards out

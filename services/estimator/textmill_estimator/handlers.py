@@ -30,6 +30,7 @@ from textmill_estimator.adapters.calibration import Calibrator
 from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
+from textmill_estimator.domain.backlog import runs_left
 from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.costs import (
     ChainModel,
@@ -37,12 +38,13 @@ from textmill_estimator.domain.costs import (
     observe_layout,
     shard_load,
 )
-from textmill_estimator.domain.estimate import Pricing, backlog_of, estimate_run, source_of
+from textmill_estimator.domain.estimate import Pricing, estimate_run, source_of
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyTimeout
+from textmill_runs.status import Priority
 from textmill_storage import RunRecords
 from textmill_tabular import TabularError
 
@@ -71,7 +73,12 @@ async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:
     ids = {"correlation_id": command.correlation_id}
     try:
         made = await estimate(
-            command.tenant, command.file_id, command.columns, command.chains, deps
+            command.tenant,
+            command.file_id,
+            command.columns,
+            command.chains,
+            deps,
+            priority=command.priority,
         )
         answer: EstimateCompleted | EstimateFailed = EstimateCompleted(**ids, estimate=made)
     except StoredFileMissing:
@@ -96,7 +103,13 @@ async def estimate_accepted_run(command: AnalyzeRequested, deps: Deps) -> None:
         return
     try:
         made = await estimate(
-            run.tenant, run.file_id, run.columns, run.chains, deps, leaving_out=run.id
+            run.tenant,
+            run.file_id,
+            run.columns,
+            run.chains,
+            deps,
+            priority=run.priority,
+            leaving_out=run.id,
         )
     except ConnectionFailure:
         raise  # the store is away: redelivery retries once it is back
@@ -116,10 +129,11 @@ async def estimate(
     chains: list[str],
     deps: Deps,
     *,
+    priority: Priority,
     leaving_out: str | None = None,
 ) -> RunEstimate:
-    """The estimate of a run of `chains` over `columns` of the file, as things stand (the
-    backlog leaves out the run `leaving_out`, the one being estimated)."""
+    """The estimate of a run of `chains` over `columns` of the file, of `tenant` at
+    `priority`, as things stand (the backlog leaves out `leaving_out`, the run estimated)."""
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
     alive = deps.workers.alive(utc_now())
@@ -145,11 +159,13 @@ async def estimate(
         partitions=deps.partitions,
         workers_alive=len(alive),
         chain_processes=chain_processes if alive else 0,
-        backlog=backlog_of(runs, leaving_out=leaving_out, chain_processes=chain_processes),
+        others=runs_left(runs, leaving_out=leaving_out, chain_processes=chain_processes),
         outcomes=outcomes,
         pricing=deps.pricing,
         source=source,
         history_shards=min(model.shards for model in models.values()),
+        tenant=tenant,
+        priority=priority,
     )
     deps.metrics.estimates.labels(source).inc()
     deps.metrics.latency.observe(time.perf_counter() - started)

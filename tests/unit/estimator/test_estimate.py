@@ -1,10 +1,9 @@
 """An estimate from the sample, the cost model and the workers alive: its time, interval,
 cells, tokens and cost."""
 
-from datetime import UTC, datetime
-
 import pytest
 
+from textmill_estimator.domain.backlog import RunLeft
 from textmill_estimator.domain.costs import (
     CellLoad,
     ChainCost,
@@ -16,9 +15,7 @@ from textmill_estimator.domain.costs import (
 )
 from textmill_estimator.domain.estimate import (
     MIN_ERRORS,
-    Backlog,
     Pricing,
-    backlog_of,
     estimate_run,
     interval,
     makespan,
@@ -26,8 +23,6 @@ from textmill_estimator.domain.estimate import (
 )
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample, sample_windows
-from textmill_runs import Run, ShardState
-from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
 
 PER_CELL = ChainCost(a=100.0, b=0.0, q=0.0)  # 100 µs a cell whatever its length
 BY_LENGTH = ChainCost(a=0.0, b=1_000.0, q=0.0)  # 1 ms a cell per thousand characters
@@ -146,37 +141,6 @@ def test_shards_go_to_workers_by_their_partition_as_kafka_deals_them():
     assert many.seconds == pytest.approx(24.0)
 
 
-def test_the_backlog_is_what_other_runs_have_left():
-    now = datetime(2026, 12, 7, tzinfo=UTC)
-
-    def run(run_id: str, done: int, estimate: dict | None) -> Run:
-        shards = {0: ShardState(column="a", total=10_000, cells=done)}
-        return Run(
-            id=run_id,
-            tenant="t",
-            file_id="f",
-            columns=["a"],
-            chains=["sentiment"],
-            status="running",
-            cells_total=10_000,
-            created_at=now,
-            shards=shards,
-            estimate=estimate,
-        )
-
-    runs = [
-        run("estimated", 5_000, {"assumptions": {"compute_seconds": 8.0}}),  # half left: 4 s
-        run("unestimated", 0, None),  # 10,000 sentiment cells at the planner's speed
-        run("me", 0, {"assumptions": {"compute_seconds": 99.0}}),  # the run being estimated
-    ]
-    one = backlog_of(runs, leaving_out="me", chain_processes=1)
-    two = backlog_of(runs, leaving_out="me", chain_processes=2)
-    by_planner = 10_000 / CHAIN_CELLS_PER_SECOND["sentiment"]
-    assert one.cells == 15_000 and one.seconds == pytest.approx(4.0 + by_planner)
-    # Two chain processes share the unestimated run's cells
-    assert two.seconds == pytest.approx(4.0 + by_planner / 2)
-
-
 def test_calibration_texts_are_spread_over_the_whole_sample():
     sample = a_sample([f"title {i}" for i in range(50)] + ["r" * 2_000] * 450)
     picked = sample.calibration_texts(100)
@@ -222,11 +186,12 @@ def test_an_estimate_adds_the_fixed_costs_and_the_backlog_and_prices_each_chain(
         partitions=PARTITIONS,
         workers_alive=1,
         chain_processes=1,
-        backlog=Backlog(cells=5_000, seconds=2.0),
+        others=[RunLeft("big", "t", "high", cells=5_000, seconds=2.0)],
         outcomes=Outcomes(fixed=[0.5]),
         pricing=Pricing(0.10, {"pii": 0.20}),
         source="history",
         history_shards=12,
+        tenant="t",
     )
     # 8,000 cells analysed, two chains of 100 µs each: 1.6 s, after 2 s of backlog and 0.5 s
     assert made.cells == 8_000

@@ -2,8 +2,8 @@
 cells, tokens and cost.
 
 Time = the fixed costs of a run (planning, the first shard's start, the end; fitted on the
-runs that completed) + the backlog of other runs' shards ahead of it + the makespan of its
-own shards, planned as the coordinator will plan them and dealt round robin to the
+runs that completed) + the backlog of other runs' shards ahead of it (`backlog.py`) + the
+makespan of its own shards, planned as the coordinator will plan them and dealt round robin to the
 workers alive, each shard's wall time given by the cost model over the cells the sample
 says it holds.
 """
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from textmill_contracts.events import EstimateAssumptions, RunEstimate
+from textmill_estimator.domain.backlog import RunLeft, backlog_ahead
 from textmill_estimator.domain.costs import (
     NO_CELLS,
     CellLoad,
@@ -22,8 +23,8 @@ from textmill_estimator.domain.costs import (
 )
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
-from textmill_runs import Run, plan_shards, shard_rows_for
-from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
+from textmill_runs import plan_shards, shard_rows_for
+from textmill_runs.status import DEFAULT_PRIORITY, Priority
 
 CONFIDENCE = 0.90
 # The interval until enough runs have ended to measure it (relative to the estimate).
@@ -32,31 +33,6 @@ MIN_ERRORS = 10  # outcomes needed to use their quantiles
 MIN_MARGIN = 0.05  # the interval is never narrower than ±5 %
 CHARS_PER_TOKEN = 4
 TOKEN_RULE = "⌈characters ÷ 4⌉ tokens per analysed cell; each chain charges them at its price"
-
-
-@dataclass(frozen=True)
-class Backlog:
-    cells: int
-    seconds: float
-
-
-def backlog_of(runs: Iterable[Run], *, leaving_out: str | None, chain_processes: int) -> Backlog:
-    """What the runs under way (but `leaving_out`, the run being estimated) still have to
-    do: the share of each one's own estimate its cells left are, or, for a run without an
-    estimate, its cells at the planner's speeds over the chain processes alive."""
-    cells, seconds = 0, 0.0
-    slowest = min(CHAIN_CELLS_PER_SECOND.values())
-    for run in runs:
-        if run.id == leaving_out or not run.cells_total:
-            continue
-        left = max(0, run.cells_total - run.cells_done)
-        cells += left
-        if run.estimate is not None:
-            seconds += left / run.cells_total * run.estimate["assumptions"]["compute_seconds"]
-        else:
-            per_cell = sum(1 / CHAIN_CELLS_PER_SECOND.get(c, slowest) for c in run.chains)
-            seconds += left * per_cell / max(1, chain_processes)
-    return Backlog(cells, seconds)
 
 
 def source_of(models: Iterable[ChainModel], *, calibrated: bool) -> str:
@@ -143,13 +119,18 @@ def estimate_run(
     partitions: int,
     workers_alive: int,
     chain_processes: int,
-    backlog: Backlog,
+    others: list[RunLeft],
     outcomes: Outcomes,
     pricing: Pricing,
     source: str,
     history_shards: int,
+    tenant: str,
+    priority: Priority = DEFAULT_PRIORITY,
 ) -> tuple[RunEstimate, Makespan]:
+    """`others`: the work the runs under way have left, of which the backlog is what is done
+    before this run of `tenant` at `priority` ends."""
     span = makespan(rows, columns, chains, samples, costs, layouts, partitions)
+    backlog = backlog_ahead(others, tenant=tenant, priority=priority, own_seconds=span.seconds)
     overhead = outcomes.overhead
     seconds = max(0.01, overhead + backlog.seconds + span.seconds)
     lower, upper = interval(seconds, outcomes.errors_near(seconds, at_least=MIN_ERRORS))

@@ -43,6 +43,7 @@ async def estimate(
             file_id=stored.id,
             columns=columns,
             chains=chains,
+            priority=data.priority,
         ),
         what="estimator",
         key=stored.id,
