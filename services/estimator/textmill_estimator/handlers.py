@@ -237,8 +237,16 @@ async def record_outcome(update: RunUpdated, deps: Deps) -> None:
     # it waited behind, as estimated.
     start = (run.started_at or run.finished_at) - run.created_at
     fixed = start.total_seconds() - made.assumptions.backlog_seconds
+    assumptions = made.assumptions
     error = await deps.models.change_outcomes(
-        lambda outcomes: outcomes.record(run.id, made.estimated_seconds, actual, fixed)
+        lambda outcomes: outcomes.record(
+            run.id,
+            made.estimated_seconds,
+            actual,
+            fixed,
+            compute_seconds=assumptions.compute_seconds,
+            backlog_seconds=assumptions.backlog_seconds,
+        )
     )
     if error is None:
         return

@@ -128,17 +128,26 @@ def test_the_shards_are_dealt_round_robin_and_the_longest_worker_ends_the_run():
     assert one.cpu == {"sentiment": pytest.approx(24.0)}
 
 
-def test_shards_go_to_workers_by_their_partition_as_kafka_deals_them():
-    # Given 12 shards (1,440,000 rows) over 6 partitions and 4 workers: partitions 0-5 go
-    # to workers 0, 1, 2, 3, 0, 1, so workers 0 and 1 get 4 shards each, 2 and 3 get 2
+def test_each_shard_goes_to_the_worker_that_is_free_first_as_waves_release_them():
+    # Given 12 shards (1,440,000 rows) of 12 s over 6 partitions and 4 workers
     samples = {"review": a_sample(["x" * 100] * 10)}
     costs = {"sentiment": PER_CELL}
     span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 4, 6)
-    # Then the run lasts 4 shards of 12 s, not the 3 an even deal would say
-    assert span.shards == 12 and span.seconds == pytest.approx(48.0)
+    # Then each worker gets 3 (the coordinator releases a shard to the freest worker)
+    assert span.shards == 12 and span.seconds == pytest.approx(36.0)
     # And workers beyond the partitions get none: 8 workers are 6
     many = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 8, 6)
     assert many.seconds == pytest.approx(24.0)
+
+
+def test_a_slower_worker_gets_fewer_shards():
+    # Given 12 shards of 12 s, a serial worker and one twice as fast
+    samples = {"review": a_sample(["x" * 100] * 10)}
+    costs = {"sentiment": PER_CELL}
+    fast = LayoutCost(alpha=0.5, beta=0.0, gamma=0.0)
+    span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL, fast], 6)
+    # Then the fast one does 8 in 48 s while the slow one does 4 in 48 s
+    assert span.seconds == pytest.approx(48.0)
 
 
 def test_calibration_texts_are_spread_over_the_whole_sample():

@@ -37,6 +37,43 @@ def test_a_few_runs_that_waited_long_to_start_do_not_move_the_fixed_costs():
     assert outcomes.overhead == pytest.approx(0.2)
 
 
+def test_a_short_run_shows_the_fixed_costs_whole_beyond_its_shards_and_backlog():
+    # Given a run that took 0.05 s to start and 0.12 s in all, its shards estimated at 0.03 s
+    outcomes = Outcomes()
+    outcomes.record("tiny", estimated=0.2, actual=0.12, fixed_seconds=0.05, compute_seconds=0.03)
+    # Then a run's fixed costs are the 0.09 s beyond its shards, its end's included
+    assert outcomes.overhead == pytest.approx(0.09)
+    # And a backlog it was estimated to wait behind is not part of them
+    outcomes.record(
+        "behind",
+        estimated=0.5,
+        actual=0.42,
+        fixed_seconds=0.35,
+        compute_seconds=0.03,
+        backlog_seconds=0.3,
+    )
+    assert outcomes.overhead == pytest.approx(0.09)
+
+
+def test_long_runs_do_not_say_the_fixed_costs_where_a_short_run_has():
+    # Given long runs, whose compute error is seconds, and that took 0.3 s to start
+    outcomes = Outcomes()
+    for n in range(5):
+        outcomes.record(
+            f"long{n}", estimated=8.0, actual=10.0, fixed_seconds=0.3, compute_seconds=8
+        )
+    # Then the fixed costs are what they took to start
+    assert outcomes.overhead == pytest.approx(0.3)
+    # Until a short run has ended
+    outcomes.record("tiny", estimated=0.2, actual=0.15, fixed_seconds=0.1, compute_seconds=0.02)
+    assert outcomes.overhead == pytest.approx(0.13)
+
+
+def test_fixed_costs_kept_before_short_runs_were_are_read_without_them():
+    outcomes = Outcomes.from_dict({"errors": [], "runs": [], "fixed": [0.2, 0.4], "sizes": []})
+    assert outcomes.short == [] and outcomes.overhead == pytest.approx(0.3)
+
+
 def test_the_fixed_costs_kept_by_the_first_build_are_read_as_one_run():
     assert Outcomes.from_dict({"errors": [], "runs": [], "overhead": 0.7}).overhead == 0.7
 

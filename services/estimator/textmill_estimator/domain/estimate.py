@@ -72,9 +72,9 @@ def makespan(
     partitions: int,
 ) -> Makespan:
     """The run's shards (as `plan_shards` makes them), each one's wall time on the worker it
-    goes to, and the longest total. Shard n goes to partition n mod the partitions (the
-    coordinator's round robin), and partition p to worker p mod the workers (the consumer
-    group's round-robin assignment): workers beyond the partitions get none."""
+    goes to, and the longest total. The coordinator releases a shard as a worker frees a
+    slot, to the partition of the freest worker (docs/scheduling.md): each shard, in plan
+    order, goes to the worker done first. Workers beyond the partitions get none."""
     plans = plan_shards(rows, columns, shard_rows_for(chains))
     serving = max(1, min(len(layouts), partitions))
     busy = [0.0] * serving
@@ -86,8 +86,8 @@ def makespan(
             seconds = costs[chain].seconds(load)
             cpu[chain] += seconds
             shard_cpu += seconds
-        worker = (plan.n % partitions) % serving
-        busy[worker] += layouts[worker % len(layouts)].seconds(shard_cpu, plan.cells)
+        worker = min(range(serving), key=busy.__getitem__)
+        busy[worker] += layouts[worker].seconds(shard_cpu, plan.cells)
     return Makespan(max(busy) if plans else 0.0, cpu, len(plans))
 
 
