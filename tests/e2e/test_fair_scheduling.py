@@ -136,6 +136,26 @@ def test_a_high_priority_run_is_served_before_a_normal_run_queued_earlier(admin,
     assert ahead_of(high_out, released_after(db, [large, normal], queued_at(db, high))) <= 1
 
 
+def test_another_tenant_s_estimate_waits_for_a_share_of_a_large_run_not_all_it_has_left(
+    admin, large_run
+):
+    # Given tenant A's large run under way
+    with new_tenant_client(admin) as b:
+        # When tenant B estimates a one-shard run at A's priority and at a lower one
+        uploaded = b.post(
+            "/api/v2/files", files={"file": ("r.csv", reviews_csv(SMALL_ROWS, 24), "text/csv")}
+        )
+        body = {"file_id": uploaded.json()["id"], "columns": ["body"], "chains": SMALL_CHAINS}
+        normal, low = (
+            b.post("/api/v2/estimate", json={**body, "priority": priority}).json()["assumptions"]
+            for priority in ("normal", "low")
+        )
+    # Then at A's priority B's run waits for a share of A's (tenants take turns), and at a
+    # lower one for all A has left, which is more
+    assert normal["backlog_seconds"] < low["backlog_seconds"]
+    assert normal["backlog_cells"] < low["backlog_cells"]
+
+
 def test_an_unknown_priority_is_refused_naming_the_field(client):
     uploaded = client.post("/api/v2/files", files={"file": ("r.csv", reviews_csv(10), "text/csv")})
     refused = client.post(
