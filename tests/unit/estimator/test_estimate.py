@@ -3,6 +3,7 @@ cells, tokens and cost."""
 
 import pytest
 
+from textmill_contracts.events import ShardCosts
 from textmill_estimator.domain.backlog import RunLeft
 from textmill_estimator.domain.costs import (
     CellLoad,
@@ -12,6 +13,7 @@ from textmill_estimator.domain.costs import (
     chain_prior,
     layout_prior,
     observe_chain,
+    observe_layout,
 )
 from textmill_estimator.domain.estimate import (
     MIN_ERRORS,
@@ -148,6 +150,32 @@ def test_a_slower_worker_gets_fewer_shards():
     span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL, fast], 6)
     # Then the fast one does 8 in 48 s while the slow one does 4 in 48 s
     assert span.seconds == pytest.approx(48.0)
+
+
+def test_a_layout_fitted_on_long_noisy_shards_still_times_a_short_shard():
+    # Given shards of 5 to 20 s whose wall time wanders ±30 % around 1.2 times their
+    # chains' seconds (a busy machine), and short shards: 0.05 s of chains, 0.1 s in all
+    fit = layout_prior(1)
+    wander = [1.3, 0.7, 1.3, 1.3, 0.7, 1.3]
+    for n, cpu in enumerate([5.0, 10.0, 20.0, 5.0, 10.0, 20.0]):
+        observe_layout(fit, a_shard(cpu=cpu, seconds=1.2 * cpu * wander[n], rows=1_000))
+        observe_layout(fit, a_shard(cpu=0.05, seconds=0.1, rows=1_000))
+    layout = LayoutCost.of(fit)
+    # Then a short shard is timed within a fifth of its time, and a long one within a third
+    assert layout.seconds(0.05, 1_000) == pytest.approx(0.1, rel=0.2)
+    assert layout.seconds(10.0, 1_000) == pytest.approx(12.0, rel=0.34)
+
+
+def a_shard(*, cpu: float, seconds: float, rows: int) -> ShardCosts:
+    return ShardCosts(
+        seconds=seconds,
+        cells=rows,
+        rows=rows,
+        chars=rows * 100,
+        chars_squared=rows * 10_000,
+        chain_seconds={"sentiment": cpu},
+        chain_processes=1,
+    )
 
 
 def test_calibration_texts_are_spread_over_the_whole_sample():

@@ -12,7 +12,7 @@ what a worker layout turns that time into in a shard's wall time.
 - `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on
   a worker with P chain processes (α: what P processes and the cores' contention make of
   C; β: reading, storing and publishing rows; γ: a shard's start and end), fitted on
-  completed shards.
+  completed shards, each missed by a share of its time (relative least squares).
 """
 
 import itertools
@@ -21,11 +21,12 @@ from dataclasses import dataclass, field, replace
 
 from textmill_contracts.events import ShardCosts
 from textmill_estimator.domain.fitting import LeastSquares
-from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
+from textmill_runs.plan import CHAIN_CELLS_PER_SECOND, TARGET_SHARD_SECONDS
 
 MICRO = 1e6
 CHAIN_STRENGTH = 0.01  # of the prior, against observations weighing cells / 1,000
-LAYOUT_STRENGTH = 0.05  # against observations weighing 1 a shard
+LAYOUT_STRENGTH = 0.05  # against a shard of the planner's length, weighing 1
+MIN_SHARD_SECONDS = 0.05  # a shard's weight is at most that of one this long
 MAX_CELL_WEIGHT = 20.0
 # A chain's history covers a column when it holds this much weight (thousands of cells) of
 # cells within a length bucket (a power of 2 of characters) of the column's mean length.
@@ -154,7 +155,14 @@ def observe_chain(fit: LeastSquares, load: CellLoad, seconds: float) -> None:
 
 
 def observe_layout(fit: LeastSquares, costs: ShardCosts) -> None:
-    fit.observe([costs_cpu(costs), costs.rows / 1e4, 1.0], costs.seconds)
+    """Fold in a shard's wall seconds, weighed by the inverse of their square: the fit then
+    misses each shard by a share of its time, where by seconds a 20 s shard's noise set
+    γ (2.4 s on a busy machine, for shards of 0.3 s) and a run's last, short shard, and a
+    short run's only one, were estimated several times over. A shard of the planner's
+    length (`TARGET_SHARD_SECONDS`) weighs 1."""
+    seconds = max(costs.seconds, MIN_SHARD_SECONDS)
+    weight = (TARGET_SHARD_SECONDS / seconds) ** 2
+    fit.observe([costs_cpu(costs), costs.rows / 1e4, 1.0], costs.seconds, weight)
 
 
 def costs_cpu(costs: ShardCosts) -> float:
