@@ -3,6 +3,7 @@ calibration runs only for lengths a chain's history has not seen (and only with 
 alive to run them), a shard's costs folded in once, a run's estimate kept once and compared
 with what the run took."""
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -85,9 +86,11 @@ def deps_for(
     )
 
 
-def asked(file_id: str = "f1", chains: tuple[str, ...] = ("sentiment",)) -> EstimateRequested:
+def asked(
+    file_id: str = "f1", chains: tuple[str, ...] = ("sentiment",), **fields
+) -> EstimateRequested:
     return EstimateRequested(
-        correlation_id="c1",
+        **{"correlation_id": "c1", **fields},
         reply_to=REPLIES,
         tenant="t",
         file_id=file_id,
@@ -258,3 +261,21 @@ async def test_a_completed_run_is_compared_with_its_estimate_once():
     # Then its error (3 ÷ 2 − 1) is counted once, and so is its wait to start
     outcomes = await deps.models.outcomes()
     assert outcomes.errors == [0.5] and outcomes.fixed == [pytest.approx(0.5, abs=0.01)]
+    # And, a short run, what it took beyond its estimated shards and backlog
+    beyond = 3.0 - made["assumptions"]["compute_seconds"] - made["assumptions"]["backlog_seconds"]
+    assert outcomes.short == [pytest.approx(beyond, abs=0.01)]
+
+
+async def test_an_estimate_counts_another_tenant_s_run_as_its_priority_says():
+    # Given another tenant's run of 100,000 cells under way, at the normal priority
+    deps = deps_for(["a short review of a kettle"] * 50, rows=1_000)
+    big = a_run("running", cells_total=100_000, created_at=utc_now())
+    await deps.runs.create(dataclasses.replace(big, tenant="other"))
+    await deps.runs.register_active()
+    # When a run of 1,000 rows is estimated at the same priority and at a lower one
+    for n, priority in enumerate(("normal", "low")):
+        await handlers.answer_estimate(asked(priority=priority, correlation_id=f"c{n}"), deps)
+    normal, low = (m.estimate.assumptions for m in deps.publisher.messages(REPLIES))
+    # Then at the same one it waits for a share of the other run, at the lower one for all
+    assert 0 < normal.backlog_seconds < low.backlog_seconds
+    assert low.backlog_cells == 100_000
