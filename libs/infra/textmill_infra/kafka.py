@@ -147,6 +147,9 @@ def make_broker(settings: Settings, service: str, registry: CollectorRegistry) -
         acks="all",
         enable_idempotence=True,
         max_request_size=MAX_MESSAGE_BYTES,
+        compression_type=None
+        if settings.kafka_compression == "none"
+        else settings.kafka_compression,
         request_timeout_ms=15_000,
         middlewares=(
             RetryBackoff,
