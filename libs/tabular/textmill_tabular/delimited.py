@@ -104,10 +104,13 @@ class DelimitedReader(TableReader):
             for record in parsed:
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue  # blank
-                if (
-                    len(record) != width
-                    or max(map(len, record)) > field_limit
-                    or 2 * sum(map(len, record)) + 3 * width > row_budget
+                if len(record) != width:
+                    break
+                chars = sum(map(len, record))
+                # No field is longer than its row: the longest needs finding only when the
+                # row passes a field's limit (one pass over the fields a row, not two).
+                if 2 * chars + 3 * width > row_budget or (
+                    chars > field_limit and max(map(len, record)) > field_limit
                 ):
                     break
                 if number >= start:

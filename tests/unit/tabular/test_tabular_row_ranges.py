@@ -14,6 +14,7 @@ import pytest
 from textmill_tabular import (
     MalformedFile,
     RowIndex,
+    TooLarge,
     UnknownColumn,
     build_row_index,
     open_table,
@@ -283,6 +284,26 @@ def test_given_rows_near_the_row_limit_when_reading_a_range_then_it_equals_a_ful
     shard = list(read_rows(path, start=3, end=17, index=index, **limits))
 
     assert shard == full[3:17]
+
+
+def test_given_a_field_over_its_limit_in_a_short_row_when_reading_a_range_then_refused_as_in_full(
+    tmp_path: Path,
+) -> None:
+    # The quick parse looks for the longest field only when the row's characters pass a
+    # field's limit: a row of one long field and short others still goes to the careful
+    # reader, which names the cell.
+    path = _tsv(tmp_path, count=30)
+    path.write_bytes(path.read_bytes().replace(b"plain text 12", b"x" * 60))
+    limits = {"max_row_chars": 1_000, "max_field_chars": 50}
+    index = build_row_index(path, every=EVERY)
+
+    with pytest.raises(TooLarge) as full:
+        list(open_table(path, **limits).rows())
+    with pytest.raises(TooLarge) as shard:
+        list(read_rows(path, start=3, end=17, index=index, **limits))
+
+    assert (shard.value.row, shard.value.column) == (full.value.row, full.value.column)
+    assert shard.value.column == "review"
 
 
 def test_given_parquet_when_reading_a_range_then_only_overlapping_row_groups_and_columns_are_read(
