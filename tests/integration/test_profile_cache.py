@@ -1,5 +1,6 @@
-"""The profile cache against the real Redis: LRU within a byte bound, TTL, invalidation,
-statistics. Each test has a namespace of its own, apart from the running profiler's."""
+"""The profile cache (`textmill_storage.profile_cache`) against the real Redis: LRU within a
+byte bound, TTL, invalidation, statistics, and the gateway's lookup of the recorded
+version. Each test has a namespace of its own, apart from the running profiler's."""
 
 import asyncio
 import secrets
@@ -8,7 +9,7 @@ import uuid
 import pytest
 from prometheus_client import CollectorRegistry
 
-from textmill_profiler.adapters.cache import ProfileCache
+from textmill_storage import ProfileCache
 
 
 def profile(marker: str, size: int = 2_000) -> dict:
@@ -104,3 +105,50 @@ async def test_invalidate_drops_every_version_of_the_content(make_cache):
     stats = await cache.stats()
     assert stats.entries == 1
     assert stats.bytes == len(await cache._redis.get(cache.key("t", "keep", "1")))
+
+
+async def test_the_current_lookup_serves_the_recorded_versions_entry_only(make_cache):
+    # Given entries of two versions of one content, and version "2" recorded
+    cache = make_cache()
+    for version in ("1", "2"):
+        await cache.put("t", "sha", version, profile(version))
+    await cache.record_version("2")
+    # Then the lookup answers version 2's entry, and once "3" is recorded (a profiler of a
+    # new version started) neither older entry is served
+    assert await cache.current("t", "sha") == ("2", await cache.get("t", "sha", "2"))
+    await cache.record_version("3")
+    assert await cache.current("t", "sha") is None
+    assert await cache.current("other-tenant", "sha") is None
+
+
+async def test_a_put_records_its_version_only_when_none_is(make_cache):
+    # Given no version recorded (Redis lost it), a put records its own
+    cache = make_cache()
+    assert await cache.current("t", "sha") is None
+    await cache.put("t", "sha", "1", profile("1"))
+    assert (await cache.current("t", "sha"))[0] == "1"
+    # ...but a put of an older profiler does not take back the version a newer one recorded
+    await cache.record_version("2")
+    await cache.put("t", "sha", "1", profile("1"))
+    assert await cache.current("t", "sha") is None
+
+
+async def test_a_current_hit_is_counted_and_touched_and_a_miss_left_to_the_profiler(make_cache):
+    # Given a cache that holds two entries and a half, with "a" then "b" in it
+    probe = make_cache()
+    await probe.put("t", "probe", "1", profile("probe"))
+    entry_bytes = (await probe.stats()).bytes
+    cache = make_cache(max_bytes=2 * entry_bytes + entry_bytes // 2)
+    await cache.record_version("1")
+    for name in ("a", "b"):
+        await cache.put("t", name, "1", profile(name))
+    # When "a" is read through the gateway's lookup, and an unknown content too
+    assert (await cache.current("t", "a"))[1]["marker"] == "a"
+    assert await cache.current("t", "unknown") is None
+    # Then the hit is counted, the miss is not (the profiler counts it when it is asked)...
+    stats = await cache.stats()
+    assert (stats.hits, stats.misses) == (1, 0)
+    # ...and "a" is now the more recently used: adding "c" evicts "b"
+    await cache.put("t", "c", "1", profile("c"))
+    assert await cache.get("t", "b", "1") is None
+    assert await cache.get("t", "a", "1") is not None

@@ -1,9 +1,11 @@
 """The stored form of what a run is (`textmill_runs`): runs, shards, result batches and row
 indexes in MongoDB, the cancel fence in Redis, and files' profiles (written by the profiler,
-their column languages read by workers). Shared by the services, which never
+their column languages read by workers) with their cache in Redis (filled by the profiler,
+its hits answered by the gateway). Shared by the services, which never
 import each other; every read gives back the typed objects of `textmill_runs`."""
 
 from textmill_storage.cancel_fence import CancelFence
+from textmill_storage.profile_cache import CacheStats, ProfileCache
 from textmill_storage.profiles import ProfileStore
 from textmill_storage.result_batches import ResultBatches
 from textmill_storage.row_indexes import RowIndexes
@@ -14,7 +16,9 @@ from textmill_storage.shard_releases import Release, ShardReleases
 from textmill_storage.tenant_runs import TenantRuns
 
 __all__ = [
+    "CacheStats",
     "CancelFence",
+    "ProfileCache",
     "ProfileStore",
     "Release",
     "ResultBatches",

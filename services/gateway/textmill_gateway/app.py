@@ -53,7 +53,7 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import CancelFence, ResultBatches, RunRecords
+from textmill_storage import CancelFence, ProfileCache, ResultBatches, RunRecords
 
 log = get_logger(__name__)
 
@@ -96,6 +96,12 @@ def create_app(settings: Settings) -> Litestar:
         audit=AuditLog(db),
         tasks=TaskStore(db),
         stats=StatsReader(db, redis),
+        profiles=ProfileCache(
+            redis,
+            max_bytes=settings.profile_cache_max_bytes,
+            ttl_seconds=settings.profile_cache_ttl_seconds,
+            registry=runtime.registry,
+        ),
         tokens=tokens,
     )
     feeds = handlers.Deps(

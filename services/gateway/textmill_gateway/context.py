@@ -19,7 +19,7 @@ from textmill_infra.messaging import Publisher
 from textmill_infra.models import available_models
 from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
-from textmill_storage import CancelFence, ResultBatches, RunRecords
+from textmill_storage import CancelFence, ProfileCache, ResultBatches, RunRecords
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,6 +40,7 @@ class Gateway:
     audit: AuditLog
     tasks: TaskStore
     stats: StatsReader
+    profiles: ProfileCache  # its hits are answered here; a miss is the profiler's
     tokens: TokenVerifier | None = None  # None: no JWT configured
     # The v1 text tasks' quick analyses under way, cancelled at shutdown.
     background: set[asyncio.Task] = field(default_factory=set)

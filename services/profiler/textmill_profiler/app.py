@@ -14,9 +14,10 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_profiler import handlers
-from textmill_profiler.adapters.cache import ProfileCache
+from textmill_storage import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.metrics import ProfilerMetrics
+from textmill_profiler.domain import PROFILER_VERSION
 from textmill_profiler.domain.language import warm_up
 from textmill_storage import ProfileStore
 
@@ -49,6 +50,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
 
     # Load the language models before the first command, not during it.
     runtime.on_startup.append(lambda: asyncio.to_thread(warm_up))
+    # The gateway answers cache hits of the version recorded here (the latest started).
+    runtime.on_startup.append(lambda: cache.record_version(PROFILER_VERSION))
 
     for topic, subscription, model, handler in (
         (TOPICS.profile_requested, PROFILE_REQUESTS, ProfileRequested, handlers.profile_file),

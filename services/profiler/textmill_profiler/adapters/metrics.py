@@ -1,6 +1,6 @@
 """The profiler's metrics: profile requests by how they were answered, and how long each
 took. The cache's own (lookups by outcome: its hit ratio; evictions; bytes) are
-`adapters/cache.py`'s."""
+`textmill_storage.profile_cache`'s."""
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 

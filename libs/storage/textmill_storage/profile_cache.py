@@ -1,11 +1,19 @@
 """The profile cache in Redis: keyed by (tenant, file content hash, profiler version),
 bounded in bytes with least-recently-used eviction, and every entry expires after a TTL.
+The profiler fills it; the gateway answers a hit itself (`current`), so that a cached
+profile costs one Redis round trip instead of a Kafka request/reply to the profiler.
 
 Redis is shared with rate limits and liveness, so its own `maxmemory-policy` cannot be
 the bound; the bound is kept here instead, atomically in Lua so that several profiler
 replicas share one accounting: a sorted set orders keys by last use, a hash holds each
 entry's size, a counter their total. A replaced file has a new content hash, hence a new
 key; a deleted file's entries are dropped by `invalidate`.
+
+The profiler records the version it profiles under (`record_version`, at start-up; a put
+records it too when Redis lost it). The gateway knows no version of its own: `current`
+reads the recorded version and that version's entry in one script, so no entry of a version
+the running profiler does not write under is served, with no window in which a version
+cached in the gateway could be stale.
 """
 
 import json
@@ -28,11 +36,12 @@ local function forget(key)
 end
 """
 
-# KEYS: entry, lru, sizes, total, stats. ARGV: value, ttl s, now µs, max bytes.
-# Returns {total bytes after, evicted count}.
+# KEYS: entry, lru, sizes, total, stats, version. ARGV: value, ttl s, now µs, max bytes,
+# version. Returns {total bytes after, evicted count}.
 PUT = (
     FORGET
     + """
+redis.call('SET', KEYS[6], ARGV[5], 'NX')
 local now, ttl_us, max = tonumber(ARGV[3]), tonumber(ARGV[2]) * 1000000, tonumber(ARGV[4])
 -- entries whose TTL ran out are gone from Redis already: drop their accounting
 for _, key in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now - ttl_us)) do
@@ -74,6 +83,21 @@ return dropped
 )
 
 
+# KEYS: version, lru, stats. ARGV: entry key prefix, tenant, sha256, now µs.
+# Returns {version or false, entry or false}. A hit is counted and touched for LRU as the
+# profiler's own `get` does; a miss is not counted: the profiler, asked next, counts it.
+CURRENT = """
+local version = redis.call('GET', KEYS[1])
+if not version then return {false, false} end
+local key = ARGV[1] .. ARGV[2] .. ':' .. ARGV[3] .. ':' .. version
+local value = redis.call('GET', key)
+if not value then return {version, false} end
+redis.call('HINCRBY', KEYS[3], 'hits', 1)
+redis.call('ZADD', KEYS[2], 'XX', tonumber(ARGV[4]), key)
+return {version, value}
+"""
+
+
 @dataclass(frozen=True)
 class CacheStats:
     hits: int
@@ -106,7 +130,9 @@ class ProfileCache:
         self._ns = namespace
         self._lru, self._sizes = namespace + "lru", namespace + "sizes"
         self._total, self._stats = namespace + "bytes", namespace + "stats"
+        self._version = namespace + "version"
         self._put = redis.register_script(PUT)
+        self._current = redis.register_script(CURRENT)
         self._invalidate = redis.register_script(INVALIDATE)
         self._lookups = Counter(
             "textmill_profile_cache_lookups_total",
@@ -123,6 +149,22 @@ class ProfileCache:
 
     def key(self, tenant: str, sha256: str, version: str) -> str:
         return f"{self._ns}entry:{tenant}:{sha256}:{version}"
+
+    async def record_version(self, version: str) -> None:
+        """The version the profiler profiles under now: the one `current` serves."""
+        await self._redis.set(self._version, version)
+
+    async def current(self, tenant: str, sha256: str) -> tuple[str, dict] | None:
+        """The recorded version and its entry of this content, on a hit; None on a miss
+        (not counted: the profiler, asked next, counts it) or when no version is recorded."""
+        version, raw = await self._current(
+            keys=[self._version, self._lru, self._stats],
+            args=[f"{self._ns}entry:", tenant, sha256, _now_us()],
+        )
+        if not raw:
+            return None
+        self._lookups.labels("hit").inc()
+        return version.decode(), json.loads(zlib.decompress(raw))
 
     async def get(self, tenant: str, sha256: str, version: str) -> dict | None:
         key = self.key(tenant, sha256, version)
@@ -145,8 +187,9 @@ class ProfileCache:
                 self._sizes,
                 self._total,
                 self._stats,
+                self._version,
             ],
-            args=[value, self._ttl, _now_us(), self.max_bytes],
+            args=[value, self._ttl, _now_us(), self.max_bytes, version],
         )
         self._bytes.set(int(total))
         self._evictions.inc(int(evicted))
