@@ -19,6 +19,7 @@ from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
+from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.retention import RetentionSweep
 from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
@@ -78,6 +79,7 @@ def create_app(settings: Settings) -> Litestar:
             secret=settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
             jwks=json.loads(settings.jwt_jwks_file.read_text()) if settings.jwt_jwks_file else None,
         )
+    runs = RunRecords(db)
     gateway = Gateway(
         runtime=runtime,
         publisher=runtime.publisher,
@@ -85,7 +87,8 @@ def create_app(settings: Settings) -> Litestar:
         keys=ApiKeyStore(db, ttl_seconds=settings.key_cache_seconds),
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
-        runs=RunRecords(db),
+        runs=runs,
+        progress=RunProgressReader(runs, keep_seconds=settings.run_progress_keep_seconds),
         results=ResultBatches(db),
         streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
         fence=CancelFence(redis),

@@ -11,6 +11,7 @@ from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
+from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore
@@ -31,6 +32,7 @@ class Gateway:
     replies: ReplyWaiter
     upload_dir: Path
     runs: RunRecords
+    progress: RunProgressReader  # run status reads: progress kept briefly
     results: ResultBatches
     streams: RunStreams
     fence: CancelFence

@@ -160,7 +160,10 @@ class RunsController(Controller):
     async def get_run(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
     ) -> RunView:
-        return present(await own_run(gateway, principal.tenant, run_id), utc_now())
+        run = await gateway.progress.get_own(principal.tenant, run_id)
+        if run is None:
+            raise not_found("run", run_id)
+        return present(run, utc_now())
 
     @post(
         "/runs/{run_id:str}/cancel",
