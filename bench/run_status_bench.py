@@ -110,9 +110,8 @@ def main() -> None:
     for size, cells in SIZES.items():
         cpu, p50, p95, errors = (statistics.median(f[i] for f in figures[size]) for i in range(4))
         shards = -(-cells // SHARD_ROWS)
-        print(
-            f"| {size} | {cells:,} | {shards} | {cpu:.2f} | {p50:.1f} | {p95:.1f} | {errors:.1f} % |"
-        )
+        figures_row = f"{cpu:.2f} | {p50:.1f} | {p95:.1f} | {errors:.1f} %"
+        print(f"| {size} | {cells:,} | {shards} | {figures_row} |")
 
 
 if __name__ == "__main__":

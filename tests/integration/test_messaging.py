@@ -103,8 +103,8 @@ async def test_deleting_a_file_drops_its_cached_and_stored_profiles(
     import httpx
 
     from tests.e2e.data import reviews_csv
-    from textmill_storage.profile_cache import NAMESPACE
     from textmill_profiler.domain import PROFILER_VERSION
+    from textmill_storage.profile_cache import NAMESPACE
 
     base = f"http://127.0.0.1:{settings.gateway_port}"
     headers = {"Authorization": f"Bearer {admin_key}"}

@@ -19,8 +19,8 @@ from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, ApiKeyStore
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
-from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.retention import RetentionSweep
+from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore

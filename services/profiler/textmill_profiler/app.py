@@ -14,12 +14,11 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
 from textmill_profiler import handlers
-from textmill_storage import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.metrics import ProfilerMetrics
 from textmill_profiler.domain import PROFILER_VERSION
 from textmill_profiler.domain.language import warm_up
-from textmill_storage import ProfileStore
+from textmill_storage import ProfileCache, ProfileStore
 
 # One group for all profiler replicas: each command is handled by one of them.
 PROFILE_REQUESTS = Subscription(group_id="textmill-profiler")

@@ -17,11 +17,10 @@ from textmill_contracts import FileDeleted, ProfileCompleted, ProfileFailed, Pro
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
-from textmill_storage import ProfileCache
 from textmill_profiler.adapters.files import StoredTables
 from textmill_profiler.adapters.metrics import ProfilerMetrics
 from textmill_profiler.domain import PROFILER_VERSION, TableProfile, profile_table
-from textmill_storage import ProfileStore
+from textmill_storage import ProfileCache, ProfileStore
 from textmill_tabular import TabularError, open_table
 
 log = get_logger(__name__)
