@@ -122,11 +122,6 @@ class FakeRunRecords:
         run = self._runs.get(run_id)
         return run if run is not None and run.tenant == tenant else None
 
-    async def get_own_head(self, tenant: str, run_id: str) -> Run | None:
-        run = self._runs.get(run_id)
-        own = run is not None and run.tenant == tenant
-        return dataclasses.replace(run, shards={}) if own else None
-
     async def newest(self, tenant: str, limit: int = 100) -> list[Run]:
         return [run for run in reversed(self._runs.values()) if run.tenant == tenant][:limit]
 

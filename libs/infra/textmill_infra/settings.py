@@ -125,9 +125,9 @@ class Settings(BaseSettings):
     # The largest run (rows × columns) a non-admin may ask `high` priority for: quick runs
     # jump the queue, a large high run would hold every worker from everyone else.
     high_priority_max_cells: int = Field(default=10_000, ge=0)
-    # How long a gateway shows a run's progress as it last read it (its shards), reading only
-    # the rest of the run meanwhile: a 600,000-cell run's document maps 600 shards. 0: never.
-    run_progress_keep_seconds: float = Field(default=1.0, ge=0, le=10)
+    # How long a gateway shows a large run's status (64 shards or more: its document maps
+    # every shard) as it last read it; a smaller run is read for every status. 0: never kept.
+    large_run_keep_seconds: float = Field(default=1.0, ge=0, le=10)
     # JWT bearer tokens (PyJWT): an HS256 secret and/or RS256/ES256 keys from a JWKS file.
     jwt_secret: SecretStr | None = None
     jwt_jwks_file: Path | None = None

@@ -44,14 +44,6 @@ class RunRecords:
         run = await self.get(run_id)
         return run if run is not None and run.tenant == tenant else None
 
-    async def get_own_head(self, tenant: str, run_id: str) -> Run | None:
-        """The run if it is `tenant`'s, without its shards (so without its progress): one
-        small read whatever the run's size."""
-        doc = await self._runs.find_one({"_id": run_id}, {"shards": 0})
-        if doc is None or doc.get("tenant") != tenant:
-            return None
-        return (await self._with_estimates([doc]))[0]
-
     async def newest(self, tenant: str, limit: int = 100) -> list[Run]:
         """The tenant's newest runs, whole (with their shards' progress)."""
         ids = await self._tenant_runs.newest(tenant, limit)

@@ -17,10 +17,10 @@ from textmill_gateway import handlers
 from textmill_gateway.adapters.audit import AuditLog
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import BOOTSTRAP_KEY_ID, ApiKeyStore
+from textmill_gateway.adapters.large_runs import LargeRuns
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
 from textmill_gateway.adapters.retention import RetentionSweep
-from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore
@@ -88,7 +88,7 @@ def create_app(settings: Settings) -> Litestar:
         replies=ReplyWaiter(runtime.broker, settings.instance_id, settings.reply_timeout_seconds),
         upload_dir=upload_dir,
         runs=runs,
-        progress=RunProgressReader(runs, keep_seconds=settings.run_progress_keep_seconds),
+        large_runs=LargeRuns(runs, keep_seconds=settings.large_run_keep_seconds),
         results=ResultBatches(db),
         streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
         fence=CancelFence(redis),

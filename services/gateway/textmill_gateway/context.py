@@ -9,9 +9,9 @@ from pymongo.synchronous.database import Database
 from textmill_gateway.adapters.audit import AuditLog
 from textmill_gateway.adapters.files import FileStore
 from textmill_gateway.adapters.keys import ApiKeyStore
+from textmill_gateway.adapters.large_runs import LargeRuns
 from textmill_gateway.adapters.metrics import StreamMetrics
 from textmill_gateway.adapters.rate_limits import RateLimits
-from textmill_gateway.adapters.run_progress import RunProgressReader
 from textmill_gateway.adapters.stats import StatsReader
 from textmill_gateway.adapters.streams import RunStreams
 from textmill_gateway.adapters.tasks import TaskStore
@@ -32,7 +32,7 @@ class Gateway:
     replies: ReplyWaiter
     upload_dir: Path
     runs: RunRecords
-    progress: RunProgressReader  # run status reads: progress kept briefly
+    large_runs: LargeRuns  # run status reads of large runs: kept a second
     results: ResultBatches
     streams: RunStreams
     fence: CancelFence

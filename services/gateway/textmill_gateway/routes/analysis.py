@@ -160,7 +160,7 @@ class RunsController(Controller):
     async def get_run(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
     ) -> RunView:
-        run = await gateway.progress.get_own(principal.tenant, run_id)
+        run = await gateway.large_runs.get_own(principal.tenant, run_id)
         if run is None:
             raise not_found("run", run_id)
         return present(run, utc_now())
@@ -181,6 +181,7 @@ class RunsController(Controller):
         if not await gateway.fence.cancel(run_id):
             raise Refusal("cancel_pending", "workers did not stop writing in time; retry")
         await gateway.runs.move(run_id, "cancelled", finished_at=utc_now())
+        gateway.large_runs.forget(run_id)
         event = RunCancelled(run_id=run_id, tenant=principal.tenant)
         await gateway.publisher.publish(event, TOPICS.run_control, key=run_id)
         await gateway.audit.record(
