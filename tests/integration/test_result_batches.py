@@ -93,3 +93,22 @@ async def test_a_batch_that_lost_a_part_fails_loudly(scratch_db, run_id):
     # Then it says which batch and part are missing rather than give back cells cut short
     with pytest.raises(LookupError, match=f"{doc['_id']}.* part 1"):
         await ResultBatches(scratch_db).cells_between(run_id, 0, 0, 1_000)
+
+
+async def test_a_batch_read_once_is_kept_decoded_and_a_batch_not_stored_is_not(scratch_db, run_id):
+    # Given a gateway's store of results that keeps decoded batches, and one batch stored
+    cells = cells_of(range(1_000), 20)
+    writer, reader = ResultBatches(scratch_db), ResultBatches(scratch_db, kept_bytes=8 * MB)
+    await writer.write(run_id, "body", 0, list(range(1_000)), pydantic_core.to_json(cells))
+    # When its records are read (the next batch, not stored yet, with them), and the batch
+    # is then gone from the store
+    first = await reader.cells_between(run_id, 0, 0, 1_100)
+    await scratch_db[RESULTS].delete_many({"run_id": run_id})
+    # Then a second read is the same, from the batch kept, and a reader keeping none sees
+    # the batch gone
+    assert await reader.cells_between(run_id, 0, 0, 1_100) == first
+    assert [first[r] for r in range(1_000)] == cells
+    assert await writer.cells_between(run_id, 0, 0, 1_000) == {}
+    # ...and the batch that was not stored when it was first read is read when it is
+    await writer.write(run_id, "body", 0, [1_000], pydantic_core.to_json(cells_of([1_000], 20)))
+    assert 1_000 in await reader.cells_between(run_id, 0, 0, 1_100)

@@ -7,6 +7,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from textmill_infra.caches import SizedCache
 from textmill_infra.clients import find_by_ids
 from textmill_runs import (
     RESULT_BATCH,
@@ -79,9 +80,21 @@ async def batch_cells(results: AsyncCollection, doc: dict) -> list[dict]:
     return stored_cells(doc, parts)
 
 
+# What a decoded cell costs in memory, about: the bound of the decoded batches kept.
+DECODED_CELL_BYTES = 1024
+
+
 class ResultBatches:
-    def __init__(self, db: AsyncDatabase) -> None:
+    def __init__(self, db: AsyncDatabase, *, kept_bytes: int = 0) -> None:
+        """`kept_bytes`: decoded batches kept, least recently read out first (0: none). A
+        batch is written once and never changes, so one kept is never stale; decoding one
+        (1,000 cells of JSON) was most of the CPU of a page of results."""
         self._results = db[RESULTS]
+        self._kept: SizedCache[str, list[dict]] | None = (
+            SizedCache(kept_bytes, lambda cells: DECODED_CELL_BYTES * max(1, len(cells)))
+            if kept_bytes
+            else None
+        )
 
     async def write(
         self, run_id: str, column: str, position: int, records: list[int], cells: bytes
@@ -108,13 +121,20 @@ class ResultBatches:
         """The column's stored cell results for records [start, end), by record (a batch not
         stored yet is simply absent)."""
         ids = [result_batch_id(run_id, position, first) for first in batch_starts(start, end)]
-        found = await find_by_ids(self._results, ids, CONCURRENT_LOOKUPS)
+        kept = self._kept
+        batches = [b for i in ids if kept is not None and (b := kept.get(i)) is not None]
+        if len(batches) < len(ids):
+            wanted = ids if kept is None else [i for i in ids if kept.get(i) is None]
+            for doc in await find_by_ids(self._results, wanted, CONCURRENT_LOOKUPS):
+                if doc is not None:
+                    batches.append(await batch_cells(self._results, doc))
+                    if kept is not None:
+                        kept.put(doc["_id"], batches[-1])
         cells: dict[int, dict] = {}
-        for doc in found:
-            if doc is not None:
-                for cell in await batch_cells(self._results, doc):
-                    if start <= cell["record"] < end:
-                        cells[cell["record"]] = cell
+        for batch in batches:
+            for cell in batch:
+                if start <= cell["record"] < end:
+                    cells[cell["record"]] = cell
         return cells
 
     async def all_cells(

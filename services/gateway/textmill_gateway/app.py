@@ -57,6 +57,9 @@ from textmill_infra.settings import Settings
 from textmill_storage import CancelFence, ProfileCache, ResultBatches, RunRecords
 
 log = get_logger(__name__)
+# Decoded result batches a gateway keeps for pages (32 of 1,000 cells): the pages of recent
+# runs, read again and again, are not decoded again.
+RESULT_BATCHES_KEPT_BYTES = 32 * 1024 * 1024
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -89,7 +92,7 @@ def create_app(settings: Settings) -> Litestar:
         upload_dir=upload_dir,
         runs=runs,
         large_runs=LargeRuns(runs, keep_seconds=settings.large_run_keep_seconds),
-        results=ResultBatches(db),
+        results=ResultBatches(db, kept_bytes=RESULT_BATCHES_KEPT_BYTES),
         streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
         fence=CancelFence(redis),
         sync_db=sync_mongo[settings.mongo_db],
