@@ -1,13 +1,10 @@
 """The runner: skipped cells, one failing cell among good ones, hostile content."""
 
 import json
-import time
 
 import pytest
 
 from textmill_contracts.chains import CHAIN_NAMES
-from textmill_runs.costs import CellCosts
-from textmill_worker.domain import chains
 from textmill_worker.domain.chains import Chain, analyse_cells, get_chains
 
 REVIEW = "The kettle boils fast and looks lovely, but the lid squeaks. Mail me at a@b.com"
@@ -172,31 +169,3 @@ def test_non_string_cells_are_analysed_as_their_text() -> None:
     results = analyse_cells(get_chains(["stats"]), [42, float("nan")])  # type: ignore[list-item]
     assert results[0]["chains"]["stats"]["chars"] == 2
     assert results[1]["status"] == "skipped"
-
-
-class Sleeper:
-    """A fake chain that waits without using the CPU, as a chain preempted by other tasks."""
-
-    name = "sleeper"
-    version = "0.1.0"
-
-    def analyse(self, texts: list[str]) -> list[dict]:
-        time.sleep(0.05)
-        return [{} for _ in texts]
-
-
-def test_a_chain_is_charged_its_wall_time_by_default() -> None:
-    costs = CellCosts()
-    analyse_cells([Sleeper()], ["a text"], costs)
-    assert costs.chain_seconds["sleeper"] >= 0.05
-
-
-def test_a_chain_charged_cpu_time_is_not_charged_the_time_it_waited(monkeypatch) -> None:
-    # Given a process charging chains its CPU time (a pool process)
-    monkeypatch.setattr(chains, "_clock", chains._clock)  # restored after the test
-    chains.charge_cpu_time()
-    costs = CellCosts()
-    # When a chain waits 50 ms off the CPU
-    analyse_cells([Sleeper()], ["a text"], costs)
-    # Then it is charged the little CPU it used, not the wait
-    assert costs.chain_seconds["sleeper"] < 0.05

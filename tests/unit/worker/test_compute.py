@@ -4,7 +4,6 @@ Either way a batch of texts gives the same results as the runner called directly
 import gc
 import json
 import os
-import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -13,7 +12,6 @@ from textmill_contracts.events import ResultBatch, ResultBatchKeys
 from textmill_runs.costs import CellCosts
 from textmill_worker.adapters import compute
 from textmill_worker.adapters.compute import InProcess, ProcessPool, make_compute
-from textmill_worker.domain import chains
 from textmill_worker.domain.chains import analyse_cells, get_chains
 
 TEXTS: list[str | None] = [
@@ -124,18 +122,6 @@ def thread_policies() -> set[int]:
 
 async def test_pool_processes_keep_this_process_policy_by_default(pool: ProcessPool) -> None:
     assert await pool._run(thread_policies) == {os.sched_getscheduler(0)}
-
-
-def charges_cpu_time() -> bool:
-    return chains._clock is time.process_time
-
-
-async def test_pool_processes_charge_chains_their_cpu_time_and_this_process_wall_time(
-    pool: ProcessPool,
-) -> None:
-    # A pool process runs nothing but chains: its CPU clock is theirs, preemption aside
-    assert await pool._run(charges_cpu_time) is True
-    assert charges_cpu_time() is False
 
 
 def frozen_objects() -> int:

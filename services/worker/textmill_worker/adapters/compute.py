@@ -26,13 +26,7 @@ import msgspec
 from textmill_infra.logs import get_logger
 from textmill_infra.models import model_folder
 from textmill_runs.costs import CellCosts
-from textmill_worker.domain.chains import (
-    analyse_cells,
-    charge_cpu_time,
-    configure,
-    get_chains,
-    warm_up,
-)
+from textmill_worker.domain.chains import analyse_cells, configure, get_chains, warm_up
 
 log = get_logger(__name__)
 _CELLS = msgspec.json.Encoder()
@@ -163,7 +157,6 @@ class InProcess(_Analyses):
 def _start_pool_process(idle: bool, chain_settings: ChainSettings) -> None:
     logging.getLogger("yake").setLevel(logging.ERROR)  # see app.py: it quotes cell text
     chain_settings.apply()
-    charge_cpu_time()  # this process runs chains alone
     if idle:
         # Linux schedules threads: each one of this process (the native libraries' too,
         # started when the initializer's modules were imported); later ones inherit it.

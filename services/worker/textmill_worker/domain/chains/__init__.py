@@ -130,25 +130,12 @@ def warm_up() -> None:
         chain.analyse([WARM_UP_TEXT])
 
 
-# The clock chains are charged by: wall time in a thread of the worker (native code may
-# run in threads of its own, which a thread's CPU clock does not see; the process's clock
-# counts the worker's loop too); the process's CPU time in a pool process (`charge_cpu_time`).
-_clock: Callable[[], float] = time.perf_counter
-
-
-def charge_cpu_time() -> None:
-    """Charge chains this process's CPU time, every thread's: for a pool process, which runs
-    nothing else. Its wall time also counted what preempted it at SCHED_IDLE (a calibration
-    beside the request's own work took 1.4-2 times what the same texts took in shards)."""
-    global _clock
-    _clock = time.process_time
-
-
 def analyse_cells(
     chains: list[Chain], texts: list[str | None], costs: CellCosts | None = None
 ) -> list[dict]:
     """One result per cell, in order: {"status", "reason", "chains": {name: output}}; the
-    seconds each chain took (by `_clock`) are added to `costs`."""
+    seconds each chain took are added to `costs` (wall time: native code may run in
+    threads of its own, which a thread's CPU clock does not see)."""
     cells = [analysable(text) for text in texts]
     results = [
         {"status": "ok", "reason": None, "chains": {}}
@@ -162,10 +149,10 @@ def analyse_cells(
         costs.count(batch)
     failed: dict[int, list[str]] = {}
     for chain in chains:
-        started = _clock()
+        started = time.perf_counter()
         outcomes = _run(chain, batch)
         if costs is not None and batch:
-            costs.charge(chain.name, _clock() - started)
+            costs.charge(chain.name, time.perf_counter() - started)
         for i, outcome in zip(live, outcomes, strict=True):
             if isinstance(outcome, str):
                 failed.setdefault(i, []).append(chain.name)
