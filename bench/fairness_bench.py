@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import msgspec
 from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import InvalidStatus
 
 from bench.datasets import sentence
 from bench.profile_bench import percentile
@@ -142,6 +143,29 @@ class _Message(msgspec.Struct):
 _READ = msgspec.json.Decoder(_Message)
 
 
+async def admitted(send, attempts: int = 20) -> httpx.Response:
+    """The answer once the gateway takes the request: 100 clients at once pass its bound
+    of requests in flight, and a 503 `overloaded` says when to come back, as a client does."""
+    for _ in range(attempts - 1):
+        answer = await send()
+        if answer.status_code != 503:
+            return answer
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+    return await send()
+
+
+async def opened_stream(url: str, attempts: int = 20):
+    """A websocket to `url`, its handshake retried while the gateway answers 503."""
+    for attempt in range(attempts):
+        try:
+            return await ws_connect(url, max_size=None, open_timeout=60)
+        except InvalidStatus as refused:
+            if refused.response.status_code != 503 or attempt == attempts - 1:
+                raise
+            await asyncio.sleep(float(refused.response.headers.get("retry-after", "1")))
+    raise AssertionError("unreachable")
+
+
 async def start_and_follow(
     client: httpx.AsyncClient, ws_base: str, key: str, file_id: str
 ) -> tuple[str | None, Counter, list[float]]:
@@ -150,12 +174,12 @@ async def start_and_follow(
     results message's latency in ms (taken on arrival, before it is parsed; messages
     published before the socket opened are history, not latency, and are not counted)."""
     body = {"file_id": file_id, "columns": ["title"], "chains": FASTEST}
-    started = await client.post("/api/v2/analyze", json=body)
+    started = await admitted(lambda: client.post("/api/v2/analyze", json=body))
     started.raise_for_status()
     run_id = started.json()["run_id"]
     url = f"{ws_base}/api/v2/runs/{run_id}/stream?api_key={key}&from_seq=0"
     cells, latencies, status = Counter(), [], None
-    async with ws_connect(url, max_size=None, open_timeout=60) as socket:
+    async with await opened_stream(url) as socket:
         opened = time.time()
         async for raw in socket:
             now = time.time()
