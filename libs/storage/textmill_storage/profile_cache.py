@@ -131,6 +131,7 @@ class ProfileCache:
         self._lru, self._sizes = namespace + "lru", namespace + "sizes"
         self._total, self._stats = namespace + "bytes", namespace + "stats"
         self._version = namespace + "version"
+        self._entries = namespace + "entry:"  # an entry: <this><tenant>:<sha256>:<version>
         self._put = redis.register_script(PUT)
         self._current = redis.register_script(CURRENT)
         self._invalidate = redis.register_script(INVALIDATE)
@@ -148,7 +149,7 @@ class ProfileCache:
         )
 
     def key(self, tenant: str, sha256: str, version: str) -> str:
-        return f"{self._ns}entry:{tenant}:{sha256}:{version}"
+        return f"{self._entries}{tenant}:{sha256}:{version}"
 
     async def record_version(self, version: str) -> None:
         """The version the profiler profiles under now: the one `current` serves."""
@@ -159,7 +160,7 @@ class ProfileCache:
         (not counted: the profiler, asked next, counts it) or when no version is recorded."""
         version, raw = await self._current(
             keys=[self._version, self._lru, self._stats],
-            args=[f"{self._ns}entry:", tenant, sha256, _now_us()],
+            args=[self._entries, tenant, sha256, _now_us()],
         )
         if not raw:
             return None
@@ -196,7 +197,7 @@ class ProfileCache:
 
     async def invalidate(self, tenant: str, sha256: str) -> int:
         """Drop every version's entry of this content for this tenant; returns how many."""
-        pattern = f"{self._ns}entry:{tenant}:{sha256}:*"
+        pattern = self.key(tenant, sha256, "*")
         keys = [key async for key in self._redis.scan_iter(match=pattern, count=200)]
         if not keys:
             return 0

@@ -122,9 +122,15 @@ class ResultBatches:
         stored yet is simply absent)."""
         ids = [result_batch_id(run_id, position, first) for first in batch_starts(start, end)]
         kept = self._kept
-        batches = [b for i in ids if kept is not None and (b := kept.get(i)) is not None]
-        if len(batches) < len(ids):
-            wanted = ids if kept is None else [i for i in ids if kept.get(i) is None]
+        batches: list[list[dict]] = []
+        wanted: list[str] = []
+        for i in ids:
+            batch = kept.get(i) if kept is not None else None
+            if batch is None:
+                wanted.append(i)
+            else:
+                batches.append(batch)
+        if wanted:
             for doc in await find_by_ids(self._results, wanted, CONCURRENT_LOOKUPS):
                 if doc is not None:
                     batches.append(await batch_cells(self._results, doc))

@@ -3,9 +3,9 @@ cells, tokens and cost.
 
 Time = the fixed costs of a run (planning, the first shard's start, the end; fitted on the
 runs that completed) + the backlog of other runs' shards ahead of it (`backlog.py`) + the
-makespan of its own shards, planned as the coordinator will plan them and dealt round robin to the
-workers alive, each shard's wall time given by the cost model over the cells the sample
-says it holds.
+makespan of its own shards, planned as the coordinator will plan them, each going to the
+worker alive that is free first, each shard's wall time given by the cost model over the
+cells the sample says it holds.
 """
 
 import math
