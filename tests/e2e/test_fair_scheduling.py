@@ -15,7 +15,7 @@ from tests.e2e.runs import start_run, wait_for
 from textmill_infra.settings import Settings
 from textmill_runs import shard_id
 
-# The large run: keywords, shards of ~3 s (3,600 rows), seven of them. The small runs:
+# The large run: keywords, shards of ~2 s (2,000 rows), ten of them. The small runs:
 # sentiment, one shard that takes a fraction of a second.
 LARGE_ROWS, SMALL_ROWS = 20_000, 1_000
 LARGE_CHAINS, SMALL_CHAINS = ["keywords"], ["sentiment"]

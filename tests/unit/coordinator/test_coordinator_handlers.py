@@ -41,7 +41,7 @@ TENANT = "tenant-a"
 FILE = "file-1"
 RUN = "run-1"
 COLUMNS = ["title", "body"]
-CHAINS = ["keywords", "language"]  # 2,000 rows a shard
+CHAINS = ["keywords", "stats"]  # 2,000 rows a shard
 STALL = timedelta(seconds=30)
 
 

@@ -25,6 +25,7 @@ from textmill_estimator.domain.estimate import (
 )
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample, sample_windows
+from textmill_runs.plan import MAX_SHARD_ROWS
 
 PER_CELL = ChainCost(a=100.0, b=0.0, q=0.0)  # 100 µs a cell whatever its length
 BY_LENGTH = ChainCost(a=0.0, b=1_000.0, q=0.0)  # 1 ms a cell per thousand characters
@@ -117,39 +118,42 @@ def test_an_unknown_chain_and_a_layout_start_from_their_defaults():
 
 
 def test_the_shards_are_dealt_round_robin_and_the_longest_worker_ends_the_run():
-    # Given 240,000 rows of one column with sentiment: two shards of 120,000 rows
+    # Given two shards' rows of one column with sentiment (100 µs cells)
     sample = a_sample(["x" * 100] * 10)
     samples = {"review": sample}
     costs = {"sentiment": PER_CELL}
-    one = makespan(240_000, ["review"], ["sentiment"], samples, costs, [SERIAL], PARTITIONS)
-    two = makespan(240_000, ["review"], ["sentiment"], samples, costs, [SERIAL, SERIAL], PARTITIONS)
-    # Then one worker does both (24 s of 100 µs cells), two workers one each
+    rows, shard = 2 * MAX_SHARD_ROWS, MAX_SHARD_ROWS * 100e-6
+    one = makespan(rows, ["review"], ["sentiment"], samples, costs, [SERIAL], PARTITIONS)
+    two = makespan(rows, ["review"], ["sentiment"], samples, costs, [SERIAL, SERIAL], PARTITIONS)
+    # Then one worker does both, two workers one each
     assert one.shards == two.shards == 2
-    assert one.seconds == pytest.approx(24.0)
-    assert two.seconds == pytest.approx(12.0)
-    assert one.cpu == {"sentiment": pytest.approx(24.0)}
+    assert one.seconds == pytest.approx(2 * shard)
+    assert two.seconds == pytest.approx(shard)
+    assert one.cpu == {"sentiment": pytest.approx(2 * shard)}
 
 
 def test_each_shard_goes_to_the_worker_that_is_free_first_as_waves_release_them():
-    # Given 12 shards (1,440,000 rows) of 12 s over 6 partitions and 4 workers
+    # Given 12 shards over 6 partitions and 4 workers
     samples = {"review": a_sample(["x" * 100] * 10)}
     costs = {"sentiment": PER_CELL}
-    span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 4, 6)
+    rows, shard = 12 * MAX_SHARD_ROWS, MAX_SHARD_ROWS * 100e-6
+    span = makespan(rows, ["review"], ["sentiment"], samples, costs, [SERIAL] * 4, 6)
     # Then each worker gets 3 (the coordinator releases a shard to the freest worker)
-    assert span.shards == 12 and span.seconds == pytest.approx(36.0)
+    assert span.shards == 12 and span.seconds == pytest.approx(3 * shard)
     # And workers beyond the partitions get none: 8 workers are 6
-    many = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL] * 8, 6)
-    assert many.seconds == pytest.approx(24.0)
+    many = makespan(rows, ["review"], ["sentiment"], samples, costs, [SERIAL] * 8, 6)
+    assert many.seconds == pytest.approx(2 * shard)
 
 
 def test_a_slower_worker_gets_fewer_shards():
-    # Given 12 shards of 12 s, a serial worker and one twice as fast
+    # Given 12 shards, a serial worker and one twice as fast
     samples = {"review": a_sample(["x" * 100] * 10)}
     costs = {"sentiment": PER_CELL}
     fast = LayoutCost(alpha=0.5, beta=0.0, gamma=0.0)
-    span = makespan(1_440_000, ["review"], ["sentiment"], samples, costs, [SERIAL, fast], 6)
-    # Then the fast one does 8 in 48 s while the slow one does 4 in 48 s
-    assert span.seconds == pytest.approx(48.0)
+    rows, shard = 12 * MAX_SHARD_ROWS, MAX_SHARD_ROWS * 100e-6
+    span = makespan(rows, ["review"], ["sentiment"], samples, costs, [SERIAL, fast], 6)
+    # Then the fast one does 8 in the time the slow one does 4
+    assert span.seconds == pytest.approx(4 * shard)
 
 
 def test_a_layout_fitted_on_long_noisy_shards_still_times_a_short_shard():

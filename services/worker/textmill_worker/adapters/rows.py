@@ -36,7 +36,7 @@ class SiblingValues(SizedCache[tuple, Kept]):
 
 # A run's shards go out range by range, each range's columns together (see the
 # coordinator's planning): a sibling's values wait about one shard. A shard's most rows
-# (120,000) of 200-character ASCII texts in 2 sibling columns fit; longer texts or more
+# (80,000) of 200-character ASCII texts in 2 sibling columns fit; longer texts or more
 # columns are read again by their own shards.
 SIBLING_BYTES = 64 * 1024 * 1024
 
@@ -90,8 +90,8 @@ class ShardRows:
         """`rows`, keeping the siblings' values once the last one has been read. Whenever
         they pass what the cache may hold, the column gathered largest so far is dropped
         (its shard reads the file again): a worker's memory stays bounded whatever the
-        shard's rows and the texts' length (120,000 rows of 5,000-character texts hold
-        600 MB a column), and the siblings that fit are still kept. Counted every
+        shard's rows and the texts' length (80,000 rows of 5,000-character texts hold
+        400 MB a column), and the siblings that fit are still kept. Counted every
         `COUNT_EVERY` rows, column by column, rather than value by value."""
         records: list[int] = []
         columns: list[list[str] | None] = [[] for _ in keys]
