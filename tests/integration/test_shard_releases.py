@@ -30,6 +30,21 @@ async def test_a_shard_is_released_once_whoever_tries_it(scratch_db):
     assert list(released) == ["run:00000"] and released["run:00000"] <= utc_now()
 
 
+async def test_a_release_is_unpublished_until_its_replica_marks_it(scratch_db):
+    # Given a release recorded, and one stored before releases said whether they went out
+    releases = ShardReleases(scratch_db)
+    assert await releases.claim("run:00000", "run", "c-1", 0)
+    await scratch_db.shard_releases.insert_one(
+        {"_id": "run:00001", "run_id": "run", "by": "c-0", "released_at": utc_now()}
+    )
+    found = await releases.releases(["run:00000", "run:00001"])
+    assert not found["run:00000"].published and found["run:00001"].published
+
+    # When its replica marks it published, Then it reads so
+    await releases.mark_published("run:00000")
+    assert (await releases.releases(["run:00000"]))["run:00000"].published
+
+
 async def test_two_replicas_releasing_at_once_publish_each_shard_once(
     scratch_db, coordinator, consumer_factory
 ):

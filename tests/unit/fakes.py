@@ -259,9 +259,14 @@ class FakeShardReleases:
         self.at: dict[str, datetime] = {}
         self.order: list[str] = []  # shard ids in the order they were released
         self.partitions: dict[str, int | None] = {}
+        self.published: set[str] = set()
 
     async def releases(self, shard_ids: Sequence[str]) -> dict[str, Release]:
-        return {i: Release(self.at[i], self.partitions.get(i)) for i in shard_ids if i in self.at}
+        return {
+            i: Release(self.at[i], self.partitions.get(i), i in self.published)
+            for i in shard_ids
+            if i in self.at
+        }
 
     async def released(self, shard_ids: Sequence[str]) -> dict[str, datetime]:
         return {i: self.at[i] for i in shard_ids if i in self.at}
@@ -275,6 +280,9 @@ class FakeShardReleases:
         self.partitions[shard_id] = partition
         self.order.append(shard_id)
         return True
+
+    async def mark_published(self, shard_id: str) -> None:
+        self.published.add(shard_id)
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,15 @@ def stalled(shard: Shard, alive: set[str], stall: timedelta, now: datetime) -> b
 
 
 def release_lost(
-    shard: Shard, released_at: datetime | None, wait: timedelta, now: datetime
+    shard: Shard, released_at: datetime | None, published: bool, stall: timedelta, now: datetime
 ) -> bool:
     """Whether the sweep should publish again a shard released to the workers that none has
-    claimed for `wait`: a shard out waits behind a shard or two, so its message was lost
-    (the coordinator that released it stopped before publishing it)."""
+    claimed: after `stall` when its release was never marked published (the coordinator
+    that recorded it stopped before publishing: the two are back to back), and after
+    `LIVE_STALLS` times that when it was (its message waits behind a shard or two, so it
+    was lost). A shard published again waits the longer time before the next."""
     if shard.done or shard.worker is not None or released_at is None:
         return False
     touched = max(released_at, shard.republished_at or released_at)
-    return now - touched >= wait
+    unpublished = not published and shard.republished_at is None
+    return now - touched >= (stall if unpublished else LIVE_STALLS * stall)

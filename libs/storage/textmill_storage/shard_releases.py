@@ -1,7 +1,9 @@
 """Which shards the coordinator has released to the workers, and when: one document per
 shard (`_id` = shard id), inserted once. Two coordinator replicas releasing the same shard
-at once both try the insert; one wins and publishes it. Never updated, so no two writers
-share a document (FerretDB v1 loses one of two concurrent updates of one)."""
+at once both try the insert; one wins, publishes it, then marks it published. Updated only
+by the replica that inserted it, so no two writers share a document (FerretDB v1 loses one
+of two concurrent updates of one). A release never marked published is the sweep's to
+publish soon (`release_lost`): its replica stopped between the two."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ LOOKUP_WINDOW = 64
 class Release:
     at: datetime
     partition: int | None  # None: released before partitions were recorded
+    published: bool = True  # False: recorded, its publishing not yet confirmed
 
 
 class ShardReleases:
@@ -31,7 +34,10 @@ class ShardReleases:
         """When each of `shard_ids` that has been released went out, and to which partition."""
         docs = await find_by_ids(self._releases, list(shard_ids), LOOKUP_WINDOW)
         return {
-            doc["_id"]: Release(doc["released_at"], doc.get("partition"))
+            # A release recorded before `published` was: taken as published.
+            doc["_id"]: Release(
+                doc["released_at"], doc.get("partition"), doc.get("published", True)
+            )
             for doc in docs
             if doc is not None
         }
@@ -53,8 +59,13 @@ class ShardReleases:
                     "by": by,
                     "released_at": utc_now(),
                     "partition": partition,
+                    "published": False,
                 }
             )
         except DuplicateKeyError:
             return False
         return True
+
+    async def mark_published(self, shard_id: str) -> None:
+        """The claimed release's shard is on Kafka (by the replica whose claim it is)."""
+        await self._releases.update_one({"_id": shard_id}, {"$set": {"published": True}})

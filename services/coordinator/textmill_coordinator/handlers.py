@@ -40,7 +40,6 @@ from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher, Unprocessable
 from textmill_runs import (
-    LIVE_STALLS,
     Run,
     RunProgress,
     Shard,
@@ -101,8 +100,8 @@ async def plan_run(command: AnalyzeRequested, deps: Deps) -> None:
 async def release_shards(deps: Deps) -> int:
     """Release the shards that go next (`domain.scheduling`) to the workers; returns how
     many this replica published. A shard's release is recorded before it is published, and
-    only by the replica whose record is the first; one whose publishing never happened is
-    published again by the sweep (`release_lost`)."""
+    only by the replica whose record is the first, which marks it published after; one whose
+    publishing never happened is published again by the sweep (`release_lost`)."""
     async with deps.release_lock:  # one round at a time in this replica
         runs = await deps.runs.active()
         ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
@@ -126,6 +125,7 @@ async def release_shards(deps: Deps) -> int:
             if not await deps.releases.claim(shard.id, run_id, deps.instance, partition):
                 continue  # released by the other replica meanwhile
             await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps, partition=partition)
+            await deps.releases.mark_published(shard.id)
             count += 1
         deps.metrics.released.inc(count)
         return count
@@ -254,9 +254,9 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
         for shard in shards:
             release = releases.get(shard.id)
             at = release.at if release is not None else None
+            published = release is None or release.published
             if not (
-                release_lost(shard, at, LIVE_STALLS * stall, now)
-                or stalled(shard, alive, stall, now)
+                release_lost(shard, at, published, stall, now) or stalled(shard, alive, stall, now)
             ):
                 continue
             attempt = shard.attempt + 1

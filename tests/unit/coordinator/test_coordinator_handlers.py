@@ -697,6 +697,32 @@ async def test_the_sweep_publishes_again_a_released_shard_no_worker_claimed_for_
     assert await reassign_stalled(deps, STALL) == 0
 
 
+async def test_a_release_recorded_and_never_published_goes_out_again_after_one_stall(deps):
+    # Given a running run whose shard 0 a replica recorded as released, then stopped before
+    # publishing it (never marked published), a stall and a second ago
+    await planned_run(deps)
+    await deps.runs.move(RUN, "running", started_at=utc_now())
+    assert await deps.releases.claim(shard_id(RUN, 0), RUN, "coordinator-gone")
+    deps.releases.at[shard_id(RUN, 0)] = utc_now() - STALL - timedelta(seconds=1)
+
+    # When the sweep runs, Then it goes out again at once, not after LIVE_STALLS stalls
+    assert await reassign_stalled(deps, STALL) == 1
+    assert [(a.n, a.attempt) for a in assigned(deps)] == [(0, 2)]
+
+
+async def test_a_published_release_waits_behind_other_shards_before_going_out_again(deps):
+    # Given a running run whose shard 0 a release round published, a stall and a second ago
+    deps.liveness.beat("w-1")
+    await planned_run(deps)
+    await deps.runs.move(RUN, "running", started_at=utc_now())
+    assert await release_shards(deps) == 1
+    assert deps.releases.published == {shard_id(RUN, 0)}
+    deps.releases.at[shard_id(RUN, 0)] = utc_now() - STALL - timedelta(seconds=1)
+
+    # When the sweep runs, Then nothing goes out again: its message waits behind others
+    assert await reassign_stalled(deps, STALL) == 0
+
+
 # ---- the sweep ------------------------------------------------------------------------------
 
 
