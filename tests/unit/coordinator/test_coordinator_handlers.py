@@ -6,7 +6,7 @@ keep the liveness table."""
 import asyncio
 import csv
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -813,11 +813,14 @@ async def test_the_sweep_leaves_the_shards_of_a_run_that_ended(deps):
 # ---- heartbeats -----------------------------------------------------------------------------
 
 
-def beat(sequence: int, status: str = "ready") -> Heartbeat:
+STARTED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # when w-1's process started
+
+
+def beat(sequence: int, status: str = "ready", started_at: datetime = STARTED) -> Heartbeat:
     return Heartbeat(
         service="worker",
         instance_id="w-1",
-        started_at=utc_now(),
+        started_at=started_at,
         sequence=sequence,
         status=status,
         capacity=4,
@@ -852,3 +855,19 @@ async def test_a_repeated_or_older_heartbeat_is_not_recorded(deps, sequence):
 
     # Then the table still holds beat 5 as it was
     assert await deps.liveness.get("w-1") == before
+
+
+async def test_a_restarted_process_under_the_same_instance_id_is_seen_at_its_first_beat(deps):
+    # Given an instance last seen at sequence 50
+    await record_heartbeat(beat(50), deps)
+
+    # When its process restarts under the same id and sends beat 0
+    await record_heartbeat(beat(0, started_at=STARTED + timedelta(minutes=5)), deps)
+
+    # Then the table holds the new process's beat 0 (by sequence alone it was dropped)
+    seen = await deps.liveness.get("w-1")
+    assert (seen.last_sequence, seen.started_at) == (0, STARTED + timedelta(minutes=5))
+
+    # And a late beat of the former process is not recorded
+    await record_heartbeat(beat(51), deps)
+    assert (await deps.liveness.get("w-1")).last_sequence == 0

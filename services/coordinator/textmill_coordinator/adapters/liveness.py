@@ -20,7 +20,14 @@ class LivenessTable:
         if raw is None:
             return None
         data = json.loads(raw)
-        return InstanceLiveness(**{**data, "last_seen": datetime.fromisoformat(data["last_seen"])})
+        started = data.get("started_at")
+        return InstanceLiveness(
+            **{
+                **data,
+                "last_seen": datetime.fromisoformat(data["last_seen"]),
+                "started_at": datetime.fromisoformat(started) if started else None,
+            }
+        )
 
     async def put(self, liveness: InstanceLiveness) -> None:
         ttl = max(1, int(self._timeout.total_seconds()))

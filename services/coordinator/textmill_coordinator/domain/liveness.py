@@ -18,9 +18,11 @@ class InstanceLiveness:
     last_seen: datetime
     status: str
     capacity: int
+    started_at: datetime | None = None  # of the process that sent it; None: stored before
 
     def as_dict(self) -> dict:
-        return {**asdict(self), "last_seen": self.last_seen.isoformat()}
+        started = self.started_at.isoformat() if self.started_at is not None else None
+        return {**asdict(self), "last_seen": self.last_seen.isoformat(), "started_at": started}
 
 
 def observe(
@@ -28,11 +30,15 @@ def observe(
 ) -> InstanceLiveness | None:
     """The instance's new liveness, or None when the beat is a duplicate or arrived late.
 
-    Instance ids carry the process id, so a restarted process is a new instance and its
-    sequence restarting at 0 never collides with the old one's.
+    Beats are ordered by (process start, sequence): an instance id may outlive its process
+    (the local stack names its worker `<host>-worker-local`; a StatefulSet's pod keeps its
+    name), and a restarted process counts its sequence from 0 again. Ordered by sequence
+    alone, its beats were dropped until its former process's entry expired.
     """
-    if previous is not None and beat.sequence <= previous.last_sequence:
-        return None
+    if previous is not None:
+        before = (previous.started_at or beat.started_at, previous.last_sequence)
+        if (beat.started_at, beat.sequence) <= before:
+            return None
     return InstanceLiveness(
         service=beat.service,
         instance_id=beat.instance_id,
@@ -40,6 +46,7 @@ def observe(
         last_seen=received_at,
         status=beat.status,
         capacity=beat.capacity,
+        started_at=beat.started_at,
     )
 
 
