@@ -84,6 +84,27 @@ def clear_model(settings: Settings) -> None:
         client.close()
 
 
+def await_workers(client: httpx.Client, file_id: str, layout: Layout, timeout: float = 60) -> None:
+    """Wait until the estimator sees `layout`'s workers (their heartbeats), as an estimate's
+    assumptions say: a fixed sleep after the workers restarted was at times too short, and
+    the next estimate then saw no worker and said `defaults`. The probe asks for the first
+    case's chains on its file, which the model covers once it has history (no calibration)."""
+    body = {"file_id": file_id, "columns": ["text"], "chains": list(CASES[0].chains)}
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = client.post("/api/v2/estimate", json=body).raise_for_status().json()
+        workers = seen["assumptions"]["workers_alive"]
+        processes = seen["assumptions"]["chain_processes"]
+        if workers == layout.workers and processes == layout.chain_processes:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"the estimator saw {workers} workers ({processes} chain processes) after "
+                f"{timeout:.0f} s, where {layout.label} has {layout.workers}"
+            )
+        time.sleep(0.5)
+
+
 def measure(client: httpx.Client, file_id: str, case: Case) -> dict:
     body = {"file_id": file_id, "columns": ["text"], "chains": list(case.chains)}
     asked = time.perf_counter()
@@ -169,9 +190,11 @@ def main() -> None:
                 upload = client.post("/api/v2/files", files={"file": (path.name, f, "text/csv")})
             files[case] = upload.raise_for_status().json()["id"]
         try:
-            clear_model(settings)
-            for layout in layouts:
+            for n, layout in enumerate(layouts):
                 set_layout(layout)
+                await_workers(client, files[CASES[0]], layout)
+                if n == 0:
+                    clear_model(settings)  # after the probe, which may have calibrated
                 for attempt in (1, 2):
                     for case in CASES:
                         result = measure(client, files[case], case)
