@@ -18,7 +18,7 @@ from typing import Any
 from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
 from textmill_coordinator.domain.liveness import InstanceLiveness
-from textmill_estimator.domain.costs import ChainModel, Observed, chain_prior, layout_prior
+from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_infra.blobs import StoredFileMissing
@@ -572,19 +572,15 @@ class FakeCostModels:
 
     async def chain(self, chain: str) -> ChainModel:
         doc = self._docs.get(f"chain:{chain}")
-        if doc is None:
-            return ChainModel(chain_prior(chain))
-        buckets = {b: Observed.from_dict(o) for b, o in doc["buckets"].items()}
-        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc["shards"], buckets)
+        return ChainModel.from_fields(doc) if doc else ChainModel(chain_prior(chain))
+
+    async def chains(self) -> list[ChainModel]:
+        return [ChainModel.from_fields(d) for k, d in self._docs.items() if k.startswith("chain:")]
 
     async def change_chain(self, chain: str, change) -> None:
         model = await self.chain(chain)
         change(model)
-        self._docs[f"chain:{chain}"] = {
-            "fit": model.fit.as_dict(),
-            "shards": model.shards,
-            "buckets": {b: observed.as_dict() for b, observed in model.buckets.items()},
-        }
+        self._docs[f"chain:{chain}"] = model.as_fields()
 
     async def layout(self, chain_processes: int) -> LeastSquares:
         doc = self._docs.get(f"layout:{chain_processes}")

@@ -35,6 +35,7 @@ from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.costs import (
     ChainModel,
     LayoutCost,
+    calibration_bias,
     observe_layout,
     shard_load,
 )
@@ -144,6 +145,7 @@ async def estimate(
     else:
         calibrated = False
     source = source_of(models.values(), calibrated=calibrated)
+    bias = calibration_bias(await deps.models.chains())
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
     chain_processes = sum(max(1, p) for p in processes)
     layouts = [LayoutCost.of(await deps.models.layout(p)) for p in processes]
@@ -154,7 +156,7 @@ async def estimate(
         columns=columns,
         chains=chains,
         samples=samples,
-        costs={chain: model.cost() for chain, model in models.items()},
+        costs={chain: model.cost(bias) for chain, model in models.items()},
         layouts=layouts,
         partitions=deps.partitions,
         workers_alive=len(alive),

@@ -10,6 +10,7 @@ from textmill_estimator.domain.costs import (
     ChainCost,
     ChainModel,
     LayoutCost,
+    calibration_bias,
     chain_prior,
     layout_prior,
     observe_chain,
@@ -96,6 +97,52 @@ def test_a_calibration_at_a_new_length_is_believed_there_whatever_the_curve_says
     # and a length in between costs in between, beyond the ends as the nearest one is off
     assert 10_000 * 17e-6 < cost.seconds(cells_of(120)) < 10_000 * 80e-6
     assert cost.seconds(cells_of(2_000)) > cost.seconds(cells_of(400))
+
+
+def test_calibrations_that_read_over_what_shards_then_took_are_discounted_elsewhere():
+    # Given a chain calibrated on titles at 40 µs a cell, whose shards of titles then took 20
+    titles = ChainModel(chain_prior("stats"))
+    titles.observe(cells_of(30, cells=100), 100 * 40e-6, shard=False)
+    titles.observe(cells_of(30), 10_000 * 20e-6, shard=True)
+    # and another chain calibrated on reviews only, at 300 µs a cell
+    reviews = ChainModel(chain_prior("keywords"))
+    reviews.observe(cells_of(400, cells=100), 100 * 300e-6, shard=False)
+    # Then calibrations read twice what shards take, and the reviews' cost is halved
+    bias = calibration_bias([titles, reviews])
+    assert bias == pytest.approx(2.0, rel=0.01)
+    assert reviews.cost(bias).seconds(cells_of(400)) == pytest.approx(10_000 * 150e-6, rel=0.01)
+    # while titles cost what their shards took, not their calibration
+    assert titles.cost(bias).seconds(cells_of(30)) == pytest.approx(10_000 * 20e-6, rel=0.01)
+
+
+def test_a_calibration_is_compared_with_shards_of_the_length_beside_its_own():
+    # Given a file whose sample's cells average 260 characters (bucket 8) and its shards'
+    # 250 (bucket 7): calibrated at 6 ms a cell, the shards took 3 ms
+    model = ChainModel(chain_prior("keywords"))
+    model.observe(cells_of(260, cells=100), 100 * 6e-3, shard=False)
+    model.observe(cells_of(250), 10_000 * 3e-3, shard=True)
+    # Then the calibration read about twice over
+    assert calibration_bias([model]) == pytest.approx(2.0, rel=0.05)
+
+
+def test_without_a_calibration_compared_with_shards_calibrations_are_taken_as_measured():
+    model = ChainModel(chain_prior("pii"))
+    model.observe(cells_of(100, cells=100), 100 * 50e-6, shard=False)
+    model.observe(cells_of(2_000), 10_000 * 900e-6, shard=True)  # another length
+    assert calibration_bias([model, ChainModel(chain_prior("stats"))]) == 1.0
+    assert model.cost().seconds(cells_of(100)) == pytest.approx(10_000 * 50e-6, rel=0.01)
+    assert model.covers(cells_of(100)) and model.covers(cells_of(2_000))
+
+
+def test_a_chain_model_reads_back_as_stored_and_as_stored_before_calibrations_were_apart():
+    model = ChainModel(chain_prior("stats"))
+    model.observe(cells_of(30, cells=100), 100 * 40e-6, shard=False)
+    model.observe(cells_of(400), 10_000 * 80e-6, shard=True)
+    again = ChainModel.from_fields(model.as_fields())
+    assert again.cost().seconds(cells_of(30)) == pytest.approx(model.cost().seconds(cells_of(30)))
+    assert (again.shards, set(again.buckets), set(again.calibrated)) == (1, {8}, {4})
+    older = {key: value for key, value in model.as_fields().items() if key != "calibrated"}
+    assert ChainModel.from_fields(older).calibrated == {}
 
 
 def test_the_latest_observations_of_a_length_count_most():

@@ -156,6 +156,19 @@ async def test_a_chain_without_history_is_calibrated_once_on_the_files_own_cells
     assert first.assumptions.cells_per_second["sentiment"] == pytest.approx(1e6 / 26, rel=0.05)
 
 
+async def test_a_calibration_counts_for_what_calibrations_then_proved_in_shards():
+    # Given sentiment calibrated on 26-character cells at 26 µs a cell, whose shards of
+    # such cells then took half that
+    deps = deps_for(["a short review of a kettle"] * 50)
+    await handlers.answer_estimate(asked(), deps)
+    await handlers.record_shard_costs(shard_done("r1:0", 5_000, 26, 5_000 * 13e-6), deps)
+    # When another chain is calibrated on the same cells (26 µs a cell measured)
+    await handlers.answer_estimate(asked(chains=("stats",)), deps)
+    # Then it is taken to cost half what its calibration measured
+    estimate = deps.publisher.messages(REPLIES)[-1].estimate
+    assert estimate.assumptions.cells_per_second["stats"] == pytest.approx(2e6 / 26, rel=0.05)
+
+
 async def test_a_chain_seen_only_on_long_texts_is_calibrated_again_on_short_ones():
     # Given a chain whose history holds shards of 2,000-character cells only
     deps = deps_for(["tiny"] * 50)

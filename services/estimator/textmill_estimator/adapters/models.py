@@ -1,5 +1,6 @@
 """The cost model's parameters in MongoDB, each a small document read and written by `_id`:
-`chain:<name>` and `layout:<chain processes>` (least-squares statistics), `outcomes` (the
+`chain:<name>` (least-squares statistics, and what shards and calibrations cost by length)
+and `layout:<chain processes>` (least-squares statistics), `outcomes` (the
 errors of the latest estimates and runs' fixed costs); and `shard_costs`, the history of
 completed shards, `_id` = shard id, which also makes folding a shard in idempotent (a
 redelivered event finds its shard there).
@@ -17,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import ShardCosts
-from textmill_estimator.domain.costs import ChainModel, Observed, chain_prior, layout_prior
+from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
 from textmill_estimator.domain.outcomes import Outcomes
 
@@ -32,20 +33,19 @@ class CostModels:
 
     async def chain(self, chain: str) -> ChainModel:
         doc = await self._models.find_one({"_id": f"chain:{chain}"})
-        if doc is None:
-            return ChainModel(chain_prior(chain))
-        # Stored with string keys: a document's field names are strings. (A model stored
-        # before the buckets has none: its chains are calibrated again.)
-        buckets = {int(b): Observed.from_dict(o) for b, o in doc.get("buckets", {}).items()}
-        return ChainModel(LeastSquares.from_dict(doc["fit"]), doc.get("shards", 0), buckets)
+        return ChainModel.from_fields(doc) if doc else ChainModel(chain_prior(chain))
+
+    async def chains(self) -> list[ChainModel]:
+        """Every chain's model stored (a handful of small documents, read whole: the store
+        filters by `_id` prefix no faster)."""
+        docs = await self._models.find({}).to_list()
+        return [ChainModel.from_fields(d) for d in docs if str(d["_id"]).startswith("chain:")]
 
     async def change_chain(self, chain: str, change: Callable[[ChainModel], None]) -> None:
         async with self._changing:
             model = await self.chain(chain)
             change(model)
-            buckets = {str(b): observed.as_dict() for b, observed in model.buckets.items()}
-            fields = {"fit": model.fit.as_dict(), "shards": model.shards, "buckets": buckets}
-            await self._save(f"chain:{chain}", fields)
+            await self._save(f"chain:{chain}", model.as_fields())
 
     async def layout(self, chain_processes: int) -> LeastSquares:
         doc = await self._models.find_one({"_id": f"layout:{chain_processes}"})

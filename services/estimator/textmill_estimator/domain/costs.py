@@ -17,6 +17,8 @@ what a worker layout turns that time into in a shard's wall time.
 
 import itertools
 import math
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from textmill_contracts.events import ShardCosts
@@ -35,6 +37,7 @@ COVERED_WEIGHT = 0.05
 # the latest shards say most of what cells of that length cost now.
 BUCKET_DECAY = 0.9
 MIN_RATIO, MAX_RATIO = 0.05, 20.0
+MAX_BIAS = 4.0  # a calibration's bias is held within 1/4 to 4 times
 
 
 @dataclass(frozen=True)
@@ -89,20 +92,22 @@ class Observed:
 @dataclass
 class ChainModel:
     """A chain's fit, the completed shards folded into it, and what it cost by length
-    bucket: the fit extrapolates poorly to lengths it has not seen (one shard of 2 KB texts
-    says little of the chain's cost on tweets) and misses the lengths it has."""
+    bucket, in shards (`buckets`) and in calibration runs (`calibrated`): the fit
+    extrapolates poorly to lengths it has not seen (one shard of 2 KB texts says little of
+    the chain's cost on tweets) and misses the lengths it has."""
 
     fit: LeastSquares
     shards: int = 0
     buckets: dict[int, Observed] = field(default_factory=dict)
+    calibrated: dict[int, Observed] = field(default_factory=dict)
 
     def observe(self, load: "CellLoad", seconds: float, *, shard: bool) -> None:
         if load.cells <= 0:
             return
         observe_chain(self.fit, load, seconds)
+        kept = self.buckets if shard else self.calibrated
         bucket = length_bucket(load)
-        before = self.buckets.get(bucket, Observed(NO_CELLS, 0.0))
-        self.buckets[bucket] = before.plus(load, seconds)
+        kept[bucket] = kept.get(bucket, Observed(NO_CELLS, 0.0)).plus(load, seconds)
         self.shards += shard
 
     def covers(self, load: "CellLoad") -> bool:
@@ -110,20 +115,88 @@ class ChainModel:
         if load.cells <= 0:
             return True
         bucket = length_bucket(load)
-        near = (self.buckets.get(b) for b in (bucket - 1, bucket, bucket + 1))
+        near = [
+            kept.get(b)
+            for kept in (self.buckets, self.calibrated)
+            for b in range(bucket - 1, bucket + 2)
+        ]
         seen = sum(observed.load.cells for observed in near if observed is not None)
         return seen / 1_000 >= COVERED_WEIGHT
 
-    def cost(self) -> "ChainCost":
-        """The fit, with what the observed lengths really cost over what it says they cost."""
+    def calibration_errors(self) -> list[float]:
+        """For each length bucket calibrated where shards have seen that length or one beside
+        it, the log of how far the calibrations' cost read over what the shards say those
+        cells cost (a file's sample and its shards may fall either side of a bucket's edge)."""
+        sharded = ChainModel(self.fit, self.shards, self.buckets).cost()
+        errors = []
+        for bucket, calibrated in self.calibrated.items():
+            near = (self.buckets.get(b) for b in range(bucket - 1, bucket + 2))
+            if not any(observed and observed.load.cells > 0 for observed in near):
+                continue
+            fitted = sharded.seconds(calibrated.load)
+            if calibrated.seconds > 0 and fitted > 0:
+                errors.append(math.log(calibrated.seconds / fitted))
+        return errors
+
+    def cost(self, calibration_bias: float = 1.0) -> "ChainCost":
+        """The fit, with what the observed lengths really cost over what it says they cost:
+        as shards took them, else as calibrations measured them, divided by
+        `calibration_bias` (`calibration_bias()`)."""
         shape = ChainCost.of(self.fit)
         anchors = []
-        for observed in self.buckets.values():
-            fitted = shape.seconds(observed.load)
-            if observed.load.cells > 0 and fitted > 0 and observed.seconds > 0:
-                ratio = min(MAX_RATIO, max(MIN_RATIO, observed.seconds / fitted))
+        for bucket in self.buckets.keys() | self.calibrated.keys():
+            observed, scale = self.buckets.get(bucket), 1.0
+            if observed is None or observed.load.cells <= 0:
+                observed, scale = self.calibrated[bucket], 1.0 / calibration_bias
+            ratio = _over_fit(shape, observed)
+            if ratio is not None:
+                ratio = min(MAX_RATIO, max(MIN_RATIO, ratio * scale))
                 anchors.append((_log_length(observed.load), math.log(ratio)))
         return replace(shape, anchors=tuple(sorted(anchors)))
+
+    def as_fields(self) -> dict:
+        """As stored (a document's field names are strings)."""
+        return {
+            "fit": self.fit.as_dict(),
+            "shards": self.shards,
+            "buckets": {str(b): observed.as_dict() for b, observed in self.buckets.items()},
+            "calibrated": {str(b): observed.as_dict() for b, observed in self.calibrated.items()},
+        }
+
+    @classmethod
+    def from_fields(cls, doc: dict) -> "ChainModel":
+        """(A model stored before the buckets has none: its chains are calibrated again; one
+        stored before `calibrated` kept calibrations among its shards' buckets.)"""
+
+        def observed(kept: dict) -> dict[int, Observed]:
+            return {int(b): Observed.from_dict(o) for b, o in kept.items()}
+
+        return cls(
+            LeastSquares.from_dict(doc["fit"]),
+            doc.get("shards", 0),
+            observed(doc.get("buckets", {})),
+            observed(doc.get("calibrated", {})),
+        )
+
+
+def calibration_bias(models: Iterable[ChainModel]) -> float:
+    """How many times what a calibration measures reads over what the shards of the same
+    chain and length then take: the median over every chain's buckets that both have seen,
+    1 while none has. A calibration is a batch of 100 cells timed while its own estimate is
+    served; the shards run for seconds, and on a quiet machine calibrations read 1.2 to 2
+    times their cost, on a busy one about the same."""
+    errors = [error for model in models for error in model.calibration_errors()]
+    if not errors:
+        return 1.0
+    return min(MAX_BIAS, max(1 / MAX_BIAS, math.exp(statistics.median(errors))))
+
+
+def _over_fit(shape: "ChainCost", observed: "Observed | None") -> float | None:
+    """What `observed` took over what the fit `shape` says it takes, when both are known."""
+    if observed is None or observed.load.cells <= 0 or observed.seconds <= 0:
+        return None
+    fitted = shape.seconds(observed.load)
+    return observed.seconds / fitted if fitted > 0 else None
 
 
 def length_bucket(load: "CellLoad") -> int:
