@@ -157,6 +157,16 @@ def test_the_latest_observations_of_a_length_count_most():
     assert model.covers(cells_of(100)) and not model.covers(cells_of(3_000))
 
 
+def test_a_length_is_covered_by_cells_of_about_its_length_not_by_twice_or_half_of_it():
+    # Given a chain seen on 250-character reviews (within the bucket of 128-255 characters)
+    model = ChainModel(chain_prior("keywords"))
+    model.observe(cells_of(250, cells=3_000), 3_000 * 4e-3, shard=True)
+    # Then a sample of 260 characters, across the bucket's edge, is covered
+    assert model.covers(cells_of(260))
+    # and 80-character tweets, in the bucket beside it, are not: they are calibrated
+    assert not model.covers(cells_of(80)) and not model.covers(cells_of(520))
+
+
 def test_an_unknown_chain_and_a_layout_start_from_their_defaults():
     assert ChainCost.of(chain_prior("sentiment")).a == pytest.approx(25.0)  # 40,000 cells/s
     assert ChainCost.of(chain_prior("mystery")).a == pytest.approx(1e6 / 1_200)  # the slowest
