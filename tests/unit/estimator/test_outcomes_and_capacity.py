@@ -102,7 +102,7 @@ def beat(instance: str, sequence: int, **fields) -> Heartbeat:
     return Heartbeat(
         service=fields.pop("service", "worker"),
         instance_id=instance,
-        started_at=T0,
+        started_at=fields.pop("started_at", T0),
         sequence=sequence,
         **fields,
     )
@@ -125,3 +125,14 @@ def test_an_older_beat_changes_nothing_and_a_draining_worker_leaves():
     assert workers.alive(T0 + timedelta(seconds=2))[0].chain_processes == 2
     workers.see(beat("w1", 6, chain_processes=2, status="draining"), T0 + timedelta(seconds=2))
     assert workers.alive(T0 + timedelta(seconds=2)) == []
+
+
+def test_a_worker_restarted_under_the_same_id_is_seen_at_its_first_beat():
+    # Given a worker seen at its 500th beat, stopped without saying it drains
+    workers = Workers(timedelta(seconds=6))
+    workers.see(beat("w1", 500, chain_processes=1), T0)
+    # When it starts again under the same instance id, its sequence from 0
+    later = T0 + timedelta(seconds=30)
+    workers.see(beat("w1", 0, chain_processes=2, started_at=later), later)
+    # Then it is alive with its new layout (its beats were taken for old ones before)
+    assert [(w.instance_id, w.chain_processes) for w in workers.alive(later)] == [("w1", 2)]

@@ -14,6 +14,7 @@ class WorkerSeen:
     cells_per_s: float | None
     sequence: int
     seen_at: datetime
+    started_at: datetime  # the process's, as its beats say
 
 
 class Workers:
@@ -29,11 +30,16 @@ class Workers:
             self._seen.pop(beat.instance_id, None)
             return
         previous = self._seen.get(beat.instance_id)
-        if previous is not None and beat.sequence <= previous.sequence:
+        # A restarted process may keep its instance id (the local stack names its workers):
+        # its sequence starts again, and its start says it is the newer one.
+        if previous is not None and (beat.started_at, beat.sequence) <= (
+            previous.started_at,
+            previous.sequence,
+        ):
             return  # older or repeated
         processes = beat.chain_processes if beat.chain_processes is not None else 0
         self._seen[beat.instance_id] = WorkerSeen(
-            beat.instance_id, processes, beat.cells_per_s, beat.sequence, now
+            beat.instance_id, processes, beat.cells_per_s, beat.sequence, now, beat.started_at
         )
 
     def alive(self, now: datetime) -> list[WorkerSeen]:
