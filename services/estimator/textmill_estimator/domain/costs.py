@@ -8,7 +8,9 @@ what a worker layout turns that time into in a shard's wall time.
   near the load's length really cost over what the fit says they cost (`anchors`): one
   curve through observations at a few lengths misses each of them (a calibration on titles
   after shards of reviews: 17 µs a cell measured, 40 fitted), the ratio at each length
-  observed does not.
+  observed does not. A length only calibrated costs what the calibration measured over
+  `calibration_bias`: how far calibrations have read over what shards of the same chain
+  and length then took.
 - `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on
   a worker with P chain processes (α: what P processes and the cores' contention make of
   C; β: reading, storing and publishing rows; γ: a shard's start and end), fitted on
