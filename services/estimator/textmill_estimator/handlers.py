@@ -182,7 +182,8 @@ async def _calibrate(
     cells, on a worker, every column at once; fold what they cost in. True when any ran."""
     asks = []
     for sample in samples.values():
-        unseen = [chain for chain, model in models.items() if not model.covers(sample.own_load())]
+        cells = sample.calibration_load()
+        unseen = [chain for chain, model in models.items() if not model.covers(cells)]
         if unseen and sample.texts:
             asks.append(deps.calibrator.run(unseen, sample.calibration_texts()))
     measured_runs = await asyncio.gather(*asks, return_exceptions=True)

@@ -682,10 +682,11 @@ async def test_a_shard_the_other_replica_released_is_not_published_again(deps):
 
 
 async def test_the_sweep_publishes_again_a_released_shard_no_worker_claimed_for_long(deps):
-    # Given a running run whose shard 0 was released long ago and never claimed
+    # Given a running run whose shard 0 was released and published long ago, never claimed
     await planned_run(deps)
     await deps.runs.move(RUN, "running", started_at=utc_now())
     assert await deps.releases.claim(shard_id(RUN, 0), RUN, "coordinator-gone")
+    await deps.releases.mark_published(shard_id(RUN, 0))
     deps.releases.at[shard_id(RUN, 0)] = utc_now() - LIVE_STALLS * STALL - timedelta(seconds=1)
 
     # When the sweep runs, Then that shard alone goes out again, as its next attempt

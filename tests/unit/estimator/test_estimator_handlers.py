@@ -156,6 +156,20 @@ async def test_a_chain_without_history_is_calibrated_once_on_the_files_own_cells
     assert first.assumptions.cells_per_second["sentiment"] == pytest.approx(1e6 / 26, rel=0.05)
 
 
+async def test_a_column_with_a_heavy_tail_of_long_cells_is_calibrated_once():
+    # Given 507 cells of 100 characters and 5 of 20,000 that the calibration's cells (every
+    # fifth or so) leave out: the sample's mean is 294 characters, the calibration's 100
+    texts = ["x" * 100] * 512
+    for i in (1, 2, 3, 4, 6):
+        texts[i] = "y" * 20_000
+    deps = deps_for(texts)
+    # When a run of it is estimated twice
+    await handlers.answer_estimate(asked(), deps)
+    await handlers.answer_estimate(asked(), deps)
+    # Then the chain was calibrated once: the second finds the cells it measured covered
+    assert deps.calibrator.runs == [["sentiment"]]
+
+
 async def test_a_calibration_counts_for_what_calibrations_then_proved_in_shards():
     # Given sentiment calibrated on 26-character cells at 26 µs a cell, whose shards of
     # such cells then took half that

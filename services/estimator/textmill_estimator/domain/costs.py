@@ -155,7 +155,7 @@ class ChainModel:
         for bucket in self.buckets.keys() | self.calibrated.keys():
             observed, scale = self.buckets.get(bucket), 1.0
             if observed is None or observed.load.cells <= 0:
-                observed, scale = self.calibrated[bucket], 1.0 / calibration_bias
+                observed, scale = self.calibrated.get(bucket), 1.0 / calibration_bias
             ratio = _over_fit(shape, observed)
             if ratio is not None:
                 ratio = min(MAX_RATIO, max(MIN_RATIO, ratio * scale))
@@ -192,7 +192,7 @@ def calibration_bias(models: Iterable[ChainModel]) -> float:
     chain and length then take: the median over every chain's buckets that both have seen,
     1 while none has. A calibration is a batch of 100 cells timed while its own estimate is
     served; the shards run for seconds, and on a quiet machine calibrations read 1.2 to 2
-    times their cost, on a busy one about the same."""
+    times their cost, on a busy one 0.55-1.46 times (median 0.73)."""
     errors = [error for model in models for error in model.calibration_errors()]
     if not errors:
         return 1.0

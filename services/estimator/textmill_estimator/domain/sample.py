@@ -52,6 +52,13 @@ class ColumnSample:
         step = len(self.texts) / n
         return [self.texts[int(i * step)] for i in range(n)]
 
+    def calibration_load(self) -> CellLoad:
+        """The cells `calibration_texts` gives: what a calibration of this column measures,
+        and so the length whose coverage says whether one is needed (a heavy tail of long
+        cells, rarely among them, would otherwise leave the column never covered)."""
+        texts = self.calibration_texts()
+        return CellLoad(len(texts), sum(map(len, texts)), sum(len(t) ** 2 for t in texts))
+
     def own_load(self) -> CellLoad:
         """The sampled cells themselves."""
         return CellLoad(self.cells, self.chars, self.chars_squared)
