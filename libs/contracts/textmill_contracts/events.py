@@ -47,6 +47,12 @@ class Heartbeat(Message):
         default=None, ge=0, description="a worker's cells analysed per second, lately"
     )
 
+    @property
+    def order(self) -> tuple[datetime, int]:
+        """Where the beat comes among its instance id's: by its process's start, then its
+        sequence (an id may outlive its process, whose successor counts from 0 again)."""
+        return (self.started_at, self.sequence)
+
 
 class FileDeleted(Message):
     """A stored file was deleted: its profiles and cached profiles must go too."""

@@ -36,8 +36,7 @@ def observe(
     alone, its beats were dropped until its former process's entry expired.
     """
     if previous is not None:
-        before = (previous.started_at or beat.started_at, previous.last_sequence)
-        if (beat.started_at, beat.sequence) <= before:
+        if beat.order <= (previous.started_at or beat.started_at, previous.last_sequence):
             return None
     return InstanceLiveness(
         service=beat.service,

@@ -30,12 +30,8 @@ class Workers:
             self._seen.pop(beat.instance_id, None)
             return
         previous = self._seen.get(beat.instance_id)
-        # A restarted process may keep its instance id (the local stack names its workers):
-        # its sequence starts again, and its start says it is the newer one.
-        if previous is not None and (beat.started_at, beat.sequence) <= (
-            previous.started_at,
-            previous.sequence,
-        ):
+        # A restarted process may keep its instance id (the local stack names its workers).
+        if previous is not None and beat.order <= (previous.started_at, previous.sequence):
             return  # older or repeated
         processes = beat.chain_processes if beat.chain_processes is not None else 0
         self._seen[beat.instance_id] = WorkerSeen(
