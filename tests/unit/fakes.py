@@ -574,8 +574,13 @@ class FakeCostModels:
         doc = self._docs.get(f"chain:{chain}")
         return ChainModel.from_fields(doc) if doc else ChainModel(chain_prior(chain))
 
-    async def chains(self) -> list[ChainModel]:
-        return [ChainModel.from_fields(d) for k, d in self._docs.items() if k.startswith("chain:")]
+    async def chains(self, wanted) -> dict[str, ChainModel]:
+        stored = {
+            k.removeprefix("chain:"): ChainModel.from_fields(d)
+            for k, d in self._docs.items()
+            if k.startswith("chain:")
+        }
+        return {**{chain: ChainModel(chain_prior(chain)) for chain in wanted}, **stored}
 
     async def change_chain(self, chain: str, change) -> None:
         model = await self.chain(chain)

@@ -138,14 +138,16 @@ async def estimate(
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
     alive = deps.workers.alive(utc_now())
-    models = {chain: await deps.models.chain(chain) for chain in chains}
+    every = await deps.models.chains(chains)
+    models = {chain: every[chain] for chain in chains}
     if alive and await _calibrate(models, samples, deps):
-        models = {chain: await deps.models.chain(chain) for chain in chains}  # as calibrated
+        every = await deps.models.chains(chains)  # as calibrated
+        models = {chain: every[chain] for chain in chains}
         calibrated = True
     else:
         calibrated = False
     source = source_of(models.values(), calibrated=calibrated)
-    bias = calibration_bias(await deps.models.chains())
+    bias = calibration_bias(every.values())
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
     chain_processes = sum(max(1, p) for p in processes)
     layouts = [LayoutCost.of(await deps.models.layout(p)) for p in processes]

@@ -10,7 +10,7 @@ subscribers run side by side, and two changes of one document would otherwise lo
 (One estimator replica writes them; several would need a version check on each write.)"""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -35,11 +35,17 @@ class CostModels:
         doc = await self._models.find_one({"_id": f"chain:{chain}"})
         return ChainModel.from_fields(doc) if doc else ChainModel(chain_prior(chain))
 
-    async def chains(self) -> list[ChainModel]:
-        """Every chain's model stored (a handful of small documents, read whole: the store
-        filters by `_id` prefix no faster)."""
+    async def chains(self, wanted: Iterable[str]) -> dict[str, ChainModel]:
+        """Every chain's model stored, and each of `wanted` (its prior where none is), by
+        chain, in one read (a handful of small documents, read whole: the store filters by
+        `_id` prefix no faster)."""
         docs = await self._models.find({}).to_list()
-        return [ChainModel.from_fields(d) for d in docs if str(d["_id"]).startswith("chain:")]
+        stored = {
+            str(d["_id"]).removeprefix("chain:"): ChainModel.from_fields(d)
+            for d in docs
+            if str(d["_id"]).startswith("chain:")
+        }
+        return {**{chain: ChainModel(chain_prior(chain)) for chain in wanted}, **stored}
 
     async def change_chain(self, chain: str, change: Callable[[ChainModel], None]) -> None:
         async with self._changing:

@@ -56,8 +56,9 @@ class ColumnSample:
         """The cells `calibration_texts` gives: what a calibration of this column measures,
         and so the length whose coverage says whether one is needed (a heavy tail of long
         cells, rarely among them, would otherwise leave the column never covered)."""
-        texts = self.calibration_texts()
-        return CellLoad(len(texts), sum(map(len, texts)), sum(len(t) ** 2 for t in texts))
+        picked = ColumnSample()
+        picked.add(self.calibration_texts())
+        return picked.own_load()
 
     def own_load(self) -> CellLoad:
         """The sampled cells themselves."""
