@@ -17,6 +17,7 @@ from typing import Any
 
 from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
+from textmill_coordinator.adapters.paces import measure_columns
 from textmill_coordinator.domain.liveness import InstanceLiveness
 from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
 from textmill_estimator.domain.fitting import LeastSquares
@@ -33,6 +34,8 @@ from textmill_runs import (
     result_batch_id,
     shard_id,
 )
+from textmill_runs.pace import ColumnLength, Pace
+from textmill_runs.pace import observe as observe_pace
 from textmill_storage.shard_releases import Release
 from textmill_tabular import RowIndex, build_row_index, open_table
 
@@ -335,6 +338,11 @@ class FakeRowIndexes:
         """Every later call raises `exc` (a store that is away, a bug in a reader)."""
         self._failure = exc
 
+    def path(self, tenant: str, file_id: str) -> Path:
+        if (path := self._files.get((tenant, file_id))) is None:
+            raise StoredFileMissing(f"no file with id {file_id!r}")
+        return path
+
     def get(self, file_id: str) -> tuple[RowIndex, list[str]] | None:
         return self._built.get(file_id)
 
@@ -343,9 +351,7 @@ class FakeRowIndexes:
             raise self._failure
         if (stored := self._built.get(file_id)) is not None:
             return stored
-        path = self._files.get((tenant, file_id))
-        if path is None:
-            raise StoredFileMissing(f"no file with id {file_id!r}")
+        path = self.path(tenant, file_id)
         index = build_row_index(path, path.name)
         with open_table(path, path.name) as table:
             header = list(table.header)
@@ -611,3 +617,35 @@ class FakeCostModels:
             return False
         self.shards[shard_id] = run_id
         return True
+
+
+class FakeShardPaces:
+    """`textmill_coordinator.adapters.paces.ShardPaces`: the paces by key, folded as the
+    real one folds them (`textmill_runs.pace.observe`)."""
+
+    def __init__(self) -> None:
+        self.paces: dict[str, Pace] = {}
+
+    async def get(self, keys: list[str]) -> dict[str, Pace]:
+        return {key: self.paces[key] for key in keys if key in self.paces}
+
+    async def observe(self, key: str, cells: int, seconds: float) -> None:
+        if (new := observe_pace(self.paces.get(key), cells, seconds)) is not None:
+            self.paces[key] = new
+
+
+class FakeColumnLengths:
+    """`textmill_coordinator.adapters.paces.ColumnLengths` over the files of a
+    `FakeRowIndexes`, sampled as the real one samples them."""
+
+    def __init__(self, files: FakeRowIndexes) -> None:
+        self._files = files
+        self.failure: BaseException | None = None
+
+    def measure(
+        self, tenant: str, file_id: str, index: RowIndex, columns: list[str]
+    ) -> dict[str, ColumnLength]:
+        if self.failure is not None:
+            raise self.failure
+        path = self._files.path(tenant, file_id)
+        return measure_columns(path, path.name, index, columns)

@@ -25,6 +25,9 @@ TARGET_SHARD_SECONDS = 2.0
 # At most two seconds of sentiment: what a worker keeps of a range's other columns for
 # their shards (64 MB of siblings) still holds two columns of review-length texts.
 MIN_SHARD_ROWS, MAX_SHARD_ROWS = RESULT_BATCH, 80_000
+# Rows without a cell cost a read, not a chain: a nearly empty column's shards are not
+# made larger than this share says.
+MIN_CELL_SHARE = 0.1
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,19 @@ def chain_seconds_per_cell(chains: list[str]) -> float:
     return sum(1.0 / CHAIN_CELLS_PER_SECOND.get(chain, slowest) for chain in chains)
 
 
-def shard_rows_for(chains: list[str], target_seconds: float = TARGET_SHARD_SECONDS) -> int:
-    """Rows per shard: a multiple of the result batch, so that shards and checkpoints fall
-    on batch boundaries and every stored batch belongs to one shard."""
-    rows = int(target_seconds / chain_seconds_per_cell(chains))
+def shard_rows_for(
+    chains: list[str],
+    target_seconds: float = TARGET_SHARD_SECONDS,
+    *,
+    cells_per_second: float | None = None,
+    cell_share: float = 1.0,
+) -> int:
+    """Rows per shard: from the cells a second that shards of these chains and texts were
+    measured at (`pace.Pace`) when known, else from the chains' planned speed; a multiple
+    of the result batch, so that shards and checkpoints fall on batch boundaries and every
+    stored batch belongs to one shard. `cell_share`: the share of rows holding a cell."""
+    speed = cells_per_second or 1.0 / chain_seconds_per_cell(chains)
+    rows = int(target_seconds * speed / max(cell_share, MIN_CELL_SHARE))
     rows -= rows % RESULT_BATCH
     return max(MIN_SHARD_ROWS, min(MAX_SHARD_ROWS, rows))
 

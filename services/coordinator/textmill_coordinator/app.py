@@ -13,6 +13,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
+from textmill_coordinator.adapters.paces import ColumnLengths, ShardPaces
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
@@ -62,6 +63,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         releases=ShardReleases(db),
         instance=settings.instance_id,
         metrics=CoordinatorMetrics(runtime.registry),
+        paces=ShardPaces(redis),
+        column_lengths=ColumnLengths(sync_mongo[settings.mongo_db]),
     )
     for topic, subscription, model, handler in (
         (TOPICS.heartbeats, HEARTBEATS, Heartbeat, handlers.record_heartbeat),

@@ -4,7 +4,8 @@ cancels, and re-publish the shards of workers that went silent.
 
 Idempotency keys: heartbeats by (instance id, sequence); `AnalyzeRequested` by run id (a
 replanned run has the same shards); a shard's release by shard id (inserted once, so only
-one replica publishes it); `ShardProgress` by (run, shard), its counts folded with `$max`;
+one replica publishes it); `ShardProgress` by (run, shard), its counts folded with `$max`
+(a redelivered last message counts its shard twice in an average pace, which is harmless);
 `RunCancelled` by run id (a status moves only forward).
 """
 
@@ -17,10 +18,11 @@ from pymongo.errors import ConnectionFailure
 
 from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.envelope import utc_now
-from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
+from textmill_contracts.events import Heartbeat, RunCancelled, ShardCosts, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
+from textmill_coordinator.adapters.paces import ColumnLengths, ShardPaces
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
@@ -50,8 +52,9 @@ from textmill_runs import (
     shard_rows_for,
     stalled,
 )
+from textmill_runs.pace import measures_pace, pace_key
 from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
-from textmill_tabular import TabularError
+from textmill_tabular import RowIndex, TabularError
 
 log = get_logger(__name__)
 
@@ -73,6 +76,10 @@ class Deps:
     # loop runs a round then rather than at its next tick.
     release_due: asyncio.Event = field(default_factory=asyncio.Event)
     release_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Shards sized from measured speed (`textmill_runs.pace`); without them, from the
+    # chains' planned speed.
+    paces: ShardPaces | None = None
+    column_lengths: ColumnLengths | None = None  # synchronous: called in a thread
 
 
 async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
@@ -175,13 +182,56 @@ async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
     if unknown:
         await _fail(run, f"no column named {', '.join(map(repr, unknown))}", deps)
         return None
-    plans = plan_shards(index.rows, command.columns, shard_rows_for(command.chains))
+    plans = plan_shards(index.rows, command.columns, await _shard_rows(command, index, deps))
     await deps.shards.insert_plan(run.id, plans, command.chains)
     await deps.runs.record_plan(run.id, plans)
     if not plans:  # an empty file: nothing to analyse, done at once
         if await deps.runs.move(run.id, "completed", finished_at=utc_now()):
             deps.metrics.moved(run, "completed")
     return await deps.runs.get(run.id)
+
+
+async def _shard_rows(command: AnalyzeRequested, index: RowIndex, deps: Deps) -> int:
+    """Rows per shard: the fewest any selected column needs, from the pace of completed
+    shards of these chains on texts of its length (`textmill_runs.pace`) when one is known,
+    else from the chains' planned speed. Sizing never fails a run: on any fault, the latter.
+    A run planned before (a redelivered command) keeps its size: its shards are stored."""
+    if (first := await deps.shards.get(shard_id(command.run_id, 0))) is not None:
+        return first.size
+    if deps.paces is None or deps.column_lengths is None or not index.rows:
+        return shard_rows_for(command.chains)
+    try:
+        lengths = await asyncio.to_thread(
+            deps.column_lengths.measure, command.tenant, command.file_id, index, command.columns
+        )
+        keys = {c: pace_key(command.chains, length.chars_per_cell) for c, length in lengths.items()}
+        paces = await deps.paces.get(sorted(set(keys.values())))
+    except ConnectionFailure:
+        raise  # the store is away: redelivery plans again once it is back
+    except Exception:
+        log.warning("measured shard pace unavailable", run_id=command.run_id, exc_info=True)
+        return shard_rows_for(command.chains)
+    return min(
+        shard_rows_for(
+            command.chains,
+            cells_per_second=pace.cells_per_second if (pace := paces.get(keys[c])) else None,
+            cell_share=lengths[c].cell_share,
+        )
+        for c in command.columns
+    )
+
+
+async def _observe_pace(run: Run, costs: ShardCosts, deps: Deps) -> None:
+    """A completed shard's cells and seconds into the pace of its kind; a pace not kept
+    costs the next plans their accuracy, never this shard its progress."""
+    if deps.paces is None or not costs.cells:
+        return
+    try:
+        await deps.paces.observe(
+            pace_key(run.chains, costs.chars / costs.cells), costs.cells, costs.seconds
+        )
+    except Exception:
+        log.warning("shard pace not kept", run_id=run.id, exc_info=True)
 
 
 async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
@@ -197,6 +247,9 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         )
     if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
         deps.release_due.set()  # its slot frees (see `domain.scheduling`)
+    if event.done and event.costs is not None and not event.failed:
+        if measures_pace(planned.shards, n, len(planned.columns)):
+            await _observe_pace(planned, event.costs, deps)
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )

@@ -13,16 +13,24 @@ import pytest
 from pymongo.errors import ConnectionFailure
 
 from tests.unit.fakes import (
+    FakeColumnLengths,
     FakeLiveness,
     FakePublisher,
     FakeRowIndexes,
     FakeRunRecords,
+    FakeShardPaces,
     FakeShardRecords,
     FakeShardReleases,
 )
 from textmill_contracts.commands import AnalyzeRequested, ShardAssigned
 from textmill_contracts.envelope import utc_now
-from textmill_contracts.events import Heartbeat, RunCancelled, RunUpdated, ShardProgress
+from textmill_contracts.events import (
+    Heartbeat,
+    RunCancelled,
+    RunUpdated,
+    ShardCosts,
+    ShardProgress,
+)
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_coordinator.handlers import (
@@ -36,6 +44,7 @@ from textmill_coordinator.handlers import (
 )
 from textmill_infra.messaging import Unprocessable
 from textmill_runs import LIVE_STALLS, Run, ShardPlan, shard_id, shard_rows_for
+from textmill_runs.pace import Pace, pace_key
 
 TENANT = "tenant-a"
 FILE = "file-1"
@@ -349,6 +358,134 @@ async def test_a_planning_error_of_no_known_kind_fails_the_run_naming_its_type(d
     run = await deps.runs.get(RUN)
     assert (run.status, run.error) == ("failed", "the run could not be planned (RuntimeError)")
     assert [u.status for u in updates(deps)] == ["failed"]
+
+
+# ---- shards sized from measured pace --------------------------------------------------------
+
+
+def paced(deps: Deps) -> Deps:
+    """`deps` that size shards from measured pace, over the files of its row indexes."""
+    return dataclasses.replace(
+        deps, paces=FakeShardPaces(), column_lengths=FakeColumnLengths(deps.row_indexes)
+    )
+
+
+# "Title 7" (7 characters) up to "Title 2499": titles in the 8-15 bucket; bodies in 32-63.
+TITLE_KEY, BODY_KEY = pace_key(CHAINS, 9.5), pace_key(CHAINS, 34)
+
+
+async def test_a_run_is_planned_from_the_measured_pace_of_its_slowest_column(deps, tmp_path):
+    # Given bodies of these chains measured at 500 cells/s (planned: 1,000), titles unknown
+    deps = paced(deps)
+    deps.paces.paces[BODY_KEY] = Pace(1 / 500)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+
+    # When the run is planned
+    await plan_run(request(), deps)
+
+    # Then its row ranges hold the 1,000 rows that bodies take 2 s over, for both columns
+    run = await deps.runs.get(RUN)
+    assert [(s.column, s.total) for s in run.shards.values()] == [
+        ("title", 1000),
+        ("body", 1000),
+    ] * 2 + [("title", 500), ("body", 500)]
+
+
+async def test_a_pace_of_other_texts_or_chains_leaves_the_planned_speed(deps, tmp_path):
+    # Given paces measured for 2 KB texts of these chains and for the bodies' length of others
+    deps = paced(deps)
+    deps.paces.paces[pace_key(CHAINS, 2_000)] = Pace(1 / 50)
+    deps.paces.paces[pace_key(["sentiment"], 34)] = Pace(1 / 50)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+
+    # When the run is planned, its shards are the chains' planned 2,000 rows
+    await plan_run(request(), deps)
+    assert (await deps.runs.get(RUN)).shards[0].total == shard_rows_for(CHAINS) == 2000
+
+
+async def test_a_run_planned_before_keeps_its_stored_shards_size_whatever_the_pace_says(
+    deps, tmp_path
+):
+    # Given a run whose shards of 2,000 rows were stored before its planner stopped, and a
+    # pace measured since that would give 1,000
+    deps = paced(deps)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+    stored = [ShardPlan(0, "title", 0, 2000), ShardPlan(1, "body", 0, 2000)]
+    await deps.shards.insert_plan(RUN, stored, CHAINS)
+    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = Pace(1 / 500)
+
+    # When the redelivered request plans it
+    await plan_run(request(), deps)
+
+    # Then the run's plan is the stored one: shard n is the same rows in the store and the run
+    run = await deps.runs.get(RUN)
+    assert [(s.column, s.total) for s in run.shards.values()] == [
+        ("title", 2000),
+        ("body", 2000),
+        ("title", 500),
+        ("body", 500),
+    ]
+
+
+async def test_a_fault_in_measuring_the_columns_plans_from_the_chains_speed(deps, tmp_path):
+    # Given a pace for the bodies, but sampling the file fails
+    deps = paced(deps)
+    deps.paces.paces[BODY_KEY] = Pace(1 / 500)
+    deps.column_lengths.failure = RuntimeError("a reader bug")
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+
+    # When the run is planned, it is, at the chains' planned speed
+    await plan_run(request(), deps)
+    run = await deps.runs.get(RUN)
+    assert run.status == "queued" and run.shards[0].total == 2000
+
+
+def costs(cells: int, chars: int, seconds: float) -> ShardCosts:
+    return ShardCosts(
+        seconds=seconds,
+        cells=cells,
+        rows=cells,
+        chars=chars,
+        chars_squared=float(chars * chars / max(cells, 1)),
+        chain_seconds={"keywords": seconds * 0.8, "stats": seconds * 0.1},
+        chain_processes=1,
+    )
+
+
+async def test_a_completed_full_shard_teaches_the_pace_of_its_chains_on_its_texts(deps):
+    # Given a run planned in two row ranges of 100 and 50 rows
+    deps = paced(deps)
+    await accepted_run(deps)
+    plans = [*PLANS, ShardPlan(2, "title", 100, 150), ShardPlan(3, "body", 100, 150)]
+    await deps.shards.insert_plan(RUN, plans, CHAINS)
+    await deps.runs.record_plan(RUN, plans)
+
+    # When its first title shard completes, 100 cells of 9.5 characters in 0.5 s, and its
+    # last, cut one, 50 cells in 0.5 s
+    await fold_shard_progress(progress(0, 100, done=True, costs=costs(100, 950, 0.5)), deps)
+    last = progress(2, 50, done=True, costs=costs(50, 475, 0.5), shard_id=shard_id(RUN, 2))
+    await fold_shard_progress(last, deps)
+    # ...while its first body shard is still going
+    going = progress(1, 50, costs=costs(50, 1700, 0.5), shard_id=shard_id(RUN, 1), column="body")
+    await fold_shard_progress(going, deps)
+
+    # Then titles of these chains have the first shard's pace, 200 cells/s; bodies none
+    assert deps.paces.paces[TITLE_KEY] == Pace(0.5 / 100, 1)
+    assert BODY_KEY not in deps.paces.paces
+
+
+async def test_a_run_of_one_row_range_teaches_no_pace(deps):
+    # Given a run whose file is smaller than one shard: one range, cut by the file's end
+    deps = paced(deps)
+    await planned_run(deps)
+
+    # When its title shard completes, Then no pace is kept: it says mostly its fixed costs
+    await fold_shard_progress(progress(0, 100, done=True, costs=costs(100, 950, 0.5)), deps)
+    assert deps.paces.paces == {}
 
 
 # ---- shard progress -------------------------------------------------------------------------

@@ -12,8 +12,9 @@ from collections import OrderedDict
 
 from pymongo.synchronous.database import Database
 
-from textmill_estimator.domain.sample import ColumnSample, sample_windows
+from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileSource, find_file
+from textmill_runs.sampling import sample_windows
 from textmill_storage import RowIndexes
 from textmill_tabular import read_rows
 

@@ -8,20 +8,7 @@ from dataclasses import dataclass, field
 from textmill_estimator.domain.costs import NO_CELLS, CellLoad
 from textmill_runs.cell_text import analysable
 
-WINDOWS, WINDOW_ROWS = 8, 64
 CALIBRATION_TEXTS = 100  # of each column's sampled cells, run to calibrate the chains
-
-
-def sample_windows(
-    rows: int, windows: int = WINDOWS, window_rows: int = WINDOW_ROWS
-) -> list[tuple[int, int]]:
-    """Row ranges [start, end) to read: the whole file when it is small, else `windows`
-    ranges of `window_rows` spread evenly from its first row to its last."""
-    if rows <= windows * window_rows:
-        return [(0, rows)] if rows else []
-    last = rows - window_rows
-    starts = sorted({i * last // (windows - 1) for i in range(windows)})
-    return [(start, start + window_rows) for start in starts]
 
 
 @dataclass

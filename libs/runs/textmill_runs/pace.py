@@ -1,0 +1,101 @@
+"""How fast shards really go, so that a planned 2-s shard takes about 2 s.
+
+The planner's chain speeds (`plan.CHAIN_CELLS_PER_SECOND`) are constants for review-length
+texts on a quiet machine. On a machine running the chains 1.6 times slower, every shard of
+80,000 titles planned at 2 s took 3.5 s, and a run arriving behind one waits about three
+quarters of a shard (docs/scheduling.md). So the coordinator keeps, by the run's chains and
+the length of the column's texts, the seconds a cell that completed shards took, and plans
+from it once it has one.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from textmill_runs.cell_text import analysable
+from textmill_runs.model import ShardState
+from textmill_runs.plan import TARGET_SHARD_SECONDS
+
+# A shard shorter than this is mostly its fixed costs (a claim, the first read, the last
+# store and publish: ~45 ms), which would make its cells look slow.
+MIN_OBSERVED_SECONDS = 0.25
+NEWEST_WEIGHT = 0.5  # of a shard that took the target time; a shorter one weighs less
+
+
+def length_bucket(chars_per_cell: float) -> int:
+    """Cells' lengths by powers of two of characters: titles, tweets, reviews and 2 KB
+    texts fall in different buckets, and the chains' cost grows with length."""
+    return int(math.log2(max(1.0, chars_per_cell)))
+
+
+def pace_key(chains: Iterable[str], chars_per_cell: float) -> str:
+    """What shards are alike in: the run's chains (in any order) and their texts' length."""
+    return f"{'+'.join(sorted(set(chains)))}@{length_bucket(chars_per_cell)}"
+
+
+@dataclass(frozen=True)
+class ColumnLength:
+    """A column's sampled rows: how many hold a cell to analyse and how long those are."""
+
+    rows: int = 0
+    cells: int = 0
+    chars: int = 0
+
+    @classmethod
+    def of(cls, values: Iterable[object]) -> "ColumnLength":
+        rows = cells = chars = 0
+        for value in values:
+            rows += 1
+            if (text := analysable(value)) is not None:
+                cells += 1
+                chars += len(text)
+        return cls(rows, cells, chars)
+
+    @property
+    def chars_per_cell(self) -> float:
+        return self.chars / self.cells if self.cells else 0.0
+
+    @property
+    def cell_share(self) -> float:
+        """The share of rows holding a cell; 1 for an empty sample."""
+        return self.cells / self.rows if self.rows else 1.0
+
+
+@dataclass(frozen=True)
+class Pace:
+    seconds_per_cell: float
+    shards: int = 1
+
+    @property
+    def cells_per_second(self) -> float:
+        return 1.0 / self.seconds_per_cell
+
+    def as_dict(self) -> dict[str, float | int]:
+        return {"seconds_per_cell": self.seconds_per_cell, "shards": self.shards}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Pace":
+        return cls(float(data["seconds_per_cell"]), int(data["shards"]))
+
+
+def measures_pace(shards: Mapping[int, ShardState], n: int, columns: int) -> bool:
+    """Whether shard `n` of a run says the pace: a full row range of a run planned in several.
+    A file's last, cut range and a file smaller than one shard say mostly their fixed costs
+    (the claim, the first read, the last store and publish): 100 small runs at once made
+    sentiment on titles look 4 times slower than it ran in the large run beside them."""
+    return len(shards) > columns and shards[n].total == shards[0].total
+
+
+def observe(
+    pace: Pace | None, cells: int, seconds: float, target: float = TARGET_SHARD_SECONDS
+) -> Pace | None:
+    """`pace` after a completed shard of `cells` cells that took `seconds`: newer shards
+    weigh more (the machine's load moves), a shard as long as the target the most."""
+    if cells <= 0 or seconds < MIN_OBSERVED_SECONDS:
+        return pace
+    per_cell = seconds / cells
+    if pace is None:
+        return Pace(per_cell)
+    weight = NEWEST_WEIGHT * min(1.0, seconds / target)
+    mixed = (1 - weight) * pace.seconds_per_cell + weight * per_cell
+    return Pace(mixed, pace.shards + 1)

@@ -1,0 +1,102 @@
+"""Shards sized from measured speed: the pure parts of `textmill_runs.pace` and how
+`shard_rows_for` uses a measured pace."""
+
+import pytest
+
+from textmill_runs import RESULT_BATCH, ShardState
+from textmill_runs.pace import (
+    MIN_OBSERVED_SECONDS,
+    ColumnLength,
+    Pace,
+    length_bucket,
+    measures_pace,
+    observe,
+    pace_key,
+)
+from textmill_runs.plan import MAX_SHARD_ROWS, MIN_SHARD_ROWS, shard_rows_for
+
+
+def test_lengths_fall_in_buckets_by_powers_of_two():
+    assert [length_bucket(n) for n in (0, 1, 40, 63.9, 64, 250, 2_000)] == [0, 0, 5, 5, 6, 7, 10]
+
+
+def test_a_pace_key_names_the_chains_in_any_order_and_the_lengths_bucket():
+    assert pace_key(["stats", "sentiment"], 80) == pace_key(["sentiment", "stats"], 100)
+    assert pace_key(["sentiment"], 80) == "sentiment@6"
+    assert pace_key(["sentiment"], 80) != pace_key(["sentiment"], 300)
+    assert pace_key(["sentiment"], 80) != pace_key(["sentiment", "pii"], 80)
+
+
+def test_a_column_length_counts_the_cells_a_worker_analyses_and_their_characters():
+    # Given sampled values, blank and null-like among them
+    length = ColumnLength.of(["good kettle", "", "  ", "n/a", None, "ok", "NULL"])
+
+    # Then only the analysable ones count, and the share is of all rows
+    assert (length.rows, length.cells, length.chars) == (7, 2, 13)
+    assert length.chars_per_cell == 6.5
+    assert length.cell_share == pytest.approx(2 / 7)
+    assert ColumnLength.of([]).cell_share == 1.0 and ColumnLength.of([]).chars_per_cell == 0
+
+
+def test_the_first_shard_sets_the_pace_and_a_short_or_empty_one_changes_nothing():
+    first = observe(None, 20_000, 2.0)
+    assert first == Pace(1e-4, 1)
+    assert first.cells_per_second == pytest.approx(10_000)
+    assert observe(first, 500, MIN_OBSERVED_SECONDS / 2) is first  # mostly fixed costs
+    assert observe(first, 0, 3.0) is first
+    assert observe(None, 100, 0.1) is None
+
+
+def test_newer_shards_weigh_more_and_a_target_long_one_the_most():
+    # Given a pace of 10,000 cells/s, then shards running twice as slow
+    pace = Pace(1e-4, 1)
+    full = observe(pace, 10_000, 2.0)  # a 2-s shard: half of the average
+    short = observe(pace, 2_500, 0.5)  # a 0.5-s shard at the same speed: an eighth
+    assert full.seconds_per_cell == pytest.approx(1.5e-4)
+    assert short.seconds_per_cell == pytest.approx(1e-4 * 7 / 8 + 2e-4 / 8)
+    assert full.shards == short.shards == 2
+
+    # When the machine stays that slow, the pace follows it
+    for _ in range(8):
+        pace = observe(pace, 10_000, 2.0)
+    assert pace.cells_per_second == pytest.approx(5_000, rel=0.01)
+
+
+def test_a_pace_survives_its_stored_form():
+    pace = Pace(3.2e-5, 7)
+    assert Pace.from_dict(pace.as_dict()) == pace
+
+
+def test_shards_follow_the_measured_speed_rather_than_the_chains_planned_one():
+    # Given sentiment measured at 23,000 cells/s where it is planned at 40,000
+    planned = shard_rows_for(["sentiment"])
+    measured = shard_rows_for(["sentiment"], cells_per_second=23_000)
+
+    # Then a 2-s shard holds 46,000 rows, not 80,000
+    assert (planned, measured) == (80_000, 46_000)
+    assert measured % RESULT_BATCH == 0
+
+
+def test_a_sparse_column_gets_more_rows_for_the_same_cells_within_the_bounds():
+    assert shard_rows_for(["keywords"], cells_per_second=1_000, cell_share=0.5) == 4_000
+    assert shard_rows_for(["keywords"], cells_per_second=1_000) == 2_000
+    # a nearly empty column counts as a tenth full: its rows still cost a read
+    assert shard_rows_for(["keywords"], cells_per_second=1_000, cell_share=0.001) == 20_000
+    assert shard_rows_for(["keywords"], cells_per_second=1) == MIN_SHARD_ROWS
+    assert shard_rows_for(["sentiment"], cells_per_second=10**9) == MAX_SHARD_ROWS
+
+
+def test_only_a_full_range_of_a_run_of_several_measures_the_pace():
+    # Given a run of two columns in ranges of 1,000 rows, its last range cut to 300
+    shards = {
+        0: ShardState(column="title", total=1_000),
+        1: ShardState(column="body", total=1_000),
+        2: ShardState(column="title", total=300),
+        3: ShardState(column="body", total=300),
+    }
+    assert [measures_pace(shards, n, columns=2) for n in range(4)] == [True, True, False, False]
+    # a run of one range (a file smaller than one shard) measures nothing
+    assert not measures_pace({0: ShardState(column="title", total=300)}, 0, columns=1)
+    assert not measures_pace(
+        {0: ShardState(column="a", total=300), 1: ShardState(column="b", total=300)}, 1, columns=2
+    )
