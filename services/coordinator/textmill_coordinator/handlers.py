@@ -5,7 +5,7 @@ cancels, and re-publish the shards of workers that went silent.
 Idempotency keys: heartbeats by (instance id, sequence); `AnalyzeRequested` by run id (a
 replanned run has the same shards); a shard's release by shard id (inserted once, so only
 one replica publishes it); `ShardProgress` by (run, shard), its counts folded with `$max`
-(a redelivered last message counts its shard twice in an average pace, which is harmless);
+(a shard's pace is kept as the run first hears it is done);
 `RunCancelled` by run id (a status moves only forward).
 """
 
@@ -247,7 +247,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         )
     if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
         deps.release_due.set()  # its slot frees (see `domain.scheduling`)
-    if event.done and event.costs is not None and not event.failed:
+    if event.done and not planned.shards[n].done and event.costs and not event.failed:
         if measures_pace(planned.shards, n, len(planned.columns)):
             await _observe_pace(planned, event.costs, deps)
     run = await deps.runs.record_progress(

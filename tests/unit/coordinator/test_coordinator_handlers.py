@@ -477,6 +477,11 @@ async def test_a_completed_full_shard_teaches_the_pace_of_its_chains_on_its_text
     assert deps.paces.paces[TITLE_KEY] == Pace(0.5 / 100, 1)
     assert BODY_KEY not in deps.paces.paces
 
+    # And the first shard's last message, redelivered twice as slow, is not counted again
+    again = progress(0, 100, done=True, costs=costs(100, 950, 1.0))
+    await fold_shard_progress(again, deps)
+    assert deps.paces.paces[TITLE_KEY] == Pace(0.5 / 100, 1)
+
 
 async def test_a_run_of_one_row_range_teaches_no_pace(deps):
     # Given a run whose file is smaller than one shard: one range, cut by the file's end
