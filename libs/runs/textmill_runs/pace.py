@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from textmill_runs.cell_text import analysable
 from textmill_runs.model import ShardState
-from textmill_runs.plan import TARGET_SHARD_SECONDS
+from textmill_runs.plan import TARGET_SHARD_SECONDS, shard_rows_for
 
 # A shard shorter than this is mostly its fixed costs (a claim, the first read, the last
 # store and publish: ~45 ms), which would make its cells look slow.
@@ -76,6 +76,27 @@ class Pace:
     @classmethod
     def from_dict(cls, data: dict) -> "Pace":
         return cls(float(data["seconds_per_cell"]), int(data["shards"]))
+
+
+def pace_keys(chains: list[str], lengths: Mapping[str, ColumnLength]) -> dict[str, str]:
+    """Each column's pace key."""
+    return {column: pace_key(chains, length.chars_per_cell) for column, length in lengths.items()}
+
+
+def paced_shard_rows(
+    chains: list[str], lengths: Mapping[str, ColumnLength], paces: Mapping[str, "Pace"]
+) -> int:
+    """Rows per shard of a run over the columns of `lengths`: the fewest any column needs,
+    at its pace in `paces` (by `pace_keys`) or, unknown, at the chains' planned speed."""
+    keys = pace_keys(chains, lengths)
+    return min(
+        shard_rows_for(
+            chains,
+            cells_per_second=pace.cells_per_second if (pace := paces.get(keys[column])) else None,
+            cell_share=length.cell_share,
+        )
+        for column, length in lengths.items()
+    )
 
 
 def measures_pace(shards: Mapping[int, ShardState], n: int, columns: int) -> bool:

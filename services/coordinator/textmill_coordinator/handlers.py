@@ -52,7 +52,7 @@ from textmill_runs import (
     shard_rows_for,
     stalled,
 )
-from textmill_runs.pace import measures_pace, pace_key
+from textmill_runs.pace import measures_pace, pace_key, pace_keys, paced_shard_rows
 from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
 from textmill_tabular import RowIndex, TabularError
 
@@ -204,21 +204,13 @@ async def _shard_rows(command: AnalyzeRequested, index: RowIndex, deps: Deps) ->
         lengths = await asyncio.to_thread(
             deps.column_lengths.measure, command.tenant, command.file_id, index, command.columns
         )
-        keys = {c: pace_key(command.chains, length.chars_per_cell) for c, length in lengths.items()}
-        paces = await deps.paces.get(sorted(set(keys.values())))
+        paces = await deps.paces.get(sorted(set(pace_keys(command.chains, lengths).values())))
     except ConnectionFailure:
         raise  # the store is away: redelivery plans again once it is back
     except Exception:
         log.warning("measured shard pace unavailable", run_id=command.run_id, exc_info=True)
         return shard_rows_for(command.chains)
-    return min(
-        shard_rows_for(
-            command.chains,
-            cells_per_second=pace.cells_per_second if (pace := paces.get(keys[c])) else None,
-            cell_share=lengths[c].cell_share,
-        )
-        for c in command.columns
-    )
+    return paced_shard_rows(command.chains, lengths, paces)
 
 
 async def _observe_pace(run: Run, costs: ShardCosts, deps: Deps) -> None:

@@ -12,6 +12,8 @@ from textmill_runs.pace import (
     measures_pace,
     observe,
     pace_key,
+    pace_keys,
+    paced_shard_rows,
 )
 from textmill_runs.plan import MAX_SHARD_ROWS, MIN_SHARD_ROWS, shard_rows_for
 
@@ -100,3 +102,21 @@ def test_only_a_full_range_of_a_run_of_several_measures_the_pace():
     assert not measures_pace(
         {0: ShardState(column="a", total=300), 1: ShardState(column="b", total=300)}, 1, columns=2
     )
+
+
+def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
+    # Given titles measured at 30,000 cells/s and bodies (longer) at 10,000, half full
+    lengths = {
+        "title": ColumnLength(rows=512, cells=512, chars=512 * 20),
+        "body": ColumnLength(rows=512, cells=256, chars=256 * 300),
+    }
+    keys = pace_keys(["sentiment"], lengths)
+    assert keys == {"title": "sentiment@4", "body": "sentiment@8"}
+    paces = {keys["title"]: Pace(1 / 30_000), keys["body"]: Pace(1 / 10_000)}
+
+    # Then a range is what bodies get through in 2 s: 20,000 cells, in 40,000 rows
+    assert paced_shard_rows(["sentiment"], lengths, paces) == 40_000
+    # and without the bodies' pace, the titles' 60,000 rows against the planned 80,000 of a
+    # half-full column (capped)
+    assert paced_shard_rows(["sentiment"], lengths, {keys["title"]: paces[keys["title"]]}) == 60_000
+    assert paced_shard_rows(["sentiment"], lengths, {}) == shard_rows_for(["sentiment"])
