@@ -7,11 +7,13 @@ import time
 from datetime import datetime
 
 import pytest
+import redis
 from pymongo import MongoClient
 
 from tests.e2e.conftest import new_tenant_client
 from tests.e2e.data import reviews_csv
 from tests.e2e.runs import start_run, wait_for
+from textmill_coordinator.adapters.paces import KEY
 from textmill_infra.settings import Settings
 from textmill_runs import shard_id
 
@@ -76,7 +78,21 @@ def wait_until_under_way(client, db, run_id: str) -> dict:
 
 
 @pytest.fixture
-def large_run(admin, db):
+def planned_speed():
+    """Keywords' shards planned at the chains' planned speed (2,000 rows), not at a pace
+    earlier tests taught (faster texts would make the large run a few large shards)."""
+    client = redis.Redis.from_url(Settings().redis_url)
+    try:
+        learnt = [k for k in client.hkeys(KEY) if k.decode().startswith("keywords@")]
+        if learnt:
+            client.hdel(KEY, *learnt)
+        yield
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def large_run(admin, db, planned_speed):
     with new_tenant_client(admin) as client:
         run_id = start_run(client, reviews_csv(LARGE_ROWS, seed=21), ["body"], LARGE_CHAINS)
         wait_until_under_way(client, db, run_id)
