@@ -13,9 +13,9 @@ from pymongo import MongoClient
 from tests.e2e.conftest import new_tenant_client
 from tests.e2e.data import reviews_csv
 from tests.e2e.runs import start_run, wait_for
-from textmill_coordinator.adapters.paces import KEY
 from textmill_infra.settings import Settings
 from textmill_runs import shard_id
+from textmill_storage.shard_paces import KEY
 
 # The large run: keywords, shards of ~2 s (2,000 rows), ten of them. The small runs:
 # sentiment, one shard that takes a fraction of a second.

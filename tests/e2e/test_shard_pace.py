@@ -11,9 +11,9 @@ from pymongo import MongoClient
 
 from tests.e2e.conftest import new_tenant_client
 from tests.e2e.runs import start_run, wait_for
-from textmill_coordinator.adapters.paces import KEY
 from textmill_infra.settings import Settings
 from textmill_runs.pace import Pace, pace_key
+from textmill_storage.shard_paces import KEY
 
 ROWS = 5_000
 TEXT = "a kettle that boils fast and pours well"  # 39 characters: the 32-63 bucket

@@ -4,9 +4,10 @@ folded, and a stored file's columns are sampled through its row index."""
 import csv
 import uuid
 
-from textmill_coordinator.adapters.paces import ColumnLengths, ShardPaces
+from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_infra import blobs
 from textmill_runs.pace import Pace
+from textmill_storage import ShardPaces
 from textmill_tabular import build_row_index
 
 TENANT = "acme"

@@ -620,7 +620,7 @@ class FakeCostModels:
 
 
 class FakeShardPaces:
-    """`textmill_coordinator.adapters.paces.ShardPaces`: the paces by key, folded as the
+    """`textmill_storage.ShardPaces`: the paces by key, folded as the
     real one folds them (`textmill_runs.pace.observe`)."""
 
     def __init__(self) -> None:

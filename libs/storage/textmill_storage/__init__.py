@@ -1,8 +1,8 @@
 """The stored form of what a run is (`textmill_runs`): runs, shards, result batches and row
-indexes in MongoDB, the cancel fence in Redis, and files' profiles (written by the profiler,
-their column languages read by workers) with their cache in Redis (filled by the profiler,
-its hits answered by the gateway). Shared by the services, which never
-import each other; every read gives back the typed objects of `textmill_runs`."""
+indexes in MongoDB, the cancel fence and the shards' paces in Redis, and files' profiles
+(written by the profiler, their column languages read by workers) with their cache in Redis
+(filled by the profiler, its hits answered by the gateway). Shared by the services, which
+never import each other; every read gives back the typed objects of `textmill_runs`."""
 
 from textmill_storage.cancel_fence import CancelFence
 from textmill_storage.profile_cache import CacheStats, ProfileCache
@@ -11,6 +11,7 @@ from textmill_storage.result_batches import ResultBatches
 from textmill_storage.row_indexes import RowIndexes
 from textmill_storage.run_records import RunRecords
 from textmill_storage.run_statuses import RunStatuses
+from textmill_storage.shard_paces import ShardPaces
 from textmill_storage.shard_records import ShardRecords
 from textmill_storage.shard_releases import Release, ShardReleases
 from textmill_storage.tenant_runs import TenantRuns
@@ -25,6 +26,7 @@ __all__ = [
     "RowIndexes",
     "RunRecords",
     "RunStatuses",
+    "ShardPaces",
     "ShardRecords",
     "ShardReleases",
     "TenantRuns",

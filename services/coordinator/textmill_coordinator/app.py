@@ -13,7 +13,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.paces import ColumnLengths, ShardPaces
+from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
@@ -23,7 +23,7 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.redis_memory import RedisMemory
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
+from textmill_storage import RowIndexes, RunRecords, ShardPaces, ShardRecords, ShardReleases
 
 # Old heartbeats say nothing about now, and the next beat comes within seconds: start at
 # the latest record and commit on receipt (at-most-once is the right trade here).

@@ -22,7 +22,7 @@ from textmill_contracts.events import Heartbeat, RunCancelled, ShardCosts, Shard
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.paces import ColumnLengths, ShardPaces
+from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
@@ -53,7 +53,7 @@ from textmill_runs import (
     stalled,
 )
 from textmill_runs.pace import measures_pace, pace_key, pace_keys, paced_shard_rows
-from textmill_storage import RowIndexes, RunRecords, ShardRecords, ShardReleases
+from textmill_storage import RowIndexes, RunRecords, ShardPaces, ShardRecords, ShardReleases
 from textmill_tabular import RowIndex, TabularError
 
 log = get_logger(__name__)

@@ -1,42 +1,14 @@
-"""What the coordinator reads and keeps to size shards from measured speed
-(`textmill_runs.pace`): a sample of the run's columns as it plans, and, in Redis, the pace
-of completed shards by chains and text length, which both replicas share and a restart
-keeps."""
+"""What the coordinator reads to size shards from measured speed (`textmill_runs.pace`):
+a sample of the run's columns as it plans (the paces: `textmill_storage.ShardPaces`)."""
 
-import json
 from typing import Any
 
-import redis.asyncio as aioredis
 from pymongo.synchronous.database import Database
 
 from textmill_infra.blobs import open_stored_file
-from textmill_runs.pace import ColumnLength, Pace, observe
+from textmill_runs.pace import ColumnLength
 from textmill_runs.sampling import sample_windows
 from textmill_tabular import RowIndex, read_rows
-
-KEY = "textmill:shard-paces"
-
-
-class ShardPaces:
-    """One Redis hash, a field a pace key. Two replicas folding shards into one field at
-    the same moment may lose one shard of an average that newer shards outweigh anyway."""
-
-    def __init__(self, redis: aioredis.Redis, key: str = KEY) -> None:
-        self._redis, self._key = redis, key
-
-    async def get(self, keys: list[str]) -> dict[str, Pace]:
-        values = await self._redis.hmget(self._key, keys) if keys else []
-        return {
-            key: Pace.from_dict(json.loads(raw))
-            for key, raw in zip(keys, values, strict=True)
-            if raw is not None
-        }
-
-    async def observe(self, key: str, cells: int, seconds: float) -> None:
-        old = (await self.get([key])).get(key)
-        new = observe(old, cells, seconds)
-        if new is not None and new != old:
-            await self._redis.hset(self._key, key, json.dumps(new.as_dict()))
 
 
 class ColumnLengths:
