@@ -19,8 +19,8 @@ from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
 from textmill_coordinator.adapters.paces import measure_columns
 from textmill_coordinator.domain.liveness import InstanceLiveness
-from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
-from textmill_estimator.domain.fitting import LeastSquares
+from textmill_estimator.domain.costs import ChainModel, chain_prior
+from textmill_estimator.domain.layouts import LayoutModel
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_infra.blobs import StoredFileMissing
 from textmill_runs import (
@@ -593,14 +593,15 @@ class FakeCostModels:
         change(model)
         self._docs[f"chain:{chain}"] = model.as_fields()
 
-    async def layout(self, chain_processes: int) -> LeastSquares:
+    async def layout(self, chain_processes: int) -> LayoutModel:
         doc = self._docs.get(f"layout:{chain_processes}")
-        return LeastSquares.from_dict(doc) if doc else layout_prior(chain_processes)
+        return LayoutModel.from_fields(doc) if doc else LayoutModel.prior(chain_processes)
 
-    async def change_layout(self, chain_processes: int, change) -> None:
-        fit = await self.layout(chain_processes)
-        change(fit)
-        self._docs[f"layout:{chain_processes}"] = fit.as_dict()
+    async def change_layout(self, chain_processes: int, change) -> LayoutModel:
+        layout = await self.layout(chain_processes)
+        change(layout)
+        self._docs[f"layout:{chain_processes}"] = layout.as_fields()
+        return layout
 
     async def outcomes(self) -> Outcomes:
         doc = self._docs.get("outcomes")

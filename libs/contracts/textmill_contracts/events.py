@@ -299,14 +299,20 @@ class RunUpdated(Message):
 
 class TextsAnalyzed(Message):
     """Reply to `AnalyzeTexts`: one result per text, in order (`record` = index). 1.1 added
-    `chain_seconds`."""
+    `chain_seconds`; 1.2 `chain_processes`."""
 
     schema_name: ClassVar[str] = "analyze-texts.completed"
-    schema_version: str = "1.1"
+    schema_version: str = "1.2"
     correlation_id: str
     results: list[CellResult]
     chain_seconds: dict[str, float] = Field(
         default_factory=dict, description="seconds each chain ran over the texts (1.1)"
+    )
+    chain_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="the answering worker's chain processes (0: a thread), whose pace "
+        "`chain_seconds` were measured at (1.2)",
     )
 
 

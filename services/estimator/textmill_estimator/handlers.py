@@ -32,14 +32,9 @@ from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.backlog import runs_left
 from textmill_estimator.domain.capacity import Workers
-from textmill_estimator.domain.costs import (
-    ChainModel,
-    LayoutCost,
-    calibration_bias,
-    observe_layout,
-    shard_load,
-)
+from textmill_estimator.domain.costs import ChainModel, calibration_bias, shard_load
 from textmill_estimator.domain.estimate import Pricing, estimate_run, source_of
+from textmill_estimator.domain.layouts import LayoutPace
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
@@ -150,7 +145,8 @@ async def estimate(
     bias = calibration_bias(every.values())
     processes = [worker.chain_processes for worker in alive] or [DEFAULT_CHAIN_PROCESSES]
     chain_processes = sum(max(1, p) for p in processes)
-    layouts = [LayoutCost.of(await deps.models.layout(p)) for p in processes]
+    by_processes = {p: (await deps.models.layout(p)).cost(chains) for p in set(processes)}
+    layouts = [by_processes[p] for p in processes]
     outcomes = await deps.models.outcomes()
     runs = await deps.runs.active()
     made, _ = estimate_run(
@@ -196,11 +192,15 @@ async def _calibrate(
             continue
         if isinstance(measured, BaseException):
             raise measured
-        load = shard_load(measured)
+        costs, processes = measured
+        load = shard_load(costs)
+        # Measured at the pace of the answering worker's layout (unknown from an older build).
+        pace = LayoutPace() if processes is None else (await deps.models.layout(processes)).pace
         # A chain the reply does not name (a worker of an older build) was not measured.
-        for chain, seconds in measured.chain_seconds.items():
+        for chain, seconds in costs.chain_seconds.items():
+            shared = pace.shared_seconds(chain, seconds)
             await deps.models.change_chain(
-                chain, lambda model, s=seconds, at=load: model.observe(at, s, shard=False)
+                chain, lambda model, s=shared, at=load: model.observe(at, s, shard=False)
             )
             calibrated = True
     return calibrated
@@ -213,11 +213,17 @@ async def record_shard_costs(event: ShardProgress, deps: Deps) -> None:
     if not await deps.models.record_shard(event.shard_id, event.run_id, costs):
         return  # folded in already
     load = shard_load(costs)
+    # The layout's pace first, against the chains' models before this shard is in them; the
+    # shard is then folded into them in their terms.
+    models = await deps.models.chains(costs.chain_seconds)
+    layout = await deps.models.change_layout(
+        costs.chain_processes, lambda layout: layout.observe(costs, models)
+    )
     for chain, seconds in costs.chain_seconds.items():
+        shared = layout.pace.shared_seconds(chain, seconds)
         await deps.models.change_chain(
-            chain, lambda model, s=seconds: model.observe(load, s, shard=True)
+            chain, lambda model, s=shared: model.observe(load, s, shard=True)
         )
-    await deps.models.change_layout(costs.chain_processes, lambda fit: observe_layout(fit, costs))
 
 
 async def record_worker(beat: Heartbeat, deps: Deps) -> None:

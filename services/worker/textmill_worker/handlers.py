@@ -242,6 +242,7 @@ async def analyse_texts(command: AnalyzeTexts, deps: Deps) -> None:
         correlation_id=command.correlation_id,
         results=[CellResult(record=i, **result) for i, result in enumerate(results)],
         chain_seconds={c: round(s, 6) for c, s in costs.chain_seconds.items()},
+        chain_processes=deps.compute.processes,
     )
     await deps.publisher.reply(answer, command.reply_to, correlation_id=command.correlation_id)
     log.info(

@@ -9,12 +9,9 @@ from textmill_estimator.domain.costs import (
     CellLoad,
     ChainCost,
     ChainModel,
-    LayoutCost,
     calibration_bias,
     chain_prior,
-    layout_prior,
     observe_chain,
-    observe_layout,
 )
 from textmill_estimator.domain.estimate import (
     MIN_ERRORS,
@@ -24,6 +21,7 @@ from textmill_estimator.domain.estimate import (
     makespan,
     tokens,
 )
+from textmill_estimator.domain.layouts import LayoutCost, layout_prior, observe_layout
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_runs.plan import MAX_SHARD_ROWS

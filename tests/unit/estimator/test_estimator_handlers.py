@@ -47,16 +47,17 @@ class FakeCalibrator:
 
     def __init__(self, *, answers: bool = True, measures: bool = True) -> None:
         self.answers, self.measures, self.runs = answers, measures, []
+        self.chain_processes, self.pace = 1, 1.0  # its layout, and how slow it runs there
 
-    async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
+    async def run(self, chains: list[str], texts: list[str]) -> tuple[CellCosts, int | None]:
         if not self.answers:
             raise ReplyTimeout("the worker (calibration) did not answer within 5s")
         self.runs.append(chains)
         costs = CellCosts()
         costs.count(texts)
         for chain in chains if self.measures else []:
-            costs.charge(chain, costs.chars * US_PER_CHAR / 1e6)
-        return costs
+            costs.charge(chain, costs.chars * US_PER_CHAR * self.pace / 1e6)
+        return costs, self.chain_processes if self.measures else None
 
 
 def deps_for(
@@ -99,7 +100,9 @@ def asked(
     )
 
 
-def shard_done(shard: str, cells: int, chars_each: int, seconds: float) -> ShardProgress:
+def shard_done(
+    shard: str, cells: int, chars_each: int, seconds: float, *, chain_processes: int = 1
+) -> ShardProgress:
     return ShardProgress(
         run_id="r1",
         shard_id=shard,
@@ -116,9 +119,23 @@ def shard_done(shard: str, cells: int, chars_each: int, seconds: float) -> Shard
             chars=cells * chars_each,
             chars_squared=cells * chars_each**2,
             chain_seconds={"sentiment": seconds},
-            chain_processes=1,
+            chain_processes=chain_processes,
         ),
     )
+
+
+def with_worker(deps: handlers.Deps, chain_processes: int) -> handlers.Deps:
+    """`deps` (the same models) with one worker alive, of `chain_processes`."""
+    workers = Workers(timedelta(seconds=6))
+    beat = Heartbeat(
+        service="worker",
+        instance_id=f"w{chain_processes}",
+        started_at=utc_now(),
+        sequence=1,
+        chain_processes=chain_processes,
+    )
+    workers.see(beat, utc_now())
+    return dataclasses.replace(deps, workers=workers)
 
 
 def a_run(status: str, **fields) -> Run:
@@ -306,3 +323,42 @@ async def test_an_estimate_counts_another_tenant_s_run_as_its_priority_says():
     # Then at the same one it waits for a share of the other run, at the lower one for all
     assert 0 < normal.backlog_seconds < low.backlog_seconds
     assert low.backlog_cells == 100_000
+
+
+async def a_thread_after_a_pool() -> tuple[handlers.Deps, handlers.Deps]:
+    """Sentiment's history from a pool of one (26-character cells at 13 µs a cell), then a
+    shard of such cells from a worker running its chains in its thread, at 26 µs: the same
+    models, seen with the pool's worker alive and with the thread's."""
+    pool = deps_for(["a short review of a kettle"] * 50)
+    for n in range(3):
+        await handlers.record_shard_costs(shard_done(f"r1:{n}", 5_000, 26, 5_000 * 13e-6), pool)
+    thread = with_worker(pool, 0)
+    slow = shard_done("r2:0", 5_000, 26, 5_000 * 26e-6, chain_processes=0)
+    await handlers.record_shard_costs(slow, thread)
+    return pool, thread
+
+
+async def test_a_layout_the_history_has_not_seen_is_estimated_at_its_pace_from_its_first_shard():
+    # Given a pool's history, and the first shard of a layout twice as slow
+    pool, thread = await a_thread_after_a_pool()
+    # When a run is estimated on each layout
+    await handlers.answer_estimate(asked(correlation_id="c-thread"), thread)
+    await handlers.answer_estimate(asked(correlation_id="c-pool"), pool)
+    # Then each is estimated at its own pace: the thread's shard left the pool's as it was
+    on_thread, on_pool = (m.estimate.assumptions for m in pool.publisher.messages(REPLIES))
+    assert on_thread.cells_per_second["sentiment"] == pytest.approx(1e6 / 26, rel=0.02)
+    assert on_pool.cells_per_second["sentiment"] == pytest.approx(1e6 / 13, rel=0.02)
+
+
+async def test_a_calibration_is_folded_in_at_the_pace_of_the_layout_that_measured_it():
+    # Given a thread's layout known to run at twice the pool's pace
+    pool, thread = await a_thread_after_a_pool()
+    # When stats, never run, is calibrated by that thread's worker at 26 µs a cell
+    pool.calibrator.chain_processes = 0
+    await handlers.answer_estimate(asked(chains=("stats",), correlation_id="c-thread"), thread)
+    # Then the model keeps it at the pool's pace: a pool's run of it is estimated at 13 µs
+    await handlers.answer_estimate(asked(chains=("stats",), correlation_id="c-pool"), pool)
+    assert pool.calibrator.runs == [["stats"]]
+    on_thread, on_pool = (m.estimate.assumptions for m in pool.publisher.messages(REPLIES))
+    assert on_thread.cells_per_second["stats"] == pytest.approx(1e6 / 26, rel=0.02)
+    assert on_pool.cells_per_second["stats"] == pytest.approx(1e6 / 13, rel=0.02)

@@ -453,6 +453,8 @@ async def test_a_quick_analysis_replies_one_result_per_text_in_order(deps):
     ]
     assert answer.results[0].chains["stats"]["chars"] == len("Hello there.")
     assert answer.results[2].chains["stats"]["sentences"] == 2
+    # ...and the layout whose pace the chains' seconds were measured at
+    assert answer.chain_processes == deps.compute.processes
 
 
 async def test_a_quick_analysis_with_an_unknown_chain_is_unprocessable(deps):

@@ -1,6 +1,7 @@
 """A calibration run: a worker analyses some of the file's own cells with the chains asked
-for, over Kafka request/reply (the quick analysis), and says what each chain's CPU cost.
-For chains the history of completed shards says nothing about yet."""
+for, over Kafka request/reply (the quick analysis), and says what each chain's time cost, in
+its chains' thread or pool process as a shard's would. For chains the history of completed
+shards says nothing about yet."""
 
 from textmill_contracts.commands import AnalyzeTexts
 from textmill_contracts.events import TextsAnalyzed
@@ -22,9 +23,11 @@ class Calibrator:
     ) -> None:
         self._publisher, self._replies, self._timeout = publisher, replies, timeout
 
-    async def run(self, chains: list[str], texts: list[str]) -> CellCosts:
-        """What `chains` cost over `texts` (at most `MAX_TEXTS` of them are sent); raises
-        ReplyTimeout when no worker answers in time."""
+    async def run(self, chains: list[str], texts: list[str]) -> tuple[CellCosts, int | None]:
+        """What `chains` cost over `texts` (at most `MAX_TEXTS` of them are sent), and the
+        chain processes of the worker that measured it (the layout whose pace it is at;
+        None from a worker of an older build); raises ReplyTimeout when no worker answers
+        in time."""
         texts = texts[:MAX_TEXTS]
 
         reply = await self._replies.ask(
@@ -41,4 +44,4 @@ class Calibrator:
         costs.count(texts)
         for chain, seconds in analysed.chain_seconds.items():
             costs.charge(chain, seconds)
-        return costs
+        return costs, analysed.chain_processes

@@ -1,6 +1,7 @@
 """The cost model's parameters in MongoDB, each a small document read and written by `_id`:
 `chain:<name>` (least-squares statistics, and what shards and calibrations cost by length)
-and `layout:<chain processes>` (least-squares statistics), `outcomes` (the
+and `layout:<chain processes>` (least-squares statistics, and the layout's pace against the
+chains' models), `outcomes` (the
 errors of the latest estimates and runs' fixed costs); and `shard_costs`, the history of
 completed shards, `_id` = shard id, which also makes folding a shard in idempotent (a
 redelivered event finds its shard there).
@@ -18,8 +19,8 @@ from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import ShardCosts
-from textmill_estimator.domain.costs import ChainModel, chain_prior, layout_prior
-from textmill_estimator.domain.fitting import LeastSquares
+from textmill_estimator.domain.costs import ChainModel, chain_prior
+from textmill_estimator.domain.layouts import LayoutModel
 from textmill_estimator.domain.outcomes import Outcomes
 
 MODELS, SHARD_COSTS = "estimator_models", "shard_costs"
@@ -53,17 +54,19 @@ class CostModels:
             change(model)
             await self._save(f"chain:{chain}", model.as_fields())
 
-    async def layout(self, chain_processes: int) -> LeastSquares:
+    async def layout(self, chain_processes: int) -> LayoutModel:
         doc = await self._models.find_one({"_id": f"layout:{chain_processes}"})
-        return LeastSquares.from_dict(doc["fit"]) if doc else layout_prior(chain_processes)
+        return LayoutModel.from_fields(doc) if doc else LayoutModel.prior(chain_processes)
 
     async def change_layout(
-        self, chain_processes: int, change: Callable[[LeastSquares], None]
-    ) -> None:
+        self, chain_processes: int, change: Callable[[LayoutModel], None]
+    ) -> LayoutModel:
+        """Apply `change` to the layout's model and store it; the model as changed."""
         async with self._changing:
-            fit = await self.layout(chain_processes)
-            change(fit)
-            await self._save(f"layout:{chain_processes}", {"fit": fit.as_dict()})
+            layout = await self.layout(chain_processes)
+            change(layout)
+            await self._save(f"layout:{chain_processes}", layout.as_fields())
+            return layout
 
     async def outcomes(self) -> Outcomes:
         doc = await self._models.find_one({"_id": "outcomes"})

@@ -1,20 +1,20 @@
-"""The cost model: what a chain's time costs per cell as a function of the cell's length, and
-what a worker layout turns that time into in a shard's wall time.
+"""The chains' cost model: what a chain's time costs per cell as a function of the cell's
+length (what a worker layout makes of that time: `layouts.py`).
 
-- `ChainCost`: µs per cell = a + b·L + q·L², L the cell's characters in thousands (YAKE and
-  lingua grow with length far faster than VADER), fitted on the seconds each chain ran in the
-  completed shards (and in calibration runs on sampled cells), its prior the planner's
-  speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`); times what the cells
-  near the load's length really cost over what the fit says they cost (`anchors`): one
-  curve through observations at a few lengths misses each of them (a calibration on titles
-  after shards of reviews: 17 µs a cell measured, 40 fitted), the ratio at each length
-  observed does not. A length only calibrated costs what the calibration measured over
-  `calibration_bias`: how far calibrations have read over what shards of the same chain
-  and length then took.
-- `LayoutCost`: a shard's wall seconds = α·C + β·rows/10⁴ + γ, C its chains' seconds, on
-  a worker with P chain processes (α: what P processes and the cores' contention make of
-  C; β: reading, storing and publishing rows; γ: a shard's start and end), fitted on
-  completed shards, each missed by a share of its time (relative least squares).
+`ChainCost`: µs per cell = a + b·L + q·L², L the cell's characters in thousands (YAKE and
+lingua grow with length far faster than VADER), fitted on the seconds each chain ran in the
+completed shards (and in calibration runs on sampled cells), its prior the planner's
+speed of the chain (`textmill_runs.plan.CHAIN_CELLS_PER_SECOND`); times what the cells
+near the load's length really cost over what the fit says they cost (`anchors`): one
+curve through observations at a few lengths misses each of them (a calibration on titles
+after shards of reviews: 17 µs a cell measured, 40 fitted), the ratio at each length
+observed does not. A length only calibrated costs what the calibration measured over
+`calibration_bias`: how far calibrations have read over what shards of the same chain
+and length then took.
+
+One model of a chain serves every worker layout, in the terms of the layout it first learnt
+from: each layout runs the chains at a pace of its own (`layouts.LayoutPace`), and what its
+shards and calibrations measure is folded in divided by that pace.
 """
 
 import itertools
@@ -25,12 +25,10 @@ from dataclasses import dataclass, field, replace
 
 from textmill_contracts.events import ShardCosts
 from textmill_estimator.domain.fitting import LeastSquares
-from textmill_runs.plan import CHAIN_CELLS_PER_SECOND, TARGET_SHARD_SECONDS
+from textmill_runs.plan import CHAIN_CELLS_PER_SECOND
 
 MICRO = 1e6
 CHAIN_STRENGTH = 0.01  # of the prior, against observations weighing cells / 1,000
-LAYOUT_STRENGTH = 0.05  # against a shard of the planner's length, weighing 1
-MIN_SHARD_SECONDS = 0.05  # a shard's weight is at most that of one this long
 MAX_CELL_WEIGHT = 20.0
 # A chain's history covers a column when it holds this much weight (thousands of cells) of
 # cells whose mean length is within `COVERED_OCTAVES` of the column's (0.5: 1.41 times
@@ -119,23 +117,23 @@ class ChainModel:
     def covers(self, load: "CellLoad") -> bool:
         """Whether cells of about `load`'s mean length have been seen, in shards or
         calibrations (an empty load needs none)."""
-        if load.cells <= 0:
-            return True
-        length = _log_length(load)
-        seen = sum(
-            observed.load.cells
-            for kept in (self.buckets, self.calibrated)
-            for observed in kept.values()
-            if observed.load.cells > 0
-            and abs(_log_length(observed.load) - length) <= COVERED_OCTAVES
-        )
-        return seen / 1_000 >= COVERED_WEIGHT
+        return load.cells <= 0 or _seen_near(load, self.buckets, self.calibrated)
+
+    def shard_seconds(self, load: "CellLoad") -> float | None:
+        """What the shards say `load` costs, when they have seen cells of about its length
+        (calibrations left out); else None."""
+        if load.cells <= 0 or not _seen_near(load, self.buckets):
+            return None
+        return self._sharded().seconds(load)
+
+    def _sharded(self) -> "ChainCost":
+        return ChainModel(self.fit, self.shards, self.buckets).cost()
 
     def calibration_errors(self) -> list[float]:
         """For each length bucket calibrated where shards have seen that length or one beside
         it, the log of how far the calibrations' cost read over what the shards say those
         cells cost (a file's sample and its shards may fall either side of a bucket's edge)."""
-        sharded = ChainModel(self.fit, self.shards, self.buckets).cost()
+        sharded = self._sharded()
         errors = []
         for bucket, calibrated in self.calibrated.items():
             near = (self.buckets.get(b) for b in range(bucket - 1, bucket + 2))
@@ -199,6 +197,19 @@ def calibration_bias(models: Iterable[ChainModel]) -> float:
     return min(MAX_BIAS, max(1 / MAX_BIAS, math.exp(statistics.median(errors))))
 
 
+def _seen_near(load: CellLoad, *kept: dict[int, Observed]) -> bool:
+    """Whether `kept` hold `COVERED_WEIGHT` of cells within `COVERED_OCTAVES` of `load`'s
+    mean length."""
+    length = _log_length(load)
+    seen = sum(
+        observed.load.cells
+        for buckets in kept
+        for observed in buckets.values()
+        if observed.load.cells > 0 and abs(_log_length(observed.load) - length) <= COVERED_OCTAVES
+    )
+    return seen / 1_000 >= COVERED_WEIGHT
+
+
 def _over_fit(shape: "ChainCost", observed: "Observed | None") -> float | None:
     """What `observed` took over what the fit `shape` says it takes, when both are known."""
     if observed is None or observed.load.cells <= 0 or observed.seconds <= 0:
@@ -221,33 +232,12 @@ def chain_prior(chain: str) -> LeastSquares:
     return LeastSquares(prior=[MICRO / speed, 0.0, 0.0], strength=[CHAIN_STRENGTH] * 3)
 
 
-def layout_prior(chain_processes: int) -> LeastSquares:
-    return LeastSquares(
-        prior=[1.0 / max(1, chain_processes), 0.25, 0.05], strength=[LAYOUT_STRENGTH] * 3
-    )
-
-
 def observe_chain(fit: LeastSquares, load: CellLoad, seconds: float) -> None:
     """Fold in the `seconds` a chain ran over `load`, as µs per cell."""
     if load.cells <= 0:
         return
     x = _per_cell(load)
     fit.observe(x, seconds * MICRO / load.cells, min(load.cells / 1_000, MAX_CELL_WEIGHT))
-
-
-def observe_layout(fit: LeastSquares, costs: ShardCosts) -> None:
-    """Fold in a shard's wall seconds, weighed by the inverse of their square: the fit then
-    misses each shard by a share of its time, where by seconds a 20 s shard's noise set
-    γ (2.4 s on a busy machine, for shards of 0.3 s) and a run's last, short shard, and a
-    short run's only one, were estimated several times over. A shard of the planner's
-    length (`TARGET_SHARD_SECONDS`) weighs 1."""
-    seconds = max(costs.seconds, MIN_SHARD_SECONDS)
-    weight = (TARGET_SHARD_SECONDS / seconds) ** 2
-    fit.observe([costs_cpu(costs), costs.rows / 1e4, 1.0], costs.seconds, weight)
-
-
-def costs_cpu(costs: ShardCosts) -> float:
-    return sum(costs.chain_seconds.values())
 
 
 def shard_load(costs: ShardCosts) -> CellLoad:
@@ -283,21 +273,6 @@ class ChainCost:
                 share = (x - x0) / (x1 - x0) if x1 > x0 else 1.0
                 return math.exp(r0 + share * (r1 - r0))
         return math.exp(anchors[-1][1])
-
-
-@dataclass(frozen=True)
-class LayoutCost:
-    alpha: float
-    beta: float
-    gamma: float
-
-    @classmethod
-    def of(cls, fit: LeastSquares) -> "LayoutCost":
-        return cls(*fit.coefficients())
-
-    def seconds(self, cpu: float, rows: float) -> float:
-        """A shard's wall seconds for `cpu` seconds of chains over `rows` rows."""
-        return self.alpha * cpu + self.beta * rows / 1e4 + self.gamma
 
 
 def _per_cell(load: CellLoad) -> list[float]:

@@ -14,13 +14,8 @@ from dataclasses import dataclass
 
 from textmill_contracts.events import EstimateAssumptions, RunEstimate
 from textmill_estimator.domain.backlog import RunLeft, backlog_ahead
-from textmill_estimator.domain.costs import (
-    NO_CELLS,
-    CellLoad,
-    ChainCost,
-    ChainModel,
-    LayoutCost,
-)
+from textmill_estimator.domain.costs import NO_CELLS, CellLoad, ChainCost, ChainModel
+from textmill_estimator.domain.layouts import LayoutCost
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_runs import plan_shards, shard_rows_for
@@ -58,7 +53,7 @@ class Pricing:
 @dataclass(frozen=True)
 class Makespan:
     seconds: float  # until the last worker is done with the run's shards
-    cpu: dict[str, float]  # each chain's CPU seconds
+    cpu: dict[str, float]  # each chain's seconds, at the pace of the layouts it runs on
     shards: int
 
 
@@ -72,22 +67,24 @@ def makespan(
     partitions: int,
 ) -> Makespan:
     """The run's shards (as `plan_shards` makes them), each one's wall time on the worker it
-    goes to, and the longest total. The coordinator releases a shard as a worker frees a
-    slot, to the partition of the freest worker (docs/scheduling.md): each shard, in plan
-    order, goes to the worker done first. Workers beyond the partitions get none."""
+    goes to (its chains' seconds at that worker's layout's pace), and the longest total. The
+    coordinator releases a shard as a worker frees a slot, to the partition of the freest
+    worker (docs/scheduling.md): each shard, in plan order, goes to the worker done first.
+    Workers beyond the partitions get none."""
     plans = plan_shards(rows, columns, shard_rows_for(chains))
     serving = max(1, min(len(layouts), partitions))
     busy = [0.0] * serving
     cpu = dict.fromkeys(chains, 0.0)
     for plan in plans:
         load = samples[plan.column].load(plan.cells)
+        worker = min(range(serving), key=busy.__getitem__)
+        layout = layouts[worker]
         shard_cpu = 0.0
         for chain in chains:
-            seconds = costs[chain].seconds(load)
+            seconds = layout.chain_seconds(chain, costs[chain].seconds(load))
             cpu[chain] += seconds
             shard_cpu += seconds
-        worker = min(range(serving), key=busy.__getitem__)
-        busy[worker] += layouts[worker].seconds(shard_cpu, plan.cells)
+        busy[worker] += layout.seconds(shard_cpu, plan.cells)
     return Makespan(max(busy) if plans else 0.0, cpu, len(plans))
 
 
