@@ -12,7 +12,7 @@ from pymongo import MongoClient
 from tests.e2e.conftest import new_tenant_client
 from tests.e2e.runs import start_run, wait_for
 from textmill_infra.settings import Settings
-from textmill_runs.pace import Pace, pace_key
+from textmill_runs.pace import ShardPace, pace_key
 from textmill_storage.shard_paces import KEY
 
 ROWS = 5_000
@@ -45,7 +45,7 @@ def test_a_run_is_planned_from_the_pace_of_its_chains_on_its_texts(admin, stores
     db, paces = stores
     key = pace_key(CHAINS, len(TEXT))
     saved = paces.hget(KEY, key)
-    paces.hset(KEY, key, json.dumps(Pace(1 / 1_000, 1).as_dict()))
+    paces.hset(KEY, key, json.dumps(ShardPace(1 / 1_000, 1).as_dict()))
     try:
         # When a run of 5,000 such rows is started and completes
         with new_tenant_client(admin) as client:
@@ -56,7 +56,7 @@ def test_a_run_is_planned_from_the_pace_of_its_chains_on_its_texts(admin, stores
         shards = db.runs.find_one({"_id": run_id}, {"shards": 1})["shards"]
         assert sorted(s["total"] for s in shards.values()) == [1_000, 2_000, 2_000]
         # And its two full shards taught the pace they ran at; the last, cut one did not
-        learnt = Pace.from_dict(json.loads(paces.hget(KEY, key)))
+        learnt = ShardPace.from_dict(json.loads(paces.hget(KEY, key)))
         assert learnt.shards == 3 and learnt.seconds_per_cell != 1 / 1_000
     finally:
         if saved is None:

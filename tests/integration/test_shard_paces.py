@@ -6,7 +6,7 @@ import uuid
 
 from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_infra import blobs
-from textmill_runs.pace import Pace
+from textmill_runs.pace import ShardPace
 from textmill_storage import ShardPaces
 from textmill_tabular import build_row_index
 
@@ -26,7 +26,7 @@ async def test_a_pace_folds_shards_and_reads_back_by_key(redis):
 
         # Then the pace is the two shards' average, newer weighing a half; others unknown
         read = await paces.get(["sentiment@5", "keywords@5"])
-        assert read == {"sentiment@5": Pace((1e-4 + 2e-4) / 2, 2)}
+        assert read == {"sentiment@5": ShardPace((1e-4 + 2e-4) / 2, 2)}
         assert await paces.get([]) == {}
     finally:
         await redis.delete(key)

@@ -34,7 +34,7 @@ from textmill_runs import (
     result_batch_id,
     shard_id,
 )
-from textmill_runs.pace import ColumnLength, Pace
+from textmill_runs.pace import ColumnLength, ShardPace
 from textmill_runs.pace import observe as observe_pace
 from textmill_storage.shard_releases import Release
 from textmill_tabular import RowIndex, build_row_index, open_table
@@ -625,9 +625,9 @@ class FakeShardPaces:
     real one folds them (`textmill_runs.pace.observe`)."""
 
     def __init__(self) -> None:
-        self.paces: dict[str, Pace] = {}
+        self.paces: dict[str, ShardPace] = {}
 
-    async def get(self, keys: list[str]) -> dict[str, Pace]:
+    async def get(self, keys: list[str]) -> dict[str, ShardPace]:
         return {key: self.paces[key] for key in keys if key in self.paces}
 
     async def observe(self, key: str, cells: int, seconds: float) -> None:

@@ -62,7 +62,7 @@ class ColumnLength:
 
 
 @dataclass(frozen=True)
-class Pace:
+class ShardPace:
     seconds_per_cell: float
     shards: int = 1
 
@@ -74,7 +74,7 @@ class Pace:
         return {"seconds_per_cell": self.seconds_per_cell, "shards": self.shards}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Pace":
+    def from_dict(cls, data: dict) -> "ShardPace":
         return cls(float(data["seconds_per_cell"]), int(data["shards"]))
 
 
@@ -84,7 +84,7 @@ def pace_keys(chains: list[str], lengths: Mapping[str, ColumnLength]) -> dict[st
 
 
 def paced_shard_rows(
-    chains: list[str], lengths: Mapping[str, ColumnLength], paces: Mapping[str, "Pace"]
+    chains: list[str], lengths: Mapping[str, ColumnLength], paces: Mapping[str, ShardPace]
 ) -> int:
     """Rows per shard of a run over the columns of `lengths`: the fewest any column needs,
     at its pace in `paces` (by `pace_keys`) or, unknown, at the chains' planned speed."""
@@ -108,15 +108,15 @@ def measures_pace(shards: Mapping[int, ShardState], n: int, columns: int) -> boo
 
 
 def observe(
-    pace: Pace | None, cells: int, seconds: float, target: float = TARGET_SHARD_SECONDS
-) -> Pace | None:
+    pace: ShardPace | None, cells: int, seconds: float, target: float = TARGET_SHARD_SECONDS
+) -> ShardPace | None:
     """`pace` after a completed shard of `cells` cells that took `seconds`: newer shards
     weigh more (the machine's load moves), a shard as long as the target the most."""
     if cells <= 0 or seconds < MIN_OBSERVED_SECONDS:
         return pace
     per_cell = seconds / cells
     if pace is None:
-        return Pace(per_cell)
+        return ShardPace(per_cell)
     weight = NEWEST_WEIGHT * min(1.0, seconds / target)
     mixed = (1 - weight) * pace.seconds_per_cell + weight * per_cell
-    return Pace(mixed, pace.shards + 1)
+    return ShardPace(mixed, pace.shards + 1)

@@ -55,7 +55,7 @@ def shard_rows_for(
     cell_share: float = 1.0,
 ) -> int:
     """Rows per shard: from the cells a second that shards of these chains and texts were
-    measured at (`pace.Pace`) when known, else from the chains' planned speed; a multiple
+    measured at (`pace.ShardPace`) when known, else from the chains' planned speed; a multiple
     of the result batch, so that shards and checkpoints fall on batch boundaries and every
     stored batch belongs to one shard. `cell_share`: the share of rows holding a cell."""
     speed = cells_per_second or 1.0 / chain_seconds_per_cell(chains)

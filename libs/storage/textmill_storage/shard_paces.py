@@ -7,7 +7,7 @@ import json
 
 import redis.asyncio as aioredis
 
-from textmill_runs.pace import Pace, observe
+from textmill_runs.pace import ShardPace, observe
 
 KEY = "textmill:shard-paces"
 
@@ -19,10 +19,10 @@ class ShardPaces:
     def __init__(self, redis: aioredis.Redis, key: str = KEY) -> None:
         self._redis, self._key = redis, key
 
-    async def get(self, keys: list[str]) -> dict[str, Pace]:
+    async def get(self, keys: list[str]) -> dict[str, ShardPace]:
         values = await self._redis.hmget(self._key, keys) if keys else []
         return {
-            key: Pace.from_dict(json.loads(raw))
+            key: ShardPace.from_dict(json.loads(raw))
             for key, raw in zip(keys, values, strict=True)
             if raw is not None
         }

@@ -18,13 +18,13 @@ from textmill_estimator.adapters.models import CostModels
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.estimate import Pricing
-from textmill_infra.clients import make_sync_mongo
+from textmill_infra.clients import make_redis, make_sync_mongo
 from textmill_infra.kafka import Subscription
 from textmill_infra.messaging import subscribe
 from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import RunRecords
+from textmill_storage import RunRecords, ShardPaces
 
 # Estimates, accepted runs, shard costs and outcomes: at-least-once (commit after the
 # handler), from the earliest uncommitted record; idempotent by the keys `handlers` names.
@@ -45,6 +45,9 @@ def create_app(settings: Settings) -> AsgiFastStream:
         runtime.broker, settings.instance_id, settings.reply_timeout_seconds, service="estimator"
     )
     runtime.checks["replies"] = replies.ready
+    # Not a readiness check: without Redis an estimate plans shards at the chains' speed.
+    redis = make_redis(settings)
+    runtime.on_close.append(redis.aclose)
     deps = handlers.Deps(
         publisher=runtime.publisher,
         models=CostModels(db),
@@ -56,6 +59,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         metrics=EstimatorMetrics(runtime.registry),
         partitions=settings.kafka_topic_partitions,
         answer_within=timedelta(seconds=settings.reply_timeout_seconds),
+        paces=ShardPaces(redis),
     )
     # Each replica keeps its own view of the workers alive: old beats say nothing of now.
     heartbeats = Subscription(

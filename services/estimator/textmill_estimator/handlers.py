@@ -40,8 +40,10 @@ from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyTimeout
+from textmill_runs import shard_rows_for
+from textmill_runs.pace import pace_keys, paced_shard_rows
 from textmill_runs.status import Priority
-from textmill_storage import RunRecords
+from textmill_storage import RunRecords, ShardPaces
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
@@ -60,6 +62,9 @@ class Deps:
     metrics: EstimatorMetrics
     partitions: int  # of the shards topic
     answer_within: timedelta  # how long a requester waits for its answer
+    # The paces the coordinator sizes shards from, to plan them as it will; None: the
+    # chains' planned speed.
+    paces: ShardPaces | None = None
 
 
 async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:
@@ -149,6 +154,7 @@ async def estimate(
     layouts = [by_processes[p] for p in processes]
     outcomes = await deps.models.outcomes()
     runs = await deps.runs.active()
+    shard_rows = await _shard_rows(chains, samples, deps)
     made, _ = estimate_run(
         rows=rows,
         columns=columns,
@@ -166,10 +172,25 @@ async def estimate(
         history_shards=min(model.shards for model in models.values()),
         tenant=tenant,
         priority=priority,
+        shard_rows=shard_rows,
     )
     deps.metrics.estimates.labels(source).inc()
     deps.metrics.latency.observe(time.perf_counter() - started)
     return made
+
+
+async def _shard_rows(chains: list[str], samples: dict[str, ColumnSample], deps: Deps) -> int:
+    """Rows per shard as the coordinator will size them (`textmill_runs.pace`): from the
+    paces of completed shards of these chains on texts of each column's sampled length."""
+    if deps.paces is None:
+        return shard_rows_for(chains)
+    lengths = {column: sample.length for column, sample in samples.items()}
+    try:
+        paces = await deps.paces.get(sorted(set(pace_keys(chains, lengths).values())))
+    except Exception:  # as the coordinator: its planned speed when no pace can be read
+        log.warning("shard paces unavailable", exc_info=True)
+        return shard_rows_for(chains)
+    return paced_shard_rows(chains, lengths, paces)
 
 
 async def _calibrate(

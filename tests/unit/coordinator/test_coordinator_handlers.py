@@ -44,7 +44,7 @@ from textmill_coordinator.handlers import (
 )
 from textmill_infra.messaging import Unprocessable
 from textmill_runs import LIVE_STALLS, Run, ShardPlan, shard_id, shard_rows_for
-from textmill_runs.pace import Pace, pace_key
+from textmill_runs.pace import ShardPace, pace_key
 
 TENANT = "tenant-a"
 FILE = "file-1"
@@ -377,7 +377,7 @@ TITLE_KEY, BODY_KEY = pace_key(CHAINS, 9.5), pace_key(CHAINS, 34)
 async def test_a_run_is_planned_from_the_measured_pace_of_its_slowest_column(deps, tmp_path):
     # Given bodies of these chains measured at 500 cells/s (planned: 1,000), titles unknown
     deps = paced(deps)
-    deps.paces.paces[BODY_KEY] = Pace(1 / 500)
+    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
 
@@ -395,8 +395,8 @@ async def test_a_run_is_planned_from_the_measured_pace_of_its_slowest_column(dep
 async def test_a_pace_of_other_texts_or_chains_leaves_the_planned_speed(deps, tmp_path):
     # Given paces measured for 2 KB texts of these chains and for the bodies' length of others
     deps = paced(deps)
-    deps.paces.paces[pace_key(CHAINS, 2_000)] = Pace(1 / 50)
-    deps.paces.paces[pace_key(["sentiment"], 34)] = Pace(1 / 50)
+    deps.paces.paces[pace_key(CHAINS, 2_000)] = ShardPace(1 / 50)
+    deps.paces.paces[pace_key(["sentiment"], 34)] = ShardPace(1 / 50)
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
 
@@ -415,7 +415,7 @@ async def test_a_run_planned_before_keeps_its_stored_shards_size_whatever_the_pa
     await accepted_run(deps)
     stored = [ShardPlan(0, "title", 0, 2000), ShardPlan(1, "body", 0, 2000)]
     await deps.shards.insert_plan(RUN, stored, CHAINS)
-    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = Pace(1 / 500)
+    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = ShardPace(1 / 500)
 
     # When the redelivered request plans it
     await plan_run(request(), deps)
@@ -433,7 +433,7 @@ async def test_a_run_planned_before_keeps_its_stored_shards_size_whatever_the_pa
 async def test_a_fault_in_measuring_the_columns_plans_from_the_chains_speed(deps, tmp_path):
     # Given a pace for the bodies, but sampling the file fails
     deps = paced(deps)
-    deps.paces.paces[BODY_KEY] = Pace(1 / 500)
+    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
     deps.column_lengths.failure = RuntimeError("a reader bug")
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
@@ -474,13 +474,13 @@ async def test_a_completed_full_shard_teaches_the_pace_of_its_chains_on_its_text
     await fold_shard_progress(going, deps)
 
     # Then titles of these chains have the first shard's pace, 200 cells/s; bodies none
-    assert deps.paces.paces[TITLE_KEY] == Pace(0.5 / 100, 1)
+    assert deps.paces.paces[TITLE_KEY] == ShardPace(0.5 / 100, 1)
     assert BODY_KEY not in deps.paces.paces
 
     # And the first shard's last message, redelivered twice as slow, is not counted again
     again = progress(0, 100, done=True, costs=costs(100, 950, 1.0))
     await fold_shard_progress(again, deps)
-    assert deps.paces.paces[TITLE_KEY] == Pace(0.5 / 100, 1)
+    assert deps.paces.paces[TITLE_KEY] == ShardPace(0.5 / 100, 1)
 
 
 async def test_a_run_of_one_row_range_teaches_no_pace(deps):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from prometheus_client import CollectorRegistry
 
-from tests.unit.fakes import FakeCostModels, FakePublisher, FakeRunRecords
+from tests.unit.fakes import FakeCostModels, FakePublisher, FakeRunRecords, FakeShardPaces
 from textmill_contracts.commands import AnalyzeRequested, EstimateRequested
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat, RunUpdated, ShardCosts, ShardProgress
@@ -22,6 +22,7 @@ from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.replies import ReplyTimeout
 from textmill_runs import Run
 from textmill_runs.costs import CellCosts
+from textmill_runs.pace import ShardPace, pace_key
 
 REPLIES = "textmill.replies.v1"
 US_PER_CHAR = 1.0  # what the fake worker's chains cost: 1 µs a character
@@ -362,3 +363,19 @@ async def test_a_calibration_is_folded_in_at_the_pace_of_the_layout_that_measure
     on_thread, on_pool = (m.estimate.assumptions for m in pool.publisher.messages(REPLIES))
     assert on_thread.cells_per_second["stats"] == pytest.approx(1e6 / 26, rel=0.02)
     assert on_pool.cells_per_second["stats"] == pytest.approx(1e6 / 13, rel=0.02)
+
+
+async def test_an_estimate_plans_the_shards_the_coordinator_will_from_the_same_paces():
+    # Given a file of 300,000 rows of 26-character reviews, sentiment planned at 80,000 rows
+    texts = ["a short review of a kettle"] * 50
+    planned = deps_for(texts, rows=300_000)
+    await handlers.answer_estimate(asked(), planned)
+    assert planned.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 4
+
+    # When the shards of sentiment on such texts were measured at 10,000 cells/s
+    paced = dataclasses.replace(deps_for(texts, rows=300_000), paces=FakeShardPaces())
+    paced.paces.paces[pace_key(["sentiment"], 26)] = ShardPace(1 / 10_000)
+    await handlers.answer_estimate(asked(), paced)
+
+    # Then the run is estimated in the coordinator's 20,000-row shards
+    assert paced.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 15

@@ -7,7 +7,7 @@ from textmill_runs import RESULT_BATCH, ShardState
 from textmill_runs.pace import (
     MIN_OBSERVED_SECONDS,
     ColumnLength,
-    Pace,
+    ShardPace,
     length_bucket,
     measures_pace,
     observe,
@@ -42,7 +42,7 @@ def test_a_column_length_counts_the_cells_a_worker_analyses_and_their_characters
 
 def test_the_first_shard_sets_the_pace_and_a_short_or_empty_one_changes_nothing():
     first = observe(None, 20_000, 2.0)
-    assert first == Pace(1e-4, 1)
+    assert first == ShardPace(1e-4, 1)
     assert first.cells_per_second == pytest.approx(10_000)
     assert observe(first, 500, MIN_OBSERVED_SECONDS / 2) is first  # mostly fixed costs
     assert observe(first, 0, 3.0) is first
@@ -51,7 +51,7 @@ def test_the_first_shard_sets_the_pace_and_a_short_or_empty_one_changes_nothing(
 
 def test_newer_shards_weigh_more_and_a_target_long_one_the_most():
     # Given a pace of 10,000 cells/s, then shards running twice as slow
-    pace = Pace(1e-4, 1)
+    pace = ShardPace(1e-4, 1)
     full = observe(pace, 10_000, 2.0)  # a 2-s shard: half of the average
     short = observe(pace, 2_500, 0.5)  # a 0.5-s shard at the same speed: an eighth
     assert full.seconds_per_cell == pytest.approx(1.5e-4)
@@ -65,8 +65,8 @@ def test_newer_shards_weigh_more_and_a_target_long_one_the_most():
 
 
 def test_a_pace_survives_its_stored_form():
-    pace = Pace(3.2e-5, 7)
-    assert Pace.from_dict(pace.as_dict()) == pace
+    pace = ShardPace(3.2e-5, 7)
+    assert ShardPace.from_dict(pace.as_dict()) == pace
 
 
 def test_shards_follow_the_measured_speed_rather_than_the_chains_planned_one():
@@ -112,7 +112,7 @@ def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
     }
     keys = pace_keys(["sentiment"], lengths)
     assert keys == {"title": "sentiment@4", "body": "sentiment@8"}
-    paces = {keys["title"]: Pace(1 / 30_000), keys["body"]: Pace(1 / 10_000)}
+    paces = {keys["title"]: ShardPace(1 / 30_000), keys["body"]: ShardPace(1 / 10_000)}
 
     # Then a range is what bodies get through in 2 s: 20,000 cells, in 40,000 rows
     assert paced_shard_rows(["sentiment"], lengths, paces) == 40_000

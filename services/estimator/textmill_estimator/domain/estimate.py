@@ -65,13 +65,16 @@ def makespan(
     costs: dict[str, ChainCost],
     layouts: list[LayoutCost],
     partitions: int,
+    shard_rows: int | None = None,
 ) -> Makespan:
-    """The run's shards (as `plan_shards` makes them), each one's wall time on the worker it
-    goes to (its chains' seconds at that worker's layout's pace), and the longest total. The
-    coordinator releases a shard as a worker frees a slot, to the partition of the freest
-    worker (docs/scheduling.md): each shard, in plan order, goes to the worker done first.
+    """The run's shards (as `plan_shards` makes them, at `shard_rows` a shard as the
+    coordinator will size them from measured paces, `textmill_runs.pace`; None: at the
+    chains' planned speed), each one's wall time on the worker it goes to (its chains'
+    seconds at that worker's layout's pace), and the longest total. The coordinator
+    releases a shard as a worker frees a slot, to the partition of the freest worker
+    (docs/scheduling.md): each shard, in plan order, goes to the worker done first.
     Workers beyond the partitions get none."""
-    plans = plan_shards(rows, columns, shard_rows_for(chains))
+    plans = plan_shards(rows, columns, shard_rows or shard_rows_for(chains))
     serving = max(1, min(len(layouts), partitions))
     busy = [0.0] * serving
     cpu = dict.fromkeys(chains, 0.0)
@@ -123,10 +126,11 @@ def estimate_run(
     history_shards: int,
     tenant: str,
     priority: Priority = DEFAULT_PRIORITY,
+    shard_rows: int | None = None,
 ) -> tuple[RunEstimate, Makespan]:
     """`others`: the work the runs under way have left, of which the backlog is what is done
-    before this run of `tenant` at `priority` ends."""
-    span = makespan(rows, columns, chains, samples, costs, layouts, partitions)
+    before this run of `tenant` at `priority` ends; `shard_rows`: `makespan`'s."""
+    span = makespan(rows, columns, chains, samples, costs, layouts, partitions, shard_rows)
     backlog = backlog_ahead(others, tenant=tenant, priority=priority, own_seconds=span.seconds)
     overhead = outcomes.overhead
     seconds = max(0.01, overhead + backlog.seconds + span.seconds)

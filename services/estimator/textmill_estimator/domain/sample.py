@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from textmill_estimator.domain.costs import NO_CELLS, CellLoad
 from textmill_runs.cell_text import analysable
+from textmill_runs.pace import ColumnLength
 
 CALIBRATION_TEXTS = 100  # of each column's sampled cells, run to calibrate the chains
 
@@ -30,6 +31,11 @@ class ColumnSample:
             self.chars += n
             self.chars_squared += n * n
             self.texts.append(text)
+
+    @property
+    def length(self) -> ColumnLength:
+        """What the coordinator samples of a column to size its shards, from the same rows."""
+        return ColumnLength(self.rows, self.cells, self.chars)
 
     def calibration_texts(self, n: int = CALIBRATION_TEXTS) -> list[str]:
         """`n` of the sampled cells, evenly spread over the sample (so over the file): the
