@@ -4,7 +4,7 @@ folded, and a stored file's columns are sampled through its row index."""
 import csv
 import uuid
 
-from textmill_coordinator.adapters.paces import ColumnLengths
+from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_infra import blobs
 from textmill_runs.pace import ShardPace
 from textmill_storage import ShardPaces

@@ -17,7 +17,6 @@ from typing import Any
 
 from textmill_contracts.envelope import Message, utc_now
 from textmill_contracts.events import ResultBatch
-from textmill_coordinator.adapters.paces import measure_columns
 from textmill_coordinator.domain.liveness import InstanceLiveness
 from textmill_estimator.domain.costs import ChainModel, chain_prior
 from textmill_estimator.domain.layouts import LayoutModel
@@ -36,8 +35,9 @@ from textmill_runs import (
 )
 from textmill_runs.pace import ColumnLength, ShardPace
 from textmill_runs.pace import observe as observe_pace
+from textmill_storage import ShardPaces
 from textmill_storage.shard_releases import Release
-from textmill_tabular import RowIndex, build_row_index, open_table
+from textmill_tabular import RowIndex, build_row_index, open_table, read_sample
 
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)  # what `ShardRecords.release` writes
 
@@ -620,9 +620,9 @@ class FakeCostModels:
         return True
 
 
-class FakeShardPaces:
-    """`textmill_storage.ShardPaces`: the paces by key, folded as the
-    real one folds them (`textmill_runs.pace.observe`)."""
+class FakeShardPaces(ShardPaces):
+    """`textmill_storage.ShardPaces` over a dict: the paces by key, folded as the real one
+    folds them (`textmill_runs.pace.observe`); its `shard_rows` is the real one's."""
 
     def __init__(self) -> None:
         self.paces: dict[str, ShardPace] = {}
@@ -636,7 +636,7 @@ class FakeShardPaces:
 
 
 class FakeColumnLengths:
-    """`textmill_coordinator.adapters.paces.ColumnLengths` over the files of a
+    """`textmill_coordinator.adapters.column_lengths.ColumnLengths` over the files of a
     `FakeRowIndexes`, sampled as the real one samples them."""
 
     def __init__(self, files: FakeRowIndexes) -> None:
@@ -649,4 +649,5 @@ class FakeColumnLengths:
         if self.failure is not None:
             raise self.failure
         path = self._files.path(tenant, file_id)
-        return measure_columns(path, path.name, index, columns)
+        values = read_sample(path, path.name, columns=columns, index=index)
+        return {column: ColumnLength.of(values[column]) for column in columns}

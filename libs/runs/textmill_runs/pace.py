@@ -19,6 +19,7 @@ from textmill_runs.plan import TARGET_SHARD_SECONDS, shard_rows_for
 # A shard shorter than this is mostly its fixed costs (a claim, the first read, the last
 # store and publish: ~45 ms), which would make its cells look slow.
 MIN_OBSERVED_SECONDS = 0.25
+MIN_OBSERVED_SHARE = 0.5  # of a shard's rows holding a cell
 NEWEST_WEIGHT = 0.5  # of a shard that took the target time; a shorter one weighs less
 
 
@@ -78,33 +79,50 @@ class ShardPace:
         return cls(float(data["seconds_per_cell"]), int(data["shards"]))
 
 
-def pace_keys(chains: list[str], lengths: Mapping[str, ColumnLength]) -> dict[str, str]:
-    """Each column's pace key."""
-    return {column: pace_key(chains, length.chars_per_cell) for column, length in lengths.items()}
+def pace_keys(chains: list[str], lengths: Mapping[str, ColumnLength]) -> dict[str, list[str]]:
+    """Each column's pace keys, in the order to use them: its length's bucket, then the
+    neighbouring one its mean is nearer to (a mean by a bucket's edge may fall either side of
+    it in a shard's cells)."""
+    keys = {}
+    for column, length in lengths.items():
+        bucket = length_bucket(length.chars_per_cell)
+        nearer = bucket + 1 if length.chars_per_cell >= 2 ** (bucket + 0.5) else bucket - 1
+        keys[column] = [pace_key(chains, 2.0**b) for b in (bucket, nearer) if b >= 0]
+    return keys
 
 
 def paced_shard_rows(
     chains: list[str], lengths: Mapping[str, ColumnLength], paces: Mapping[str, ShardPace]
 ) -> int:
     """Rows per shard of a run over the columns of `lengths`: the fewest any column needs,
-    at its pace in `paces` (by `pace_keys`) or, unknown, at the chains' planned speed."""
+    at its first pace in `paces` (by `pace_keys`) or, none, at the chains' planned speed."""
     keys = pace_keys(chains, lengths)
     return min(
         shard_rows_for(
             chains,
-            cells_per_second=pace.cells_per_second if (pace := paces.get(keys[column])) else None,
+            cells_per_second=next(
+                (paces[key].cells_per_second for key in keys[column] if key in paces), None
+            ),
             cell_share=length.cell_share,
         )
         for column, length in lengths.items()
     )
 
 
-def measures_pace(shards: Mapping[int, ShardState], n: int, columns: int) -> bool:
-    """Whether shard `n` of a run says the pace: a full row range of a run planned in several.
-    A file's last, cut range and a file smaller than one shard say mostly their fixed costs
-    (the claim, the first read, the last store and publish): 100 small runs at once made
-    sentiment on titles look 4 times slower than it ran in the large run beside them."""
-    return len(shards) > columns and shards[n].total == shards[0].total
+def measures_pace(
+    shards: Mapping[int, ShardState], n: int, columns: int, *, rows: int, cells: int
+) -> bool:
+    """Whether shard `n` of a run, done after analysing `rows` rows holding `cells` cells,
+    says its kind's pace: a full row range of a run planned in several (a cut range's time is
+    mostly fixed costs), analysed from its start (not resumed from a checkpoint), of a
+    column at least half full (empty rows cost a read: the pace is of full columns)."""
+    total = shards[n].total
+    return (
+        len(shards) > columns
+        and total == shards[0].total
+        and rows == total
+        and cells >= MIN_OBSERVED_SHARE * rows
+    )
 
 
 def observe(

@@ -81,7 +81,8 @@ class RunRecords:
 
     async def record_plan(self, run_id: str, plans: list[ShardPlan]) -> None:
         """The run's view of its planned shards, and `queued`; its shards are stored before
-        (`ShardRecords.insert_plan`), so a crash in between replans the same."""
+        (`ShardRecords.insert_plan`), the first of them fixing their size, so a crash in between
+        replans the same."""
         # Registered before it is queued: a crash in between leaves an entry that `active`
         # skips (the run is still "accepted") until the redelivered command queues it.
         await self._register(run_id)

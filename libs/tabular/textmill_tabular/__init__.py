@@ -16,6 +16,7 @@ from textmill_tabular.errors import (
 from textmill_tabular.reader import TableReader
 from textmill_tabular.row_index import Checkpoint, Position, RowIndex
 from textmill_tabular.row_ranges import build_row_index, read_rows, validate_and_index
+from textmill_tabular.samples import read_sample, sample_windows
 from textmill_tabular.table import TableShape, detect_file, open_table, validate
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "detect_file",
     "open_table",
     "read_rows",
+    "read_sample",
+    "sample_windows",
     "validate",
     "validate_and_index",
 ]

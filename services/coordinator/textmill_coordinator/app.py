@@ -11,9 +11,9 @@ from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator import handlers
+from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo

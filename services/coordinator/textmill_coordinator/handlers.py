@@ -3,10 +3,10 @@ the workers in waves (`domain.scheduling`), fold shard progress into the run, re
 cancels, and re-publish the shards of workers that went silent.
 
 Idempotency keys: heartbeats by (instance id, sequence); `AnalyzeRequested` by run id (a
-replanned run has the same shards); a shard's release by shard id (inserted once, so only
-one replica publishes it); `ShardProgress` by (run, shard), its counts folded with `$max`
-(a shard's pace is kept as the run first hears it is done);
-`RunCancelled` by run id (a status moves only forward).
+replanned run has the same shards: its first stored shard fixes their size); a shard's
+release by shard id (inserted once, so only one replica publishes it); `ShardProgress` by
+(run, shard), its counts folded with `$max` (a shard's pace is kept as the run first hears
+it is done); `RunCancelled` by run id (a status moves only forward).
 """
 
 import asyncio
@@ -20,9 +20,9 @@ from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.envelope import utc_now
 from textmill_contracts.events import Heartbeat, RunCancelled, ShardCosts, ShardProgress
 from textmill_contracts.topics import TOPICS
+from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.paces import ColumnLengths
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
@@ -52,7 +52,7 @@ from textmill_runs import (
     shard_rows_for,
     stalled,
 )
-from textmill_runs.pace import measures_pace, pace_key, pace_keys, paced_shard_rows
+from textmill_runs.pace import measures_pace, pace_key
 from textmill_storage import RowIndexes, RunRecords, ShardPaces, ShardRecords, ShardReleases
 from textmill_tabular import RowIndex, TabularError
 
@@ -183,6 +183,13 @@ async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
         await _fail(run, f"no column named {', '.join(map(repr, unknown))}", deps)
         return None
     plans = plan_shards(index.rows, command.columns, await _shard_rows(command, index, deps))
+    if plans:
+        # The first stored shard fixes the run's shard size: paces move, and a redelivered
+        # command (or another replica handed it in a rebalance) must plan the same shards.
+        await deps.shards.insert_plan(run.id, plans[:1], command.chains)
+        first = await deps.shards.get(shard_id(run.id, 0))
+        if first is not None and first.size != plans[0].cells:
+            plans = plan_shards(index.rows, command.columns, first.size)
     await deps.shards.insert_plan(run.id, plans, command.chains)
     await deps.runs.record_plan(run.id, plans)
     if not plans:  # an empty file: nothing to analyse, done at once
@@ -192,25 +199,21 @@ async def _plan(run: Run, command: AnalyzeRequested, deps: Deps) -> Run | None:
 
 
 async def _shard_rows(command: AnalyzeRequested, index: RowIndex, deps: Deps) -> int:
-    """Rows per shard: the fewest any selected column needs, from the pace of completed
-    shards of these chains on texts of its length (`textmill_runs.pace`) when one is known,
-    else from the chains' planned speed. Sizing never fails a run: on any fault, the latter.
-    A run planned before (a redelivered command) keeps its size: its shards are stored."""
-    if (first := await deps.shards.get(shard_id(command.run_id, 0))) is not None:
-        return first.size
+    """Rows per shard: from the pace of completed shards of these chains on texts of the
+    columns' sampled length (`ShardPaces.shard_rows`), else from the chains' planned speed.
+    Sizing never fails a run: a sample that cannot be read plans at the latter."""
     if deps.paces is None or deps.column_lengths is None or not index.rows:
         return shard_rows_for(command.chains)
     try:
         lengths = await asyncio.to_thread(
             deps.column_lengths.measure, command.tenant, command.file_id, index, command.columns
         )
-        paces = await deps.paces.get(sorted(set(pace_keys(command.chains, lengths).values())))
     except ConnectionFailure:
         raise  # the store is away: redelivery plans again once it is back
     except Exception:
-        log.warning("measured shard pace unavailable", run_id=command.run_id, exc_info=True)
+        log.warning("columns not sampled", run_id=command.run_id, exc_info=True)
         return shard_rows_for(command.chains)
-    return paced_shard_rows(command.chains, lengths, paces)
+    return await deps.paces.shard_rows(command.chains, lengths)
 
 
 async def _observe_pace(run: Run, costs: ShardCosts, deps: Deps) -> None:
@@ -239,9 +242,10 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         )
     if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
         deps.release_due.set()  # its slot frees (see `domain.scheduling`)
-    if event.done and not planned.shards[n].done and event.costs and not event.failed:
-        if measures_pace(planned.shards, n, len(planned.columns)):
-            await _observe_pace(planned, event.costs, deps)
+    if event.done and not planned.shards[n].done and (costs := event.costs) and not event.failed:
+        columns = len(planned.columns)
+        if measures_pace(planned.shards, n, columns, rows=costs.rows, cells=costs.cells):
+            await _observe_pace(planned, costs, deps)
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )

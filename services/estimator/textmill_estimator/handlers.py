@@ -41,7 +41,6 @@ from textmill_infra.logs import get_logger
 from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyTimeout
 from textmill_runs import shard_rows_for
-from textmill_runs.pace import pace_keys, paced_shard_rows
 from textmill_runs.status import Priority
 from textmill_storage import RunRecords, ShardPaces
 from textmill_tabular import TabularError
@@ -111,6 +110,7 @@ async def estimate_accepted_run(command: AnalyzeRequested, deps: Deps) -> None:
             deps,
             priority=run.priority,
             leaving_out=run.id,
+            shard_rows=run.shards[0].total if 0 in run.shards else None,
         )
     except ConnectionFailure:
         raise  # the store is away: redelivery retries once it is back
@@ -132,9 +132,11 @@ async def estimate(
     *,
     priority: Priority,
     leaving_out: str | None = None,
+    shard_rows: int | None = None,
 ) -> RunEstimate:
     """The estimate of a run of `chains` over `columns` of the file, of `tenant` at
-    `priority`, as things stand (the backlog leaves out `leaving_out`, the run estimated)."""
+    `priority`, as things stand (the backlog leaves out `leaving_out`, the run estimated;
+    `shard_rows`: the run's, when the coordinator has planned it already)."""
     started = time.perf_counter()
     rows, samples = await asyncio.to_thread(deps.samples.sample, tenant, file_id, columns)
     alive = deps.workers.alive(utc_now())
@@ -154,7 +156,7 @@ async def estimate(
     layouts = [by_processes[p] for p in processes]
     outcomes = await deps.models.outcomes()
     runs = await deps.runs.active()
-    shard_rows = await _shard_rows(chains, samples, deps)
+    shard_rows = shard_rows or await _shard_rows(chains, samples, deps)
     made, _ = estimate_run(
         rows=rows,
         columns=columns,
@@ -180,17 +182,11 @@ async def estimate(
 
 
 async def _shard_rows(chains: list[str], samples: dict[str, ColumnSample], deps: Deps) -> int:
-    """Rows per shard as the coordinator will size them (`textmill_runs.pace`): from the
-    paces of completed shards of these chains on texts of each column's sampled length."""
+    """Rows per shard as the coordinator will size them, from the same paces and the same
+    windows of rows (`ShardPaces.shard_rows`)."""
     if deps.paces is None:
         return shard_rows_for(chains)
-    lengths = {column: sample.length for column, sample in samples.items()}
-    try:
-        paces = await deps.paces.get(sorted(set(pace_keys(chains, lengths).values())))
-    except Exception:  # as the coordinator: its planned speed when no pace can be read
-        log.warning("shard paces unavailable", exc_info=True)
-        return shard_rows_for(chains)
-    return paced_shard_rows(chains, lengths, paces)
+    return await deps.paces.shard_rows(chains, {c: s.length for c, s in samples.items()})
 
 
 async def _calibrate(

@@ -430,6 +430,32 @@ async def test_a_run_planned_before_keeps_its_stored_shards_size_whatever_the_pa
     ]
 
 
+async def test_a_replica_planning_after_another_stored_the_first_shard_plans_the_same_shards(
+    deps, tmp_path
+):
+    # Given another replica, handed the same request in a rebalance, that stored the run's
+    # first shard of 2,000 rows (at the pace it read) and no other yet
+    deps = paced(deps)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    await accepted_run(deps)
+    await deps.shards.insert_plan(RUN, [ShardPlan(0, "title", 0, 2000)], CHAINS)
+    # ...and this replica reads a pace that gives 1,000
+    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
+
+    # When this replica plans it
+    await plan_run(request(), deps)
+
+    # Then every stored shard and the run's plan follow the first stored shard's size
+    stored = [await deps.shards.get(shard_id(RUN, n)) for n in range(4)]
+    assert [(s.column, s.start, s.end) for s in stored] == [
+        ("title", 0, 2000),
+        ("body", 0, 2000),
+        ("title", 2000, 2500),
+        ("body", 2000, 2500),
+    ]
+    assert [s.total for s in (await deps.runs.get(RUN)).shards.values()] == [2000, 2000, 500, 500]
+
+
 async def test_a_fault_in_measuring_the_columns_plans_from_the_chains_speed(deps, tmp_path):
     # Given a pace for the bodies, but sampling the file fails
     deps = paced(deps)

@@ -25,7 +25,7 @@ from textmill_estimator.domain.layouts import LayoutCost, layout_prior, observe_
 from textmill_estimator.domain.outcomes import Outcomes
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_runs.plan import MAX_SHARD_ROWS
-from textmill_runs.sampling import sample_windows
+from textmill_tabular import sample_windows
 
 PER_CELL = ChainCost(a=100.0, b=0.0, q=0.0)  # 100 µs a cell whatever its length
 BY_LENGTH = ChainCost(a=0.0, b=1_000.0, q=0.0)  # 1 ms a cell per thousand characters

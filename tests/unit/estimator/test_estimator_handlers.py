@@ -20,7 +20,7 @@ from textmill_estimator.domain.estimate import Pricing
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileMissing
 from textmill_infra.replies import ReplyTimeout
-from textmill_runs import Run
+from textmill_runs import Run, ShardState
 from textmill_runs.costs import CellCosts
 from textmill_runs.pace import ShardPace, pace_key
 
@@ -379,3 +379,18 @@ async def test_an_estimate_plans_the_shards_the_coordinator_will_from_the_same_p
 
     # Then the run is estimated in the coordinator's 20,000-row shards
     assert paced.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 15
+
+
+async def test_a_run_the_coordinator_planned_already_is_estimated_in_its_planned_shards():
+    # Given a run of 300,000 rows the coordinator planned in shards of 20,000 rows before
+    # the estimator came to it (the paces have moved since: none is known here)
+    deps = deps_for(["a short review of a kettle"] * 50, rows=300_000)
+    shards = {n: ShardState(column="text", total=20_000) for n in range(15)}
+    await deps.runs.create(a_run("queued", shards=shards, created_at=utc_now()))
+    command = AnalyzeRequested(
+        run_id="r1", tenant="t", file_id="f1", columns=["text"], chains=["sentiment"]
+    )
+
+    # When it is estimated, Then in those 15 shards, not the 4 its chains' speed would make
+    await handlers.estimate_accepted_run(command, deps)
+    assert (await deps.runs.get("r1")).estimate["assumptions"]["shards"] == 15

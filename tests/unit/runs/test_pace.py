@@ -88,7 +88,7 @@ def test_a_sparse_column_gets_more_rows_for_the_same_cells_within_the_bounds():
     assert shard_rows_for(["sentiment"], cells_per_second=10**9) == MAX_SHARD_ROWS
 
 
-def test_only_a_full_range_of_a_run_of_several_measures_the_pace():
+def test_only_a_full_range_analysed_whole_of_a_run_of_several_measures_the_pace():
     # Given a run of two columns in ranges of 1,000 rows, its last range cut to 300
     shards = {
         0: ShardState(column="title", total=1_000),
@@ -96,12 +96,15 @@ def test_only_a_full_range_of_a_run_of_several_measures_the_pace():
         2: ShardState(column="title", total=300),
         3: ShardState(column="body", total=300),
     }
-    assert [measures_pace(shards, n, columns=2) for n in range(4)] == [True, True, False, False]
+    full = [measures_pace(shards, n, 2, rows=s.total, cells=s.total) for n, s in shards.items()]
+    assert full == [True, True, False, False]
+    # a range resumed from a checkpoint (its tail only) or of a column under half full: no
+    assert not measures_pace(shards, 0, 2, rows=400, cells=400)
+    assert not measures_pace(shards, 0, 2, rows=1_000, cells=499)
+    assert measures_pace(shards, 0, 2, rows=1_000, cells=500)
     # a run of one range (a file smaller than one shard) measures nothing
-    assert not measures_pace({0: ShardState(column="title", total=300)}, 0, columns=1)
-    assert not measures_pace(
-        {0: ShardState(column="a", total=300), 1: ShardState(column="b", total=300)}, 1, columns=2
-    )
+    one = {0: ShardState(column="title", total=300)}
+    assert not measures_pace(one, 0, 1, rows=300, cells=300)
 
 
 def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
@@ -110,7 +113,7 @@ def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
         "title": ColumnLength(rows=512, cells=512, chars=512 * 20),
         "body": ColumnLength(rows=512, cells=256, chars=256 * 300),
     }
-    keys = pace_keys(["sentiment"], lengths)
+    keys = {column: first for column, (first, _) in pace_keys(["sentiment"], lengths).items()}
     assert keys == {"title": "sentiment@4", "body": "sentiment@8"}
     paces = {keys["title"]: ShardPace(1 / 30_000), keys["body"]: ShardPace(1 / 10_000)}
 
@@ -120,3 +123,20 @@ def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
     # half-full column (capped)
     assert paced_shard_rows(["sentiment"], lengths, {keys["title"]: paces[keys["title"]]}) == 60_000
     assert paced_shard_rows(["sentiment"], lengths, {}) == shard_rows_for(["sentiment"])
+
+
+def test_a_length_by_a_buckets_edge_takes_the_pace_beside_it_while_its_own_is_unknown():
+    # Given texts of 31 characters (bucket 4, 16-31), whose shards' means were 32 (bucket 5)
+    near_edge = {"note": ColumnLength(rows=10, cells=10, chars=310)}
+    assert pace_keys(["pii"], near_edge) == {"note": ["pii@4", "pii@5"]}
+    # (a length in a bucket's lower half looks below it)
+    assert pace_keys(["pii"], {"n": ColumnLength(rows=1, cells=1, chars=17)}) == {
+        "n": ["pii@4", "pii@3"]
+    }
+    assert pace_keys(["pii"], {"n": ColumnLength(rows=1, cells=1, chars=1)})["n"] == ["pii@0"]
+
+    # Then the neighbour's pace is used while its own is unknown, its own once known
+    neighbour = {"pii@5": ShardPace(1 / 1_000)}
+    assert paced_shard_rows(["pii"], near_edge, neighbour) == 2_000
+    own = neighbour | {"pii@4": ShardPace(1 / 2_000)}
+    assert paced_shard_rows(["pii"], near_edge, own) == 4_000

@@ -14,9 +14,8 @@ from pymongo.synchronous.database import Database
 
 from textmill_estimator.domain.sample import ColumnSample
 from textmill_infra.blobs import StoredFileSource, find_file
-from textmill_runs.sampling import sample_windows
 from textmill_storage import RowIndexes
-from textmill_tabular import read_rows
+from textmill_tabular import read_sample
 
 KEPT_CHARS = 32 * 2**20
 Sampled = tuple[int, dict[str, ColumnSample]]
@@ -52,17 +51,10 @@ class FileSamples:
     def _read(self, tenant: str, file_id: str, doc: dict, columns: list[str]) -> Sampled:
         index, _ = self._indexes.get_or_build(tenant, file_id)
         source = StoredFileSource(self._db, doc)
+        values = read_sample(source, source.name, columns=columns, index=index)
         samples = {column: ColumnSample() for column in columns}
-        for start, end in sample_windows(index.rows):
-            rows = read_rows(
-                source, source.name, columns=columns, start=start, end=end, index=index
-            )
-            try:
-                for _, values in rows:
-                    for column, value in zip(columns, values, strict=True):
-                        samples[column].add([value])
-            finally:
-                rows.close()
+        for column, sample in samples.items():
+            sample.add(values[column])
         return index.rows, samples
 
 
