@@ -1,4 +1,4 @@
-"""How fast shards really go, so that a planned 2-s shard takes about 2 s.
+"""How fast shards really go, so that a planned 1.5-s shard takes about 1.5 s.
 
 The planner's chain speeds (`plan.CHAIN_CELLS_PER_SECOND`) are constants for review-length
 texts on a quiet machine. On a machine running the chains 1.6 times slower, every shard of

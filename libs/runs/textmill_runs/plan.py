@@ -19,12 +19,13 @@ CHAIN_CELLS_PER_SECOND = {
     "pii": 15_000.0,
     "stats": 40_000.0,
 }
-# A run started behind a shard under way waits about three quarters of a shard (see
-# docs/scheduling.md): two seconds keeps that under the two seconds a small run may wait.
-TARGET_SHARD_SECONDS = 2.0
-# At most two seconds of sentiment: what a worker keeps of a range's other columns for
+# A run started behind a shard under way waits for the rest of it, and for the next one too
+# when it was past three quarters: at most 1.25 shards (docs/scheduling.md). At 1.5 s, that
+# stays under the two seconds a small run may wait once shards take what they are planned to.
+TARGET_SHARD_SECONDS = 1.5
+# At most 1.5 s of sentiment: what a worker keeps of a range's other columns for
 # their shards (64 MB of siblings) still holds two columns of review-length texts.
-MIN_SHARD_ROWS, MAX_SHARD_ROWS = RESULT_BATCH, 80_000
+MIN_SHARD_ROWS, MAX_SHARD_ROWS = RESULT_BATCH, 60_000
 # Rows without a cell cost a read, not a chain: a nearly empty column's shards are not
 # made larger than this share says.
 MIN_CELL_SHARE = 0.1

@@ -50,7 +50,7 @@ TENANT = "tenant-a"
 FILE = "file-1"
 RUN = "run-1"
 COLUMNS = ["title", "body"]
-CHAINS = ["keywords", "stats"]  # 2,000 rows a shard
+CHAINS = ["keywords", "stats"]  # 1,000 rows a shard
 STALL = timedelta(seconds=30)
 
 
@@ -150,9 +150,9 @@ def assigned(deps: Deps) -> list[ShardAssigned]:
 
 
 async def test_an_accepted_run_is_planned_into_stored_shards_and_queued(deps, tmp_path):
-    # Given an accepted run over two columns of a 2,500-row file, at 2,000 rows a shard
-    assert shard_rows_for(CHAINS) == 2000
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    # Given an accepted run over two columns of a 1,250-row file, at 1,000 rows a shard
+    assert shard_rows_for(CHAINS) == 1000
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 1250))
     await accepted_run(deps)
 
     # When its AnalyzeRequested is handled
@@ -161,25 +161,25 @@ async def test_an_accepted_run_is_planned_into_stored_shards_and_queued(deps, tm
     # Then each row range's columns are stored together, and the run is queued with them
     stored = [await deps.shards.get(shard_id(RUN, n)) for n in range(4)]
     assert [(s.column, s.start, s.end, s.offset) for s in stored] == [
-        ("title", 0, 2000, 0),
-        ("body", 0, 2000, 0),
-        ("title", 2000, 2500, 2000),
-        ("body", 2000, 2500, 2000),
+        ("title", 0, 1000, 0),
+        ("body", 0, 1000, 0),
+        ("title", 1000, 1250, 1000),
+        ("body", 1000, 1250, 1000),
     ]
     run = await deps.runs.get(RUN)
     assert run.status == "queued" and run.queued_at is not None
     assert {n: (s.column, s.total, s.done) for n, s in run.shards.items()} == {
-        0: ("title", 2000, False),
-        1: ("body", 2000, False),
-        2: ("title", 500, False),
-        3: ("body", 500, False),
+        0: ("title", 1000, False),
+        1: ("body", 1000, False),
+        2: ("title", 250, False),
+        3: ("body", 250, False),
     }
 
 
 async def test_each_planned_shard_is_assigned_once_round_robin_over_the_partitions(deps, tmp_path):
     # Given an accepted run that plans into four shards, three shard partitions and four
     # live workers (a slot each)
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 1250))
     await accepted_run(deps)
     for worker in ("w-1", "w-2", "w-3", "w-4"):
         deps.liveness.beat(worker)
@@ -197,7 +197,7 @@ async def test_each_planned_shard_is_assigned_once_round_robin_over_the_partitio
     ]
     first = sent[0].message
     assert (first.tenant, first.file_id, first.chains, first.attempt) == (TENANT, FILE, CHAINS, 1)
-    assert (first.column, first.start, first.end, first.siblings) == ("title", 0, 2000, ["body"])
+    assert (first.column, first.start, first.end, first.siblings) == ("title", 0, 1000, ["body"])
 
 
 async def test_planning_publishes_the_queued_run_even_right_after_another_update(deps, tmp_path):
@@ -220,11 +220,11 @@ async def test_a_redelivered_request_plans_nothing_again_and_releases_the_next_s
 ):
     # Given a run planned into four shards with one live worker, the first shard done
     deps.liveness.beat("w-1")
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 1250))
     await accepted_run(deps)
     await plan_run(request(), deps)
-    deps.shards.set(shard_id(RUN, 0), done=True, offset=2000, cells=2000)
-    await deps.runs.record_progress(RUN, 0, 2000, True)
+    deps.shards.set(shard_id(RUN, 0), done=True, offset=1000, cells=1000)
+    await deps.runs.record_progress(RUN, 0, 1000, True)
     deps.publisher.sent.clear()
     # ...and a file that could no longer be read, were it read again
     deps.row_indexes.fail_with(RuntimeError("the file must not be read again"))
@@ -375,47 +375,49 @@ TITLE_KEY, BODY_KEY = pace_key(CHAINS, 9.5), pace_key(CHAINS, 34)
 
 
 async def test_a_run_is_planned_from_the_measured_pace_of_its_slowest_column(deps, tmp_path):
-    # Given bodies of these chains measured at 500 cells/s (planned: 1,000), titles unknown
+    # Given these chains measured at 10,000 cells/s on titles and 2,000 on bodies (planned:
+    # 1,165, so shards of 1,000 rows)
     deps = paced(deps)
-    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    deps.paces.paces[TITLE_KEY] = ShardPace(1 / 10_000)
+    deps.paces.paces[BODY_KEY] = ShardPace(1 / 2_000)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 7500))
     await accepted_run(deps)
 
     # When the run is planned
     await plan_run(request(), deps)
 
-    # Then its row ranges hold the 1,000 rows that bodies take 2 s over, for both columns
+    # Then its row ranges hold the 3,000 rows that bodies take 1.5 s over, for both columns
     run = await deps.runs.get(RUN)
     assert [(s.column, s.total) for s in run.shards.values()] == [
-        ("title", 1000),
-        ("body", 1000),
-    ] * 2 + [("title", 500), ("body", 500)]
+        ("title", 3000),
+        ("body", 3000),
+    ] * 2 + [("title", 1500), ("body", 1500)]
 
 
 async def test_a_pace_of_other_texts_or_chains_leaves_the_planned_speed(deps, tmp_path):
     # Given paces measured for 2 KB texts of these chains and for the bodies' length of others
     deps = paced(deps)
-    deps.paces.paces[pace_key(CHAINS, 2_000)] = ShardPace(1 / 50)
-    deps.paces.paces[pace_key(["sentiment"], 34)] = ShardPace(1 / 50)
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    deps.paces.paces[pace_key(CHAINS, 2_000)] = ShardPace(1 / 5_000)
+    deps.paces.paces[pace_key(["sentiment"], 34)] = ShardPace(1 / 5_000)
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 7500))
     await accepted_run(deps)
 
-    # When the run is planned, its shards are the chains' planned 2,000 rows
+    # When the run is planned, its shards are the chains' planned 1,000 rows
     await plan_run(request(), deps)
-    assert (await deps.runs.get(RUN)).shards[0].total == shard_rows_for(CHAINS) == 2000
+    assert (await deps.runs.get(RUN)).shards[0].total == shard_rows_for(CHAINS) == 1000
 
 
 async def test_a_run_planned_before_keeps_its_stored_shards_size_whatever_the_pace_says(
     deps, tmp_path
 ):
     # Given a run whose shards of 2,000 rows were stored before its planner stopped, and a
-    # pace measured since that would give 1,000
+    # pace measured since that would give 3,000
     deps = paced(deps)
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
     stored = [ShardPlan(0, "title", 0, 2000), ShardPlan(1, "body", 0, 2000)]
     await deps.shards.insert_plan(RUN, stored, CHAINS)
-    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = ShardPace(1 / 500)
+    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = ShardPace(1 / 2_000)
 
     # When the redelivered request plans it
     await plan_run(request(), deps)
@@ -439,8 +441,8 @@ async def test_a_replica_planning_after_another_stored_the_first_shard_plans_the
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
     await deps.shards.insert_plan(RUN, [ShardPlan(0, "title", 0, 2000)], CHAINS)
-    # ...and this replica reads a pace that gives 1,000
-    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
+    # ...and this replica reads paces that give 3,000
+    deps.paces.paces[BODY_KEY] = deps.paces.paces[TITLE_KEY] = ShardPace(1 / 2_000)
 
     # When this replica plans it
     await plan_run(request(), deps)
@@ -459,7 +461,7 @@ async def test_a_replica_planning_after_another_stored_the_first_shard_plans_the
 async def test_a_fault_in_measuring_the_columns_plans_from_the_chains_speed(deps, tmp_path):
     # Given a pace for the bodies, but sampling the file fails
     deps = paced(deps)
-    deps.paces.paces[BODY_KEY] = ShardPace(1 / 500)
+    deps.paces.paces[BODY_KEY] = ShardPace(1 / 2_000)
     deps.column_lengths.failure = RuntimeError("a reader bug")
     deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
     await accepted_run(deps)
@@ -467,7 +469,7 @@ async def test_a_fault_in_measuring_the_columns_plans_from_the_chains_speed(deps
     # When the run is planned, it is, at the chains' planned speed
     await plan_run(request(), deps)
     run = await deps.runs.get(RUN)
-    assert run.status == "queued" and run.shards[0].total == 2000
+    assert run.status == "queued" and run.shards[0].total == 1000
 
 
 def costs(cells: int, chars: int, seconds: float) -> ShardCosts:
@@ -759,20 +761,20 @@ async def other_tenants_run(
 
 
 async def test_one_live_worker_gets_one_shard_and_the_next_as_it_nears_its_end(deps, tmp_path):
-    # Given one live worker and a run planned into four shards of 2,000 cells
+    # Given one live worker and a run planned into four shards of 1,000 cells
     deps.liveness.beat("w-1")
-    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 2500))
+    deps.row_indexes.add_file(TENANT, FILE, reviews(tmp_path, 1250))
     await accepted_run(deps)
     await plan_run(request(), deps)
     assert [a.n for a in assigned(deps)] == [0]
 
     # When its first shard is half done, Then no other shard goes out
-    await fold_shard_progress(progress(0, 1000), deps)
+    await fold_shard_progress(progress(0, 500), deps)
     assert not deps.release_due.is_set()
     assert await release_shards(deps) == 0
 
     # When it is three quarters done, Then a release is due, and the next shard goes out
-    await fold_shard_progress(progress(0, 1500), deps)
+    await fold_shard_progress(progress(0, 750), deps)
     assert deps.release_due.is_set()
     assert await release_shards(deps) == 1
     assert [a.n for a in assigned(deps)] == [0, 1]

@@ -366,19 +366,19 @@ async def test_a_calibration_is_folded_in_at_the_pace_of_the_layout_that_measure
 
 
 async def test_an_estimate_plans_the_shards_the_coordinator_will_from_the_same_paces():
-    # Given a file of 300,000 rows of 26-character reviews, sentiment planned at 80,000 rows
+    # Given a file of 300,000 rows of 26-character reviews, sentiment planned at 60,000 rows
     texts = ["a short review of a kettle"] * 50
     planned = deps_for(texts, rows=300_000)
     await handlers.answer_estimate(asked(), planned)
-    assert planned.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 4
+    assert planned.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 5
 
     # When the shards of sentiment on such texts were measured at 10,000 cells/s
     paced = dataclasses.replace(deps_for(texts, rows=300_000), paces=FakeShardPaces())
     paced.paces.paces[pace_key(["sentiment"], 26)] = ShardPace(1 / 10_000)
     await handlers.answer_estimate(asked(), paced)
 
-    # Then the run is estimated in the coordinator's 20,000-row shards
-    assert paced.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 15
+    # Then the run is estimated in the coordinator's 15,000-row shards
+    assert paced.publisher.on(REPLIES)[0].message.estimate.assumptions.shards == 20
 
 
 async def test_a_run_the_coordinator_planned_already_is_estimated_in_its_planned_shards():
@@ -391,6 +391,6 @@ async def test_a_run_the_coordinator_planned_already_is_estimated_in_its_planned
         run_id="r1", tenant="t", file_id="f1", columns=["text"], chains=["sentiment"]
     )
 
-    # When it is estimated, Then in those 15 shards, not the 4 its chains' speed would make
+    # When it is estimated, Then in those 15 shards, not the 5 its chains' speed would make
     await handlers.estimate_accepted_run(command, deps)
     assert (await deps.runs.get("r1")).estimate["assumptions"]["shards"] == 15

@@ -52,10 +52,10 @@ def test_the_first_shard_sets_the_pace_and_a_short_or_empty_one_changes_nothing(
 def test_newer_shards_weigh_more_and_a_target_long_one_the_most():
     # Given a pace of 10,000 cells/s, then shards running twice as slow
     pace = ShardPace(1e-4, 1)
-    full = observe(pace, 10_000, 2.0)  # a 2-s shard: half of the average
-    short = observe(pace, 2_500, 0.5)  # a 0.5-s shard at the same speed: an eighth
+    full = observe(pace, 10_000, 2.0)  # a shard of the target's 1.5 s or more: a half
+    short = observe(pace, 2_500, 0.5)  # a 0.5-s one at the same speed: a third of that
     assert full.seconds_per_cell == pytest.approx(1.5e-4)
-    assert short.seconds_per_cell == pytest.approx(1e-4 * 7 / 8 + 2e-4 / 8)
+    assert short.seconds_per_cell == pytest.approx(1e-4 * 5 / 6 + 2e-4 / 6)
     assert full.shards == short.shards == 2
 
     # When the machine stays that slow, the pace follows it
@@ -74,16 +74,16 @@ def test_shards_follow_the_measured_speed_rather_than_the_chains_planned_one():
     planned = shard_rows_for(["sentiment"])
     measured = shard_rows_for(["sentiment"], cells_per_second=23_000)
 
-    # Then a 2-s shard holds 46,000 rows, not 80,000
-    assert (planned, measured) == (80_000, 46_000)
+    # Then a 1.5-s shard holds 34,000 rows, not 60,000
+    assert (planned, measured) == (60_000, 34_000)
     assert measured % RESULT_BATCH == 0
 
 
 def test_a_sparse_column_gets_more_rows_for_the_same_cells_within_the_bounds():
-    assert shard_rows_for(["keywords"], cells_per_second=1_000, cell_share=0.5) == 4_000
-    assert shard_rows_for(["keywords"], cells_per_second=1_000) == 2_000
+    assert shard_rows_for(["keywords"], cells_per_second=2_000, cell_share=0.5) == 6_000
+    assert shard_rows_for(["keywords"], cells_per_second=2_000) == 3_000
     # a nearly empty column counts as a tenth full: its rows still cost a read
-    assert shard_rows_for(["keywords"], cells_per_second=1_000, cell_share=0.001) == 20_000
+    assert shard_rows_for(["keywords"], cells_per_second=2_000, cell_share=0.001) == 30_000
     assert shard_rows_for(["keywords"], cells_per_second=1) == MIN_SHARD_ROWS
     assert shard_rows_for(["sentiment"], cells_per_second=10**9) == MAX_SHARD_ROWS
 
@@ -117,11 +117,11 @@ def test_a_runs_shard_rows_follow_its_slowest_columns_pace():
     assert keys == {"title": "sentiment@4", "body": "sentiment@8"}
     paces = {keys["title"]: ShardPace(1 / 30_000), keys["body"]: ShardPace(1 / 10_000)}
 
-    # Then a range is what bodies get through in 2 s: 20,000 cells, in 40,000 rows
-    assert paced_shard_rows(["sentiment"], lengths, paces) == 40_000
-    # and without the bodies' pace, the titles' 60,000 rows against the planned 80,000 of a
+    # Then a range is what bodies get through in 1.5 s: 15,000 cells, in 30,000 rows
+    assert paced_shard_rows(["sentiment"], lengths, paces) == 30_000
+    # and without the bodies' pace, the titles' 45,000 rows against the planned 60,000 of a
     # half-full column (capped)
-    assert paced_shard_rows(["sentiment"], lengths, {keys["title"]: paces[keys["title"]]}) == 60_000
+    assert paced_shard_rows(["sentiment"], lengths, {keys["title"]: paces[keys["title"]]}) == 45_000
     assert paced_shard_rows(["sentiment"], lengths, {}) == shard_rows_for(["sentiment"])
 
 
@@ -136,7 +136,7 @@ def test_a_length_by_a_buckets_edge_takes_the_pace_beside_it_while_its_own_is_un
     assert pace_keys(["pii"], {"n": ColumnLength(rows=1, cells=1, chars=1)})["n"] == ["pii@0"]
 
     # Then the neighbour's pace is used while its own is unknown, its own once known
-    neighbour = {"pii@5": ShardPace(1 / 1_000)}
-    assert paced_shard_rows(["pii"], near_edge, neighbour) == 2_000
-    own = neighbour | {"pii@4": ShardPace(1 / 2_000)}
-    assert paced_shard_rows(["pii"], near_edge, own) == 4_000
+    neighbour = {"pii@5": ShardPace(1 / 2_000)}
+    assert paced_shard_rows(["pii"], near_edge, neighbour) == 3_000
+    own = neighbour | {"pii@4": ShardPace(1 / 4_000)}
+    assert paced_shard_rows(["pii"], near_edge, own) == 6_000
