@@ -36,6 +36,7 @@ from websockets.exceptions import InvalidStatus
 
 from bench.datasets import sentence
 from bench.profile_bench import percentile
+from textmill_client import RetryPolicy
 from textmill_contracts.events import TERMINAL_STATUSES
 from textmill_infra.settings import Settings
 
@@ -47,6 +48,7 @@ SMALL_CELLS = 1_000
 WARM_UP_CELLS = 200_000
 PROBES_AT = (0.03, 0.25, 0.5)  # of the large run done, when each small run starts
 TENANTS = 10
+RETRY = RetryPolicy()  # the SDK's: the gateway's Retry-After, else backoff with jitter
 SIZES = (200, 500, 1_000, 2_000, 5_000, 10_000)  # rows of the concurrent runs' files
 
 
@@ -158,11 +160,11 @@ _READ = msgspec.json.Decoder(_Message)
 async def admitted(send, attempts: int = 20) -> httpx.Response:
     """The answer once the gateway takes the request: 100 clients at once pass its bound
     of requests in flight, and a 503 `overloaded` says when to come back, as a client does."""
-    for _ in range(attempts - 1):
+    for attempt in range(1, attempts):
         answer = await send()
         if answer.status_code != 503:
             return answer
-        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+        await asyncio.sleep(RETRY.delay(attempt, answer.headers.get("retry-after")))
     return await send()
 
 
@@ -174,7 +176,8 @@ async def opened_stream(url: str, attempts: int = 20):
         except InvalidStatus as refused:
             if refused.response.status_code != 503 or attempt == attempts - 1:
                 raise
-            await asyncio.sleep(float(refused.response.headers.get("retry-after", "1")))
+            retry_after = refused.response.headers.get("retry-after")
+            await asyncio.sleep(RETRY.delay(attempt + 1, retry_after))
     raise AssertionError("unreachable")
 
 

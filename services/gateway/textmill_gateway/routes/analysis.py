@@ -43,8 +43,11 @@ ResultsCursor = cursor_param(CURSOR)
 ExportFormat = Annotated[Literal["csv", "jsonl", "parquet"], Parameter(description="the format")]
 
 
-async def own_run(gateway: Gateway, tenant: str, run_id: str) -> Run:
-    run = await gateway.runs.get_own(tenant, run_id)
+async def own_run(gateway: Gateway, tenant: str, run_id: str, *, status: bool = False) -> Run:
+    """The tenant's run, else 404 (another tenant's run is not found either). `status`: for
+    `GET /runs/{id}` alone, read through the large runs' short-lived copies."""
+    runs = gateway.large_runs if status else gateway.runs
+    run = await runs.get_own(tenant, run_id)
     if run is None:
         raise not_found("run", run_id)
     return run
@@ -160,10 +163,7 @@ class RunsController(Controller):
     async def get_run(
         self, run_id: FromPath[str], gateway: GatewayDep, principal: PrincipalDep
     ) -> RunView:
-        run = await gateway.large_runs.get_own(principal.tenant, run_id)
-        if run is None:
-            raise not_found("run", run_id)
-        return present(run, utc_now())
+        return present(await own_run(gateway, principal.tenant, run_id, status=True), utc_now())
 
     @post(
         "/runs/{run_id:str}/cancel",
