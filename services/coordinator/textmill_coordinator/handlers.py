@@ -18,7 +18,7 @@ from pymongo.errors import ConnectionFailure
 
 from textmill_contracts.commands import AnalyzeRequested
 from textmill_contracts.envelope import utc_now
-from textmill_contracts.events import Heartbeat, RunCancelled, ShardCosts, ShardProgress
+from textmill_contracts.events import Heartbeat, RunCancelled, ShardProgress
 from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
@@ -216,10 +216,16 @@ async def _shard_rows(command: AnalyzeRequested, index: RowIndex, deps: Deps) ->
     return await deps.paces.shard_rows(command.chains, lengths)
 
 
-async def _observe_pace(run: Run, costs: ShardCosts, deps: Deps) -> None:
-    """A completed shard's cells and seconds into the pace of its kind; a pace not kept
-    costs the next plans their accuracy, never this shard its progress."""
-    if deps.paces is None or not costs.cells:
+async def _observe_pace(run: Run, n: int, event: ShardProgress, deps: Deps) -> None:
+    """Shard `n`'s cells and seconds into the pace of its kind, once, as the run first hears
+    it is done, when it measures one (`measures_pace`); a pace not kept costs the next plans
+    their accuracy, never this shard its progress."""
+    costs = event.costs
+    if deps.paces is None or costs is None or not event.done or event.failed:
+        return
+    if run.shards[n].done or not measures_pace(
+        run.shards, n, len(run.columns), rows=costs.rows, cells=costs.cells
+    ):
         return
     try:
         await deps.paces.observe(
@@ -242,10 +248,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         )
     if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
         deps.release_due.set()  # its slot frees (see `domain.scheduling`)
-    if event.done and not planned.shards[n].done and (costs := event.costs) and not event.failed:
-        columns = len(planned.columns)
-        if measures_pace(planned.shards, n, columns, rows=costs.rows, cells=costs.cells):
-            await _observe_pace(planned, costs, deps)
+    await _observe_pace(planned, n, event, deps)
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )
