@@ -6,7 +6,8 @@ import uuid
 
 from tests.integration.conftest import new_run
 from textmill_contracts.envelope import utc_now
-from textmill_storage import RunStatuses
+from textmill_runs import ShardPlan
+from textmill_storage import RunRecords, RunStatuses
 from textmill_storage.collections import RUN_ENDS, RUNS
 
 
@@ -95,3 +96,42 @@ async def test_a_claim_whose_writer_died_is_written_by_the_next_end(scratch_db):
     # Then the claimed end is written, and the later one is refused
     assert moved is False
     assert (await status_of(scratch_db, run_id))["status"] == "completed"
+
+
+PLANS = [ShardPlan(n, "review", n * 100, (n + 1) * 100) for n in range(2)]
+
+
+async def test_a_cancel_racing_a_progress_fold_leaves_the_run_cancelled(scratch_db):
+    # Given queued runs (FerretDB loses one of two updates of a document made at once: the
+    # fold can write "queued" back over the cancel's "cancelled")
+    records = RunRecords(scratch_db)
+    for _ in range(20):
+        run_id = await new_run(scratch_db)
+        await records.record_plan(run_id, PLANS)
+        # When the gateway's cancel, claimed, writes its end as the coordinator folds the
+        # run's first progress
+        end = {"status": "cancelled", "finished_at": utc_now()}
+        await scratch_db[RUN_ENDS].insert_one({"_id": run_id, "update": end})
+        await asyncio.gather(
+            scratch_db[RUNS].update_one({"_id": run_id}, {"$set": end}),
+            records.record_progress(run_id, 0, 50, False),
+        )
+        # Then the stored run says cancelled once both are done
+        assert (await status_of(scratch_db, run_id))["status"] == "cancelled"
+
+
+async def test_settled_writes_a_claimed_end_back_and_leaves_the_rest(scratch_db):
+    # Given a run whose cancel was claimed but whose document says queued again (a lost
+    # update), and a queued run with no claim
+    records = RunRecords(scratch_db)
+    overwritten, queued = await new_run(scratch_db, "queued"), await new_run(scratch_db, "queued")
+    await scratch_db[RUN_ENDS].insert_one(
+        {"_id": overwritten, "update": {"status": "cancelled", "finished_at": utc_now()}}
+    )
+    # When both are read through `settled`
+    runs = await records.settled([await records.get(overwritten), await records.get(queued)])
+    # Then the first shows its claimed end, and so does its stored document; the other is as read
+    assert [run.status for run in runs] == ["cancelled", "queued"]
+    assert runs[0].finished_at is not None
+    assert (await status_of(scratch_db, overwritten))["status"] == "cancelled"
+    assert (await status_of(scratch_db, queued))["status"] == "queued"

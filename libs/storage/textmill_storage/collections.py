@@ -28,3 +28,5 @@ RUN_ESTIMATES = "run_estimates"
 SHARD_RELEASES = "shard_releases"
 ROW_INDEXES = "row_indexes"
 RESULTS = "results"
+
+LOOKUP_WINDOW = 64  # `_id` lookups in flight at once (`find_by_ids`)

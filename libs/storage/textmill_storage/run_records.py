@@ -4,6 +4,7 @@ scans only `active_runs` (one small document per run under way): FerretDB decode
 document for any other filter.
 """
 
+import dataclasses
 from datetime import datetime
 
 from pymongo import ReturnDocument
@@ -13,12 +14,10 @@ from pymongo.errors import DuplicateKeyError
 from textmill_contracts.envelope import utc_now
 from textmill_infra.clients import find_by_ids
 from textmill_runs import UNDER_WAY, Run, ShardPlan, is_terminal
-from textmill_storage.collections import ACTIVE_RUNS, RUN_ESTIMATES, RUNS
+from textmill_storage.collections import ACTIVE_RUNS, LOOKUP_WINDOW, RUN_ESTIMATES, RUNS
 from textmill_storage.documents import planned_shards, run_document, run_from
 from textmill_storage.run_statuses import RunStatuses
 from textmill_storage.tenant_runs import TenantRuns
-
-LOOKUP_WINDOW = 64  # `_id` lookups in flight at once
 
 
 class RunRecords:
@@ -102,7 +101,20 @@ class RunRecords:
         doc = await self._runs.find_one_and_update(
             {"_id": run_id}, update, return_document=ReturnDocument.AFTER
         )
-        return run_from(doc) if doc is not None else None
+        if doc is None:
+            return None
+        if not is_terminal(doc["status"]) and (end := await self._statuses.settle(run_id)):
+            doc = {**doc, **end}  # this fold wrote the older status back over a cancel's
+        return run_from(doc)
+
+    async def settled(self, runs: list[Run]) -> list[Run]:
+        """`runs`, each not ended whose end is claimed written again and shown ended: a
+        progress fold racing a cancel (docs/ferretdb.md) can leave the older status."""
+        open_ids = [run.id for run in runs if not run.ended]
+        ends = await self._statuses.claimed_ends(open_ids)
+        for run_id in ends:
+            await self._statuses.settle(run_id)
+        return [dataclasses.replace(run, **ends[run.id]) if run.id in ends else run for run in runs]
 
     async def record_estimate(self, run_id: str, estimate: dict) -> None:
         """The estimate made as the run was accepted (`RunEstimate`, as JSON), once: a second

@@ -11,13 +11,19 @@ lands between reading "queued" and writing "running"), is settled by a unique in
 - a non-final step checks for a claim after its write and puts the claimed end back.
 Either the step sees the claim, or the claim came after the step's write, and so did the
 end's own write. A claim whose writer died before writing is written by the next move.
+
+FerretDB's SQLite backend also loses one of two updates of a document made at once (each
+reads, changes and writes the whole document): a progress fold racing a cancel can write
+the older status back. Readers that must not show it (`RunRecords.record_progress`,
+`active`, the cancel's reply) look for a claim (`claimed_ends`) and write it again.
 """
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
+from textmill_infra.clients import find_by_ids
 from textmill_runs import is_terminal, moves_from
-from textmill_storage.collections import RUN_ENDS, RUNS
+from textmill_storage.collections import LOOKUP_WINDOW, RUN_ENDS, RUNS
 
 
 class RunStatuses:
@@ -44,8 +50,17 @@ class RunStatuses:
 
     async def _write_end(self, run_id: str) -> bool:
         """Write the run's claimed end again, if it has one (idempotent); whether it had."""
+        return await self.settle(run_id) is not None
+
+    async def settle(self, run_id: str) -> dict | None:
+        """The run's claimed end (its fields), written to the run again; None if unclaimed."""
         end = await self._ends.find_one({"_id": run_id})
         if end is None:
-            return False
+            return None
         await self._runs.update_one({"_id": run_id}, {"$set": end["update"]})
-        return True
+        return end["update"]
+
+    async def claimed_ends(self, run_ids: list[str]) -> dict[str, dict]:
+        """The claimed ends (their fields) of those of `run_ids` that have one, by run id."""
+        ends = await find_by_ids(self._ends, run_ids, LOOKUP_WINDOW)
+        return {run_id: end["update"] for run_id, end in zip(run_ids, ends, strict=True) if end}

@@ -10,11 +10,10 @@ from pymongo.errors import BulkWriteError
 from textmill_contracts.envelope import utc_now
 from textmill_infra.clients import find_by_ids
 from textmill_runs import Run, Shard, ShardPlan, shard_id
-from textmill_storage.collections import SHARDS
+from textmill_storage.collections import LOOKUP_WINDOW, SHARDS
 from textmill_storage.documents import shard_document, shard_from
 
 DUPLICATE_KEY = 11000
-LOOKUP_WINDOW = 64
 LONG_AGO = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -14,9 +14,7 @@ from pymongo.errors import DuplicateKeyError
 
 from textmill_contracts.envelope import utc_now
 from textmill_infra.clients import find_by_ids
-from textmill_storage.collections import SHARD_RELEASES
-
-LOOKUP_WINDOW = 64
+from textmill_storage.collections import LOOKUP_WINDOW, SHARD_RELEASES
 
 
 @dataclass(frozen=True)

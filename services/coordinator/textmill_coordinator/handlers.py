@@ -298,7 +298,7 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
     hangs while its consumer stays in the group, one whose release was never published."""
     count, now = 0, utc_now()
     alive = await deps.liveness.alive()
-    active = await deps.runs.active()
+    active = [run for run in await deps.runs.settled(await deps.runs.active()) if not run.ended]
     deps.metrics.active.set(len(active))
     for run in active:
         shards = await deps.shards.not_done(run)

@@ -187,7 +187,9 @@ class RunsController(Controller):
         await gateway.audit.record(
             AuditEntry(principal.tenant, principal.key_id, "run.cancelled", run_id)
         )
-        return present(await own_run(gateway, principal.tenant, run_id), utc_now())
+        # The end as claimed: a progress fold at this moment can write the older status back.
+        [run] = await gateway.runs.settled([await own_run(gateway, principal.tenant, run_id)])
+        return present(run, utc_now())
 
     @get(
         "/runs/{run_id:str}/results",
