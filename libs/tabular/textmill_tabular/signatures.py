@@ -31,7 +31,10 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 )
 SUPPORTED = "CSV, TSV, JSON (an array of objects), JSON Lines, Parquet and Excel .xlsx"
 # Decoded text of a real CSV holds next to no control characters; binary data holds many.
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+# C0 and C1 controls less the five that text holds (\t \n \v \f \r: 0x09-0x0D), and DEL.
+# Counted by one regex scan: a Python test per character took 10 ms a 64 KiB head, and
+# every sample a coordinator or estimator reads of a stored file detects its head again.
+_CONTROLS = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _MAX_CONTROL_SHARE = 0.01
 _LOCAL_HEADER = re.compile(re.escape(ZIP_MAGIC))
 _JSON_WHITESPACE = " \t\n\r"
@@ -119,8 +122,7 @@ def _single_object_over_lines(text: str) -> bool:
 
 def reject_non_tabular_text(text: str, filename: str | None) -> None:
     """Raise UnsupportedFormat for decoded text that is mostly control characters."""
-    controls = sum(_is_control(char) for char in text)
-    if controls > _MAX_CONTROL_SHARE * len(text):
+    if len(_CONTROLS.findall(text)) > _MAX_CONTROL_SHARE * len(text):
         raise unsupported(filename, "binary data")
 
 
@@ -136,8 +138,3 @@ def subject(filename: str | None) -> str:
 
 def suffix(filename: str | None) -> str:
     return PurePath(filename).suffix.lower() if filename else ""
-
-
-def _is_control(char: str) -> bool:
-    code = ord(char)
-    return (code < 32 and char not in _TEXT_CONTROLS) or 0x7F <= code <= 0x9F

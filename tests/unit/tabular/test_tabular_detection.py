@@ -250,3 +250,16 @@ def test_given_csv_header_in_brackets_when_detected_then_still_csv() -> None:
 @pytest.mark.parametrize("head", [b"", b"  \r\n\n\t\n"])
 def test_given_empty_or_blank_content_when_detected_then_csv(head: bytes) -> None:
     assert detect(head).format == "csv"
+
+
+def test_given_a_share_of_control_characters_then_refused_only_past_one_percent() -> None:
+    # Given text whose rows hold C0/C1 controls and DEL (\t \n \v \f \r do not count)
+    line = ("a,b\t\v\f\r\n" * 13)[:98] + "\n"
+    assert len(line) == 99
+    # When one character in a hundred is a control character, it is still text
+    for control in ("\x01", "\x1f", "\x7f", "\x85", "\x9f"):
+        text = (line + control) * 100
+        assert detect(text.encode("utf-8")).format == "csv"
+        # And two in a hundred make it binary data
+        with pytest.raises(UnsupportedFormat, match="binary data"):
+            detect(((line[:-1] + control) + control).encode("utf-8") * 100)
