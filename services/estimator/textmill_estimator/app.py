@@ -15,6 +15,7 @@ from textmill_estimator import handlers
 from textmill_estimator.adapters.calibration import Calibrator
 from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
+from textmill_estimator.adapters.runs_under_way import RunsUnderWay
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.estimate import Pricing
@@ -48,18 +49,20 @@ def create_app(settings: Settings) -> AsgiFastStream:
     # Not a readiness check: without Redis an estimate plans shards at the chains' speed.
     redis = make_redis(settings)
     runtime.on_close.append(redis.aclose)
+    runs = RunRecords(db)
     deps = handlers.Deps(
         publisher=runtime.publisher,
         models=CostModels(db),
         samples=FileSamples(sync_mongo[settings.mongo_db]),
         calibrator=Calibrator(runtime.publisher, replies),
-        runs=RunRecords(db),
+        runs=runs,
         workers=Workers(3 * settings.heartbeat_interval),
         pricing=Pricing(settings.price_per_1k_tokens, dict(settings.chain_prices_per_1k_tokens)),
         metrics=EstimatorMetrics(runtime.registry),
         partitions=settings.kafka_topic_partitions,
         answer_within=timedelta(seconds=settings.reply_timeout_seconds),
         paces=ShardPaces(redis),
+        under_way=RunsUnderWay(runs.active),
     )
     # Each replica keeps its own view of the workers alive: old beats say nothing of now.
     heartbeats = Subscription(

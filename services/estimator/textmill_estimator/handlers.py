@@ -29,6 +29,7 @@ from textmill_contracts.events import (
 from textmill_estimator.adapters.calibration import Calibrator
 from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
+from textmill_estimator.adapters.runs_under_way import RunsUnderWay
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.backlog import runs_left
 from textmill_estimator.domain.capacity import Workers
@@ -64,6 +65,8 @@ class Deps:
     # The paces the coordinator sizes shards from, to plan them as it will; None: the
     # chains' planned speed.
     paces: ShardPaces | None = None
+    # The runs under way, read once for the estimates of a burst; None: `runs.active()`.
+    under_way: RunsUnderWay | None = None
 
 
 async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:
@@ -155,7 +158,7 @@ async def estimate(
     by_processes = {p: (await deps.models.layout(p)).cost(chains) for p in set(processes)}
     layouts = [by_processes[p] for p in processes]
     outcomes = await deps.models.outcomes()
-    runs = await deps.runs.active()
+    runs = await (deps.under_way or deps.runs).active()
     shard_rows = shard_rows or await _shard_rows(chains, samples, deps)
     made, _ = estimate_run(
         rows=rows,
