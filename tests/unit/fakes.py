@@ -173,13 +173,21 @@ class FakeRunRecords:
         if (run := self._runs.get(run_id)) is not None:
             self._runs[run_id] = dataclasses.replace(run, estimate=estimate)
 
-    async def active(self) -> list[Run]:
-        for run_id in list(self._active):
+    async def active(self, *, estimates: bool = True) -> list[Run]:
+        return await self.under_way(await self.active_ids(), estimates=estimates)
+
+    async def active_ids(self) -> list[str]:
+        return sorted(self._active, key=self._active.__getitem__)
+
+    async def under_way(self, ids: list[str], *, estimates: bool = True) -> list[Run]:
+        for run_id in ids:
             run = self._runs.get(run_id)
             if run is None or run.ended:
-                del self._active[run_id]
-        ordered = sorted(self._active, key=self._active.__getitem__)
-        return [self._runs[i] for i in ordered if self._runs[i].status in UNDER_WAY]
+                self._active.pop(run_id, None)
+        runs = [
+            self._runs[i] for i in ids if i in self._active and self._runs[i].status in UNDER_WAY
+        ]
+        return runs if estimates else [dataclasses.replace(r, estimate=None) for r in runs]
 
     async def register_active(self) -> int:
         missing = [

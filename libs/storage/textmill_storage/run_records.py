@@ -125,17 +125,28 @@ class RunRecords:
         except DuplicateKeyError:
             pass
 
-    async def active(self) -> list[Run]:
-        """The queued and running runs, oldest first. An entry whose run has ended some other
-        way (the gateway records a cancel itself) or is gone is dropped here."""
-        ids = [doc["_id"] async for doc in self._active.find({}, {"_id": 1}).sort("since", 1)]
+    async def active(self, *, estimates: bool = True) -> list[Run]:
+        """The queued and running runs, oldest first (`under_way` of `active_ids`)."""
+        return await self.under_way(await self.active_ids(), estimates=estimates)
+
+    async def active_ids(self) -> list[str]:
+        """The ids in the registry of runs under way, oldest first: one query of small
+        documents, where a run's own document is a lookup each."""
+        return [doc["_id"] async for doc in self._active.find({}, {"_id": 1}).sort("since", 1)]
+
+    async def under_way(self, ids: list[str], *, estimates: bool = True) -> list[Run]:
+        """Those of the runs `ids` (registered as under way) still queued or running, in
+        order. An entry whose run has ended some other way (the gateway records a cancel
+        itself) or is gone is dropped here. `estimates`: each with its estimate, one more
+        lookup a run (the scheduler's rounds need none)."""
         docs = await find_by_ids(self._runs, ids, LOOKUP_WINDOW)
         for run_id, doc in zip(ids, docs, strict=True):
             if doc is None or is_terminal(doc["status"]):
                 await self._active.delete_one({"_id": run_id})
-        return await self._with_estimates(
-            [doc for doc in docs if doc is not None and doc["status"] in UNDER_WAY]
-        )
+        under_way = [doc for doc in docs if doc is not None and doc["status"] in UNDER_WAY]
+        if not estimates:
+            return [run_from(doc) for doc in under_way]
+        return await self._with_estimates(under_way)
 
     async def register_active(self) -> int:
         """Enter every queued or running run in `active_runs` (a scan of `runs`, once, when a

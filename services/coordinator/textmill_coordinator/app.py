@@ -14,6 +14,7 @@ from textmill_coordinator import handlers
 from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
+from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
@@ -51,9 +52,10 @@ def create_app(settings: Settings) -> AsgiFastStream:
     redis = runtime.attach_redis()
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
+    runs = RunRecords(db)
     deps = handlers.Deps(
         publisher=runtime.publisher,
-        runs=RunRecords(db),
+        runs=runs,
         shards=ShardRecords(db),
         row_indexes=RowIndexes(sync_mongo[settings.mongo_db]),
         liveness=LivenessTable(redis, liveness_timeout(settings.heartbeat_seconds)),
@@ -65,6 +67,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         metrics=CoordinatorMetrics(runtime.registry),
         paces=ShardPaces(redis),
         column_lengths=ColumnLengths(sync_mongo[settings.mongo_db]),
+        views=RunViews(runs),
     )
     for topic, subscription, model, handler in (
         (TOPICS.heartbeats, HEARTBEATS, Heartbeat, handlers.record_heartbeat),

@@ -23,6 +23,7 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
+from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
@@ -80,6 +81,9 @@ class Deps:
     # chains' planned speed.
     paces: ShardPaces | None = None
     column_lengths: ColumnLengths | None = None  # synchronous: called in a thread
+    # The runs under way as the release rounds read them, kept a moment (`RunViews`);
+    # None: read in full every round.
+    views: RunViews | None = None
 
 
 async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
@@ -97,6 +101,8 @@ async def plan_run(command: AnalyzeRequested, deps: Deps) -> None:
         if planned is None:
             return
         run = planned
+    if deps.views is not None:
+        deps.views.keep(run)
     await _publish_run(run, deps, force=True)
     log.info("run planned", run_id=run.id, shards=len(run.shards))
     # At once rather than at the release loop's next tick: a small run's first shard then
@@ -110,32 +116,40 @@ async def release_shards(deps: Deps) -> int:
     only by the replica whose record is the first, which marks it published after; one whose
     publishing never happened is published again by the sweep (`release_lost`)."""
     async with deps.release_lock:  # one round at a time in this replica
-        runs = await deps.runs.active()
-        ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
-        releases = await deps.releases.releases([i for by_n in ids.values() for i in by_n.values()])
-        released = {
-            run.id: {n: releases[i] for n, i in ids[run.id].items() if i in releases}
-            for run in runs
-        }
-        queues = [run_queue(run, {n: r.at for n, r in released[run.id].items()}) for run in runs]
-        workers = await deps.liveness.count("worker")
-        partitions = {
-            run_id: {n: r.partition for n, r in out.items()} for run_id, out in released.items()
-        }
-        load = partition_load(runs, partitions, workers, deps.shard_partitions)
-        by_id, count = {run.id: run for run in runs}, 0
-        for run_id, n in next_shards(queues, slots_for(workers), utc_now()):
-            shard = await deps.shards.get(ids[run_id][n])
-            if shard is None:
-                continue
-            partition = partition_for(load, workers, deps.shard_partitions)
-            if not await deps.releases.claim(shard.id, run_id, deps.instance, partition):
-                continue  # released by the other replica meanwhile
-            await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps, partition=partition)
-            await deps.releases.mark_published(shard.id)
-            count += 1
-        deps.metrics.released.inc(count)
-        return count
+        with deps.metrics.release_rounds.time():
+            return await _release_round(deps)
+
+
+async def _release_round(deps: Deps) -> int:
+    """One round of `release_shards`: every run under way read, the next shards released."""
+    if deps.views is not None:
+        runs = await deps.views.active()
+    else:
+        runs = await deps.runs.active(estimates=False)
+    ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
+    releases = await deps.releases.releases([i for by_n in ids.values() for i in by_n.values()])
+    released = {
+        run.id: {n: releases[i] for n, i in ids[run.id].items() if i in releases} for run in runs
+    }
+    queues = [run_queue(run, {n: r.at for n, r in released[run.id].items()}) for run in runs]
+    workers = await deps.liveness.count("worker")
+    partitions = {
+        run_id: {n: r.partition for n, r in out.items()} for run_id, out in released.items()
+    }
+    load = partition_load(runs, partitions, workers, deps.shard_partitions)
+    by_id, count = {run.id: run for run in runs}, 0
+    for run_id, n in next_shards(queues, slots_for(workers), utc_now()):
+        shard = await deps.shards.get(ids[run_id][n])
+        if shard is None:
+            continue
+        partition = partition_for(load, workers, deps.shard_partitions)
+        if not await deps.releases.claim(shard.id, run_id, deps.instance, partition):
+            continue  # released by the other replica meanwhile
+        await _publish_shard(by_id[run_id], shard, attempt=1, deps=deps, partition=partition)
+        await deps.releases.mark_published(shard.id)
+        count += 1
+    deps.metrics.released.inc(count)
+    return count
 
 
 def _release_view(run: Run) -> list[int]:
@@ -246,12 +260,15 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
         raise Unprocessable(
             f"ShardProgress: {event.shard_id[:100]!r} is no shard of run {event.run_id!r}"
         )
-    if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
-        deps.release_due.set()  # its slot frees (see `domain.scheduling`)
     await _observe_pace(planned, n, event, deps)
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )
+    if run is not None and deps.views is not None:
+        deps.views.keep(run)
+    if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
+        # Its slot frees (see `domain.scheduling`): a round now, which reads the fold.
+        deps.release_due.set()
     if run is None or run.ended:
         return
     if event.failed:
@@ -298,7 +315,8 @@ async def reassign_stalled(deps: Deps, stall: timedelta) -> int:
     hangs while its consumer stays in the group, one whose release was never published."""
     count, now = 0, utc_now()
     alive = await deps.liveness.alive()
-    active = [run for run in await deps.runs.settled(await deps.runs.active()) if not run.ended]
+    under_way = await deps.runs.settled(await deps.runs.active(estimates=False))
+    active = [run for run in under_way if not run.ended]
     deps.metrics.active.set(len(active))
     for run in active:
         shards = await deps.shards.not_done(run)

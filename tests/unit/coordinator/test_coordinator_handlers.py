@@ -32,6 +32,7 @@ from textmill_contracts.events import (
     ShardProgress,
 )
 from textmill_contracts.topics import TOPICS
+from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_coordinator.handlers import (
     Deps,
@@ -56,9 +57,10 @@ STALL = timedelta(seconds=30)
 
 @pytest.fixture
 def deps() -> Deps:
+    runs = FakeRunRecords()
     return Deps(
         publisher=FakePublisher(),
-        runs=FakeRunRecords(),
+        runs=runs,
         shards=FakeShardRecords(),
         row_indexes=FakeRowIndexes(),
         liveness=FakeLiveness(),
@@ -66,6 +68,7 @@ def deps() -> Deps:
         rates=RunRates(),
         shard_partitions=3,
         releases=FakeShardReleases(),
+        views=RunViews(runs),  # as the service runs: the rounds read runs through it
     )
 
 
@@ -821,7 +824,8 @@ async def test_another_tenants_run_gets_the_next_slot_before_a_large_runs_remain
     # When A's shard is done, and then B's
     await fold_shard_progress(progress(0, 2000, done=True), deps)
     await release_shards(deps)
-    await deps.runs.record_progress("run-b", 0, 100, True)
+    b_done = progress(0, 100, done=True, run_id="run-b", shard_id=shard_id("run-b", 0))
+    await fold_shard_progress(b_done, deps)
     await release_shards(deps)
 
     # Then B's shard went out before A's second one
