@@ -39,9 +39,14 @@ def database(client: AsyncMongoClient, settings: Settings) -> AsyncDatabase:
     return client[settings.mongo_db]
 
 
-def make_redis(settings: Settings) -> aioredis.Redis:
+def make_redis(settings: Settings, *, max_connections: int | None = None) -> aioredis.Redis:
+    """A Redis client; its pool opens up to `max_connections` (redis-py's 100 if None)."""
     return aioredis.from_url(
-        settings.redis_url, socket_connect_timeout=5, socket_timeout=5, health_check_interval=30
+        settings.redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=5,
+        health_check_interval=30,
+        max_connections=max_connections,
     )
 
 

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # Redis memory for the live streams of ended runs, all together (each is kept an hour at
     # most); past it, the streams that ended first are deleted. A live run's is not counted.
     stream_retain_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+    # Redis connections of a gateway's live streams, apart from its requests' 100: each open
+    # websocket or SSE stream holds one while it waits (XREAD BLOCK) for news.
+    stream_redis_connections: int = Field(default=1_000, gt=0)
     # Retention (docs/retention.md): a tenant's files, and its runs with their results and
     # streams, are removed this long after they were uploaded or ended (runs under way never),
     # by a gateway's cleanup job every `retention_sweep_seconds`, `retention_batch` at a time.

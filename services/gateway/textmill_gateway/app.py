@@ -47,7 +47,7 @@ from textmill_gateway.routes.streams import EventsController, run_stream
 from textmill_gateway.routes.tasks import TasksController
 from textmill_gateway.routes.texts import analyze_texts
 from textmill_gateway.telemetry import http_metrics, http_tracing
-from textmill_infra.clients import make_sync_mongo
+from textmill_infra.clients import make_redis, make_sync_mongo
 from textmill_infra.feed import RecordFeed
 from textmill_infra.logs import get_logger
 from textmill_infra.messaging import subscribe
@@ -66,6 +66,10 @@ def create_app(settings: Settings) -> Litestar:
     runtime = ServiceRuntime(name="gateway", settings=settings)
     db = runtime.attach_mongo()
     redis = runtime.attach_redis()
+    # The live streams' own pool: 100 streams waiting on XREAD took every connection of the
+    # requests' pool, and a stream failed with "Too many connections".
+    stream_redis = make_redis(settings, max_connections=settings.stream_redis_connections)
+    runtime.on_close.append(stream_redis.aclose)
     upload_dir = Path(tempfile.mkdtemp(prefix="textmill-uploads-"))
     sync_mongo = make_sync_mongo(settings)
     runtime.on_close.append(lambda: asyncio.to_thread(sync_mongo.close))
@@ -93,7 +97,7 @@ def create_app(settings: Settings) -> Litestar:
         runs=runs,
         large_runs=LargeRuns(runs, keep_seconds=settings.large_run_keep_seconds),
         results=ResultBatches(db, kept_bytes=RESULT_BATCHES_KEPT_BYTES),
-        streams=RunStreams(redis, retain_bytes=settings.stream_retain_bytes),
+        streams=RunStreams(stream_redis, retain_bytes=settings.stream_retain_bytes),
         fence=CancelFence(redis),
         sync_db=sync_mongo[settings.mongo_db],
         stream_metrics=StreamMetrics(runtime.registry),
