@@ -184,9 +184,7 @@ class FakeRunRecords:
             run = self._runs.get(run_id)
             if run is None or run.ended:
                 self._active.pop(run_id, None)
-        runs = [
-            self._runs[i] for i in ids if i in self._active and self._runs[i].status in UNDER_WAY
-        ]
+        runs = [self._runs[i] for i in ids if i in self._runs and self._runs[i].status in UNDER_WAY]
         return runs if estimates else [dataclasses.replace(r, estimate=None) for r in runs]
 
     async def register_active(self) -> int:

@@ -11,6 +11,7 @@ from textmill_storage.result_batches import ResultBatches
 from textmill_storage.row_indexes import RowIndexes
 from textmill_storage.run_records import RunRecords
 from textmill_storage.run_statuses import RunStatuses
+from textmill_storage.run_views import RunViews
 from textmill_storage.shard_paces import ShardPaces
 from textmill_storage.shard_records import ShardRecords
 from textmill_storage.shard_releases import Release, ShardReleases
@@ -26,6 +27,7 @@ __all__ = [
     "RowIndexes",
     "RunRecords",
     "RunStatuses",
+    "RunViews",
     "ShardPaces",
     "ShardRecords",
     "ShardReleases",

@@ -14,8 +14,9 @@ end's own write. A claim whose writer died before writing is written by the next
 
 FerretDB's SQLite backend also loses one of two updates of a document made at once (each
 reads, changes and writes the whole document): a progress fold racing a cancel can write
-the older status back. Readers that must not show it (`RunRecords.record_progress`,
-`active`, the cancel's reply) look for a claim (`claimed_ends`) and write it again.
+the older status back. The fold itself (`RunRecords.record_progress`), and through
+`RunRecords.settled` the cancel's reply and the coordinator's sweep, look for a claim
+(`claimed_ends`) and write it again.
 """
 
 from pymongo.asynchronous.database import AsyncDatabase

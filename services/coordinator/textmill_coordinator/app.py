@@ -14,7 +14,6 @@ from textmill_coordinator import handlers
 from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
@@ -24,7 +23,14 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.redis_memory import RedisMemory
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import RowIndexes, RunRecords, ShardPaces, ShardRecords, ShardReleases
+from textmill_storage import (
+    RowIndexes,
+    RunRecords,
+    RunViews,
+    ShardPaces,
+    ShardRecords,
+    ShardReleases,
+)
 
 # Old heartbeats say nothing about now, and the next beat comes within seconds: start at
 # the latest record and commit on receipt (at-most-once is the right trade here).
@@ -42,6 +48,8 @@ CONTROL = Subscription(group_id="textmill-coordinator-control")
 SWEEP_SECONDS = 5.0
 # A release round this often at least; a shard nearly done on this replica starts one at once.
 RELEASE_SECONDS = 1.0
+# A release round reads a run's document again once this old (`RunViews`).
+VIEW_SECONDS = 0.5
 # Consumer lag and Redis's memory are measured this often (by every replica alike).
 WATCH_SECONDS = 10.0
 
@@ -67,7 +75,7 @@ def create_app(settings: Settings) -> AsgiFastStream:
         metrics=CoordinatorMetrics(runtime.registry),
         paces=ShardPaces(redis),
         column_lengths=ColumnLengths(sync_mongo[settings.mongo_db]),
-        views=RunViews(runs),
+        views=RunViews(runs, fresh_seconds=VIEW_SECONDS),
     )
     for topic, subscription, model, handler in (
         (TOPICS.heartbeats, HEARTBEATS, Heartbeat, handlers.record_heartbeat),

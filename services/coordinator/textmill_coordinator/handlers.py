@@ -23,7 +23,6 @@ from textmill_contracts.topics import TOPICS
 from textmill_coordinator.adapters.column_lengths import ColumnLengths
 from textmill_coordinator.adapters.liveness import LivenessTable
 from textmill_coordinator.adapters.metrics import CoordinatorMetrics
-from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.liveness import observe
 from textmill_coordinator.domain.scheduling import (
     FREEING_AT,
@@ -54,7 +53,14 @@ from textmill_runs import (
     stalled,
 )
 from textmill_runs.pace import measures_pace, pace_key
-from textmill_storage import RowIndexes, RunRecords, ShardPaces, ShardRecords, ShardReleases
+from textmill_storage import (
+    RowIndexes,
+    RunRecords,
+    RunViews,
+    ShardPaces,
+    ShardRecords,
+    ShardReleases,
+)
 from textmill_tabular import RowIndex, TabularError
 
 log = get_logger(__name__)
@@ -121,7 +127,7 @@ async def release_shards(deps: Deps) -> int:
 
 
 async def _release_round(deps: Deps) -> int:
-    """One round of `release_shards`: every run under way read, the next shards released."""
+    """One round of `release_shards`: the runs under way (`RunViews`), the next shards."""
     if deps.views is not None:
         runs = await deps.views.active()
     else:

@@ -15,7 +15,6 @@ from textmill_estimator import handlers
 from textmill_estimator.adapters.calibration import Calibrator
 from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
-from textmill_estimator.adapters.runs_under_way import RunsUnderWay
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.capacity import Workers
 from textmill_estimator.domain.estimate import Pricing
@@ -25,7 +24,7 @@ from textmill_infra.messaging import subscribe
 from textmill_infra.replies import ReplyWaiter
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
-from textmill_storage import RunRecords, ShardPaces
+from textmill_storage import RunRecords, RunViews, ShardPaces
 
 # Estimates, accepted runs, shard costs and outcomes: at-least-once (commit after the
 # handler), from the earliest uncommitted record; idempotent by the keys `handlers` names.
@@ -62,7 +61,8 @@ def create_app(settings: Settings) -> AsgiFastStream:
         partitions=settings.kafka_topic_partitions,
         answer_within=timedelta(seconds=settings.reply_timeout_seconds),
         paces=ShardPaces(redis),
-        under_way=RunsUnderWay(runs.active),
+        # An estimate reads a run's document again once it is a second old.
+        under_way=RunViews(runs, fresh_seconds=1.0, estimates=True),
     )
     # Each replica keeps its own view of the workers alive: old beats say nothing of now.
     heartbeats = Subscription(

@@ -29,7 +29,6 @@ from textmill_contracts.events import (
 from textmill_estimator.adapters.calibration import Calibrator
 from textmill_estimator.adapters.metrics import EstimatorMetrics
 from textmill_estimator.adapters.models import CostModels
-from textmill_estimator.adapters.runs_under_way import RunsUnderWay
 from textmill_estimator.adapters.samples import FileSamples
 from textmill_estimator.domain.backlog import runs_left
 from textmill_estimator.domain.capacity import Workers
@@ -43,7 +42,7 @@ from textmill_infra.messaging import Publisher
 from textmill_infra.replies import ReplyTimeout
 from textmill_runs import shard_rows_for
 from textmill_runs.status import Priority
-from textmill_storage import RunRecords, ShardPaces
+from textmill_storage import RunRecords, RunViews, ShardPaces
 from textmill_tabular import TabularError
 
 log = get_logger(__name__)
@@ -65,8 +64,9 @@ class Deps:
     # The paces the coordinator sizes shards from, to plan them as it will; None: the
     # chains' planned speed.
     paces: ShardPaces | None = None
-    # The runs under way, read once for the estimates of a burst; None: `runs.active()`.
-    under_way: RunsUnderWay | None = None
+    # The runs under way, their documents read again once a second old (`RunViews`);
+    # None: `runs.active()`, every run read for every estimate.
+    under_way: RunViews | None = None
 
 
 async def answer_estimate(command: EstimateRequested, deps: Deps) -> None:

@@ -32,7 +32,6 @@ from textmill_contracts.events import (
     ShardProgress,
 )
 from textmill_contracts.topics import TOPICS
-from textmill_coordinator.adapters.run_views import RunViews
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_coordinator.handlers import (
     Deps,
@@ -46,6 +45,7 @@ from textmill_coordinator.handlers import (
 from textmill_infra.messaging import Unprocessable
 from textmill_runs import LIVE_STALLS, Run, ShardPlan, shard_id, shard_rows_for
 from textmill_runs.pace import ShardPace, pace_key
+from textmill_storage import RunViews
 
 TENANT = "tenant-a"
 FILE = "file-1"
@@ -68,7 +68,7 @@ def deps() -> Deps:
         rates=RunRates(),
         shard_partitions=3,
         releases=FakeShardReleases(),
-        views=RunViews(runs),  # as the service runs: the rounds read runs through it
+        views=RunViews(runs, fresh_seconds=0.5),  # as the service runs
     )
 
 

@@ -1,10 +1,9 @@
 """The coordinator's metrics: runs as they move to running and as they end, by their
-chains (`sentiment+pii`: the combination a run asked for) and status; the runs under way
+chains (`sentiment+pii`: the combination a run asked for) and status; the runs under way;
 the shards it releases to the workers, its release rounds and the stalled shards its sweep
-finds. Each move is counted
-by the replica that made it, so the sum over replicas counts each run once (a cancel, which
-the gateway moves first, is counted as its event is handled: twice only if the event is
-delivered twice)."""
+finds. Each move is counted by the replica that made it, so the sum over replicas counts
+each run once (a cancel, which the gateway moves first, is counted as its event is
+handled: twice only if the event is delivered twice)."""
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
