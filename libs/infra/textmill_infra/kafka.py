@@ -52,6 +52,11 @@ class Subscription:
     one that sees a message now and then gets it at once anyway. `max_partition_fetch_bytes`
     lets one fetch carry several result batches (aiokafka's default is 1 MiB). A flow of
     records that someone waits on is a `feed.RecordFeed` (docs/record-feed.md).
+
+    `session_timeout_ms`: how long the group waits for a member that stopped heartbeating
+    (killed) before handing its partitions to the others: the floor of a recovery. 6 s
+    (`FAST_FAILOVER`) is the broker's least (`group.min.session.timeout.ms`), for the groups
+    whose failover a run waits on (its shards, its progress); aiokafka's 10 s otherwise.
     """
 
     group_id: str | None
@@ -59,9 +64,13 @@ class Subscription:
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
     fetch_max_wait_ms: int = 500
     max_partition_fetch_bytes: int = 8 * 1024 * 1024
+    session_timeout_ms: int = 10_000
+    heartbeat_interval_ms: int = 3_000  # a third of the session, as Kafka advises
 
     def kwargs(self) -> dict[str, Any]:
         return {
+            "session_timeout_ms": self.session_timeout_ms,
+            "heartbeat_interval_ms": self.heartbeat_interval_ms,
             "group_id": self.group_id,
             "ack_policy": self.ack_policy,
             "auto_offset_reset": self.auto_offset_reset,
@@ -69,6 +78,11 @@ class Subscription:
             "max_partition_fetch_bytes": self.max_partition_fetch_bytes,
             "decoder": keep_body,
         }
+
+
+# A member killed is replaced after this long (the broker's least session), heartbeating
+# every 2 s: for the groups a run's failover waits on.
+FAST_FAILOVER = {"session_timeout_ms": 6_000, "heartbeat_interval_ms": 2_000}
 
 
 async def keep_body(message: KafkaMessage) -> bytes:

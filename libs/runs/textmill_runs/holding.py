@@ -6,8 +6,9 @@ from textmill_runs.model import Shard
 
 # A shard that another worker claimed or checkpointed this recently is in that worker's
 # hands: a rebalance hands its uncommitted message to a new member while the holder goes
-# on. Shorter than Kafka's session timeout (10 s), after which a dead member's shards are
-# handed on, so a shard whose worker died is never left.
+# on. Shorter than the workers' session timeout (6 s, `textmill_infra.kafka.FAST_FAILOVER`),
+# after which a dead member's shards are handed on, so a shard whose worker died is never
+# left.
 HELD_FOR = timedelta(seconds=5)
 # How many stalls a shard of a worker that still heartbeats may go without moving: a
 # batch of slow chains over long texts can take many seconds.

@@ -17,7 +17,7 @@ from textmill_coordinator.adapters.metrics import CoordinatorMetrics
 from textmill_coordinator.domain.liveness import liveness_timeout
 from textmill_coordinator.domain.updates import RunRates, UpdateThrottle
 from textmill_infra.clients import make_sync_mongo
-from textmill_infra.kafka import Subscription
+from textmill_infra.kafka import FAST_FAILOVER, Subscription
 from textmill_infra.lag import ConsumerLag
 from textmill_infra.messaging import subscribe
 from textmill_infra.redis_memory import RedisMemory
@@ -41,9 +41,11 @@ HEARTBEATS = Subscription(
 )
 # Run commands and progress: at-least-once (commit after the handler), from the earliest
 # uncommitted record; each handler is idempotent by the key `handlers` names.
-ANALYZE = Subscription(group_id="textmill-coordinator")
+ANALYZE = Subscription(group_id="textmill-coordinator", **FAST_FAILOVER)
 # Run completion waits on progress: fetch every 100 ms at most (see Subscription).
-PROGRESS = Subscription(group_id="textmill-coordinator-progress", fetch_max_wait_ms=100)
+PROGRESS = Subscription(
+    group_id="textmill-coordinator-progress", fetch_max_wait_ms=100, **FAST_FAILOVER
+)
 CONTROL = Subscription(group_id="textmill-coordinator-control")
 SWEEP_SECONDS = 5.0
 # A release round this often at least; a shard nearly done on this replica starts one at once.

@@ -13,7 +13,7 @@ from faststream.asgi import AsgiFastStream
 from textmill_contracts.commands import AnalyzeTexts, ShardAssigned
 from textmill_contracts.topics import TOPICS
 from textmill_infra.clients import make_sync_mongo
-from textmill_infra.kafka import Subscription
+from textmill_infra.kafka import FAST_FAILOVER, Subscription
 from textmill_infra.messaging import subscribe
 from textmill_infra.service import ServiceRuntime
 from textmill_infra.settings import Settings
@@ -30,7 +30,7 @@ from textmill_worker.domain.throughput import Throughput
 # resumes from the shard's checkpoint. A fetch held 100 ms at most: a shard released to a
 # partition other than the last one's waited for the broker's hold of the in-flight fetch
 # (500 ms by default), 0.29-0.41 s between shards, against 0.04-0.08 s so.
-SHARDS = Subscription(group_id="textmill-workers", fetch_max_wait_ms=100)
+SHARDS = Subscription(group_id="textmill-workers", fetch_max_wait_ms=100, **FAST_FAILOVER)
 QUICK = Subscription(group_id="textmill-workers-quick")
 
 
