@@ -18,7 +18,7 @@ from textmill_infra.clients import make_mongo, make_redis, make_sync_mongo
 from textmill_infra.kafka import make_broker
 from textmill_infra.messaging import Publisher
 from textmill_infra.settings import Settings
-from textmill_storage import RunRecords, ShardRecords, ShardReleases
+from textmill_storage import RunRecords, RunViews, ShardRecords, ShardReleases
 from textmill_storage.collections import RUNS
 
 pytestmark = pytest.mark.integration
@@ -172,9 +172,10 @@ async def coordinator(scratch_db, settings, broker, redis):
     liveness = LivenessTable(redis, timedelta(minutes=1))
     now = utc_now()
     await liveness.put(InstanceLiveness("worker", "alive", 0, now, "ready", 1))
+    runs = RunRecords(scratch_db)
     return handlers.Deps(
         publisher=Publisher(broker),
-        runs=RunRecords(scratch_db),
+        runs=runs,
         shards=ShardRecords(scratch_db),
         row_indexes=None,
         liveness=liveness,
@@ -182,4 +183,5 @@ async def coordinator(scratch_db, settings, broker, redis):
         rates=RunRates(),
         shard_partitions=settings.kafka_topic_partitions,
         releases=ShardReleases(scratch_db),
+        views=RunViews(runs, fresh_seconds=0.5),
     )

@@ -112,8 +112,8 @@ class RunRecords:
         progress fold racing a cancel (docs/ferretdb.md) can leave the older status."""
         open_ids = [run.id for run in runs if not run.ended]
         ends = await self._statuses.claimed_ends(open_ids)
-        for run_id in ends:
-            await self._statuses.settle(run_id)
+        for run_id, end in ends.items():
+            await self._statuses.write_end(run_id, end)
         return [dataclasses.replace(run, **ends[run.id]) if run.id in ends else run for run in runs]
 
     async def record_estimate(self, run_id: str, estimate: dict) -> None:

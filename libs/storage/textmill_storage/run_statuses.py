@@ -58,8 +58,12 @@ class RunStatuses:
         end = await self._ends.find_one({"_id": run_id})
         if end is None:
             return None
-        await self._runs.update_one({"_id": run_id}, {"$set": end["update"]})
+        await self.write_end(run_id, end["update"])
         return end["update"]
+
+    async def write_end(self, run_id: str, end: dict) -> None:
+        """Write a claimed end (`claimed_ends`) to the run again."""
+        await self._runs.update_one({"_id": run_id}, {"$set": end})
 
     async def claimed_ends(self, run_ids: list[str]) -> dict[str, dict]:
         """The claimed ends (their fields) of those of `run_ids` that have one, by run id."""

@@ -77,6 +77,8 @@ class Deps:
     rates: RunRates
     shard_partitions: int
     releases: ShardReleases
+    # The runs under way as the release rounds read them, kept a moment (`RunViews`).
+    views: RunViews
     instance: str = "coordinator"  # who released a shard, as its release records
     metrics: CoordinatorMetrics = field(default_factory=CoordinatorMetrics)
     # Set when a slot may have come free (a shard nearly done, a run ended): the release
@@ -87,9 +89,6 @@ class Deps:
     # chains' planned speed.
     paces: ShardPaces | None = None
     column_lengths: ColumnLengths | None = None  # synchronous: called in a thread
-    # The runs under way as the release rounds read them, kept a moment (`RunViews`);
-    # None: read in full every round.
-    views: RunViews | None = None
 
 
 async def record_heartbeat(beat: Heartbeat, deps: Deps) -> None:
@@ -107,8 +106,7 @@ async def plan_run(command: AnalyzeRequested, deps: Deps) -> None:
         if planned is None:
             return
         run = planned
-    if deps.views is not None:
-        deps.views.keep(run)
+    deps.views.keep(run)
     await _publish_run(run, deps, force=True)
     log.info("run planned", run_id=run.id, shards=len(run.shards))
     # At once rather than at the release loop's next tick: a small run's first shard then
@@ -128,10 +126,7 @@ async def release_shards(deps: Deps) -> int:
 
 async def _release_round(deps: Deps) -> int:
     """One round of `release_shards`: the runs under way (`RunViews`), the next shards."""
-    if deps.views is not None:
-        runs = await deps.views.active()
-    else:
-        runs = await deps.runs.active(estimates=False)
+    runs = await deps.views.active()
     ids = {run.id: {n: shard_id(run.id, n) for n in _release_view(run)} for run in runs}
     releases = await deps.releases.releases([i for by_n in ids.values() for i in by_n.values()])
     released = {
@@ -270,7 +265,7 @@ async def fold_shard_progress(event: ShardProgress, deps: Deps) -> None:
     run = await deps.runs.record_progress(
         event.run_id, n, event.cells, event.done, started_at=event.started_at
     )
-    if run is not None and deps.views is not None:
+    if run is not None:
         deps.views.keep(run)
     if event.done or event.cells >= FREEING_AT * planned.shards[n].total:
         # Its slot frees (see `domain.scheduling`): a round now, which reads the fold.
